@@ -1,0 +1,39 @@
+# consentcrawl: every target that runs code depends on `setup`, which builds .venv once.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test lint format bench bench-quick clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "setting up $(VENV) (first run only)"
+	@$(BIN)/python -m pip install --disable-pip-version-check -e '.[dev]' >$(VENV)/install.log 2>&1 \
+		|| { cat $(VENV)/install.log; echo "make setup: pip install failed (log: $(VENV)/install.log)"; exit 1; }
+	@touch $(STAMP)
+
+demo: setup
+	@$(BIN)/python -m crawler.demo
+
+test: setup lint
+	@$(BIN)/python -m pytest
+
+lint: setup
+	@$(BIN)/ruff format --check crawler pipelines tests bench
+	@$(BIN)/ruff check crawler pipelines tests bench
+
+format: setup
+	@$(BIN)/ruff format crawler pipelines tests bench
+	@$(BIN)/ruff check --fix crawler pipelines tests bench
+
+bench: setup
+	@$(BIN)/python -m bench.run
+
+bench-quick: setup
+	@$(BIN)/python -m bench.run --quick
+
+clean:
+	rm -rf $(VENV) out build *.egg-info
