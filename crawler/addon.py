@@ -1,0 +1,34 @@
+"""Scrapy add-on that settles consentcrawl's identity before the settings freeze.
+
+The default ``USER_AGENT`` is ``consentcrawl/<version> (+<contact URL>)``: an honest, stable
+token that site owners can address in robots.txt (peers.md §8: img2dataset users asked for
+exactly this). Scrapy's own default contains ``Scrapy``, which is on public AI block lists.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy.settings import BaseSettings
+
+from crawler import __version__
+
+logger = logging.getLogger(__name__)
+
+
+def default_user_agent(contact_url: str | None) -> str:
+    if contact_url:
+        return f"consentcrawl/{__version__} (+{contact_url})"
+    return f"consentcrawl/{__version__}"
+
+
+class IdentityAddon:
+    def update_settings(self, settings: BaseSettings) -> None:
+        contact = settings.get("CONSENTCRAWL_CONTACT_URL") or ""
+        if not contact:
+            logger.warning(
+                "CONSENTCRAWL_CONTACT_URL is not set: site owners cannot reach you. "
+                "Set it (-s CONSENTCRAWL_CONTACT_URL=https://...) before crawling real sites."
+            )
+        if not settings.get("USER_AGENT"):
+            settings.set("USER_AGENT", default_user_agent(contact), priority="spider")

@@ -1,0 +1,202 @@
+"""Per-origin consent documents (robots.txt, ai.txt, tdmrep.json): fetch once, parse once, cache.
+
+All fetches go through Scrapy's downloader (``engine.download_async``), so proxies, timeouts,
+retries, the user agent and per-host politeness apply to them as to pages. Concurrent look-ups
+for one (kind, origin) share one fetch; the parsed object, not the body, is cached for
+``ROBOTSTXT_CACHE_TTL`` seconds. Every fetched body is kept (capped) for the ``consent/`` dataset.
+Documents other than robots.txt obey robots.txt for our token (RFC 9309 applies to every
+automated request).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from twisted.internet.error import TimeoutError as TxTimeoutError
+
+from crawler.consent.robots import robots_from_fetch
+
+logger = logging.getLogger(__name__)
+
+# parse(origin, status, body, error) -> parsed document; status None means not fetched.
+Parser = Callable[[str, int | None, bytes | None, str | None], Any]
+
+
+def origin_of(url: str) -> str:
+    """scheme://host[:port] with the default port dropped; the cache key of RFC 9309 §2.4."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    if port is None or (scheme, port) in (("http", 80), ("https", 443)):
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+@dataclass(slots=True)
+class FetchedDocument:
+    """One consent document as fetched: what the ``consent/`` dataset stores."""
+
+    origin: str
+    kind: str
+    url: str
+    final_url: str | None
+    status: int | None
+    error: str | None
+    fetched_at: datetime
+    sha256: str | None
+    body: bytes | None
+    truncated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentKind:
+    name: str
+    path: str
+    parse: Parser
+    obey_robots: bool = True
+
+
+def _parse_robots(origin: str, status: int | None, body: bytes | None, error: str | None) -> Any:
+    return robots_from_fetch(origin, status, body, error=error)
+
+
+class ConsentDocuments:
+    """The crawl's one store of consent documents; get it with ``ConsentDocuments.of(crawler)``."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        settings = crawler.settings
+        self.ttl = settings.getfloat("ROBOTSTXT_CACHE_TTL")
+        self.max_bytes = settings.getint("CONSENT_DOCUMENT_MAX_BYTES")
+        self.token = settings.get("ROBOTSTXT_USER_AGENT")
+        self.kinds: dict[str, DocumentKind] = {}
+        self._cache: dict[tuple[str, str], tuple[float, Any]] = {}
+        self._inflight: dict[tuple[str, str], asyncio.Future[Any]] = {}
+        self.fetched: list[FetchedDocument] = []
+        self.register(DocumentKind("robots", "/robots.txt", _parse_robots, obey_robots=False))
+
+    @classmethod
+    def of(cls, crawler: Crawler) -> ConsentDocuments:
+        store = getattr(crawler, "_consent_documents", None)
+        if store is None:
+            store = cls(crawler)
+            crawler._consent_documents = store  # type: ignore[attr-defined]
+        return store
+
+    def register(self, kind: DocumentKind) -> None:
+        self.kinds.setdefault(kind.name, kind)
+
+    def cached(self, kind: str, origin: str) -> Any | None:
+        """The parsed document if it is cached and fresh, without fetching."""
+        entry = self._cache.get((kind, origin))
+        if entry is not None and entry[0] > time.monotonic():
+            return entry[1]
+        return None
+
+    async def get(self, kind: str, origin: str) -> Any:
+        """The parsed document of ``kind`` for ``origin``, fetching it at most once per TTL."""
+        key = (kind, origin)
+        entry = self._cache.get(key)
+        if entry is not None and entry[0] > time.monotonic():
+            self.crawler.stats.inc_value("consent/documents_cache_hits")
+            return entry[1]
+        pending = self._inflight.get(key)
+        if pending is not None:
+            self.crawler.stats.inc_value("consent/documents_coalesced")
+            return await asyncio.shield(pending)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            parsed = await self._load(self.kinds[kind], origin)
+        except BaseException as exc:  # never leave waiters hanging
+            if not future.done():
+                future.set_exception(exc)
+                future.exception()  # mark retrieved: the raise below reports it
+            raise
+        finally:
+            self._inflight.pop(key, None)
+        self._cache[key] = (time.monotonic() + self.ttl, parsed)
+        future.set_result(parsed)
+        return parsed
+
+    async def _load(self, kind: DocumentKind, origin: str) -> Any:
+        url = origin + kind.path
+        if kind.obey_robots:
+            robots = await self.get("robots", origin)
+            if not robots.allowed(url, self.token):
+                self.crawler.stats.inc_value(f"consent/documents_not_fetched/{kind.name}")
+                return kind.parse(origin, None, None, f"robots.txt refuses {kind.path}")
+        status, body, final_url, error = await self._fetch(kind.name, url)
+        return kind.parse(origin, status, body, error)
+
+    async def _fetch(
+        self, kind: str, url: str
+    ) -> tuple[int | None, bytes | None, str | None, str | None]:
+        stats = self.crawler.stats
+        request = Request(
+            url,
+            meta={
+                "consent_document": kind,
+                "dont_obey_robotstxt": True,
+                "download_maxsize": max(self.max_bytes * 16, 8 * 1024 * 1024),
+            },
+            dont_filter=True,
+            priority=100,
+        )
+        fetched_at = datetime.now(UTC)
+        status: int | None = None
+        body: bytes | None = None
+        final_url: str | None = None
+        error: str | None = None
+        try:
+            response = await self.crawler.engine.download_async(request)
+        except Exception as exc:
+            error = _describe_error(exc)
+        else:
+            status, final_url = response.status, response.url
+            body = response.body
+            if 300 <= status < 400:
+                error = "redirect limit reached"
+        stats.inc_value("consent/documents_fetched")
+        stats.inc_value(f"consent/documents_fetched/{kind}")
+        stored = body[: self.max_bytes] if body is not None else None
+        self.fetched.append(
+            FetchedDocument(
+                origin=origin_of(url),
+                kind=kind,
+                url=url,
+                final_url=final_url,
+                status=status,
+                error=error,
+                fetched_at=fetched_at,
+                sha256=hashlib.sha256(body).hexdigest() if body is not None else None,
+                body=stored,
+                truncated=body is not None and len(body) > self.max_bytes,
+            )
+        )
+        return status, body, final_url, error
+
+    def drain(self) -> list[FetchedDocument]:
+        """Hand the fetched documents to the writer (and forget them here)."""
+        out, self.fetched = self.fetched, []
+        return out
+
+
+def _describe_error(exc: BaseException) -> str:
+    if isinstance(exc, TxTimeoutError | asyncio.TimeoutError):
+        return "timeout"
+    text = str(exc) or type(exc).__name__
+    if "max redirections" in text.lower():
+        return "redirect limit reached"
+    return f"{type(exc).__name__}: {text}"[:300]

@@ -1,0 +1,32 @@
+"""Glue between configuration files and Scrapy settings."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from scrapy.settings import BaseSettings, default_settings
+
+from crawler import settings as project_settings
+from crawler.config import load_config
+
+
+@cache
+def known_settings() -> dict[str, Any]:
+    """Every setting a configuration may name, with its default (project over Scrapy)."""
+    known: dict[str, Any] = {}
+    for module in (default_settings, project_settings):
+        for name in dir(module):
+            if name.isupper():
+                known[name] = getattr(module, name)
+    return known
+
+
+def apply_config(settings: BaseSettings, path: str | None, known: dict[str, Any]) -> None:
+    """Load ``path`` (if any) into ``settings`` at "spider" priority: -s still wins."""
+    if not path:
+        return
+    values = load_config(path, known)
+    settings.set("CONSENTCRAWL_CONFIG", str(path), priority="spider")
+    for name, value in values.items():
+        settings.set(name, value, priority="spider")

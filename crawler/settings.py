@@ -1,0 +1,111 @@
+"""Scrapy settings for consentcrawl.
+
+Every consentcrawl setting below has a documented default; ``configs/default.toml`` repeats them
+key by key. Override with ``-a config=configs/NAME.toml`` or ``-s NAME=VALUE`` (which wins).
+"""
+
+import os
+
+# Scrapy's cookie middleware builds a default TLDExtract that downloads the Public Suffix List
+# on first use; the crawler must stay offline-capable and deterministic (scrapy notes).
+os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+
+from crawler import __version__  # noqa: E402
+
+BOT_NAME = "consentcrawl"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+COMMANDS_MODULE = "crawler.commands"
+
+# --- identity -----------------------------------------------------------------------------
+# Our robots.txt product token: selects our group in robots.txt and ai.txt.
+ROBOTSTXT_USER_AGENT = "consentcrawl"
+# Contact URL shown in the User-Agent; a warning is logged at start-up while it is unset.
+CONSENTCRAWL_CONTACT_URL = ""
+# None: built as "consentcrawl/<version> (+<contact URL>)" at start-up.
+USER_AGENT = None
+CONSENTCRAWL_VERSION = __version__
+# Set by -a config=FILE (recorded in the manifest).
+CONSENTCRAWL_CONFIG = ""
+
+# --- safety -------------------------------------------------------------------------------
+# Scrapy 2.19 opens a code-executing RemoteControl server by default: never on a crawler.
+REMOTE_CONTROL_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+# Scrapy's RobotsTxtMiddleware fails open; ours (below) replaces it.
+ROBOTSTXT_OBEY = False
+COOKIES_ENABLED = False
+
+# --- politeness and performance -----------------------------------------------------------
+CONCURRENT_REQUESTS = 32
+CONCURRENT_REQUESTS_PER_DOMAIN = 8
+DOWNLOAD_DELAY = 0.0
+DOWNLOAD_TIMEOUT = 20
+RETRY_TIMES = 1
+REDIRECT_MAX_TIMES = 5
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DEPTH_LIMIT = 3
+LOG_LEVEL = "INFO"
+# Breadth-first: seeds' own pages first, and a bounded queue at any depth.
+DEPTH_PRIORITY = 1
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.ConsentRobotsMiddleware": 100,
+}
+
+ITEM_PIPELINES = {
+    "pipelines.caption.CaptionPipeline": 100,
+    "pipelines.robots.RobotsPipeline": 200,
+    "pipelines.writer.IndexWriterPipeline": 900,
+}
+
+EXTENSIONS = {}
+
+ADDONS = {"crawler.addon.IdentityAddon": 0}
+
+# --- scope --------------------------------------------------------------------------------
+# Extra domains (and their subdomains) to follow links into, besides the seeds' own.
+SCOPE_ALLOWED_DOMAINS = []
+# Domains (and subdomains) never to crawl, even when a seed is in them.
+SCOPE_DENIED_DOMAINS = []
+# Follow links at all (false: crawl the seed pages only).
+FOLLOW_LINKS = True
+
+# --- consent ------------------------------------------------------------------------------
+# strict | standard | robots-only (see README "Consent policy").
+CONSENT_POLICY = "strict"
+# AI-crawler tokens whose robots.txt refusals count as an AI-training opt-out.
+AI_TOKENS = [
+    "CCBot",
+    "GPTBot",
+    "Google-Extended",
+    "ClaudeBot",
+    "anthropic-ai",
+    "Applebot-Extended",
+    "meta-externalagent",
+    "img2dataset",
+    "LAIONDownloader",
+]
+# Evaluate robots.txt for AI_TOKENS too (strict and standard policies).
+ROBOTS_AI_TOKENS_ENABLED = True
+# Upper bound in seconds on a robots.txt Crawl-delay (a larger value is capped to this).
+CRAWL_DELAY_MAX = 60.0
+# Seconds a fetched consent document (robots.txt, ai.txt, tdmrep.json) stays valid.
+ROBOTSTXT_CACHE_TTL = 24 * 3600
+# Bytes of a consent document that are parsed and stored (RFC 9309 asks for >= 500 KiB).
+CONSENT_DOCUMENT_MAX_BYTES = 512 * 1024
+# A candidate without alt text is excluded as caption:missing.
+CAPTION_REQUIRED = True
+
+# --- output -------------------------------------------------------------------------------
+# Where the index dataset is written; required.
+INDEX_DIR = ""
+# Allow writing into a non-empty INDEX_DIR (its old part files are removed first).
+INDEX_OVERWRITE = False
+# Rows per Parquet part file.
+INDEX_ROWS_PER_SHARD = 100_000
+# Parquet compression codec.
+INDEX_COMPRESSION = "zstd"

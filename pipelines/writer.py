@@ -1,0 +1,248 @@
+"""Index writer: explode page items into rows, write index / excluded / consent and the manifest.
+
+Every candidate ends in exactly one of ``index/`` (no reasons) or ``excluded/`` (with its
+reasons); a page that was refused or failed is an ``excluded/`` row of kind ``page``. Rows are
+flushed in shards as they accumulate and on close, including a close caused by Ctrl-C or a
+closing signal, so the rows gathered so far are never lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.settings import SETTINGS_PRIORITIES
+
+from crawler.consent.verdict import reasons_of
+from crawler.consentdocs import ConsentDocuments
+from crawler.output.indexdir import MANIFEST, check_index_dir, clear_outputs
+from crawler.output.manifest import jsonable, package_versions, parts_record, write_manifest
+from crawler.output.shards import (
+    CONSENT_DOCS_SCHEMA,
+    EXCLUDED_SCHEMA,
+    INDEX_SCHEMA,
+    ShardWriter,
+)
+from crawler.scope import psl_snapshot_id
+
+logger = logging.getLogger(__name__)
+
+LICENSE_FIELDS = (
+    "license",
+    "license_url",
+    "license_scope",
+    "license_source",
+    "license_conflict",
+    "credit",
+    "creator",
+    "acquire_license_page",
+)
+
+
+class IndexWriterPipeline:
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        self.crawler = crawler
+        self.root = check_index_dir(settings.get("INDEX_DIR"), settings.getbool("INDEX_OVERWRITE"))
+        self.rows_per_shard = settings.getint("INDEX_ROWS_PER_SHARD")
+        self.compression = settings.get("INDEX_COMPRESSION")
+        self.docs = ConsentDocuments.of(crawler)
+        self.counts: Counter[str] = Counter()
+        self.reason_counts: Counter[str] = Counter()
+        self.family_counts: Counter[str] = Counter()
+        self.started_at = datetime.now(UTC)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> IndexWriterPipeline:
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        clear_outputs(self.root)
+        shard = self.rows_per_shard
+        self.index = ShardWriter(self.root / "index", INDEX_SCHEMA, shard, self.compression)
+        self.excluded = ShardWriter(self.root / "excluded", EXCLUDED_SCHEMA, shard, self.compression)
+        self.consent = ShardWriter(
+            self.root / "consent", CONSENT_DOCS_SCHEMA, shard, self.compression
+        )
+
+    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        kind = item.get("type")
+        if kind == "page":
+            self._write_page(item)
+        elif kind == "page-excluded":
+            self.counts["pages_excluded"] += 1
+            self._count_reasons(item["reasons"])
+            self.excluded.add(
+                {
+                    "url": item["page_url"],
+                    "page_url": item["page_url"],
+                    "kind": "page",
+                    "caption": None,
+                    "reasons": item["reasons"],
+                    "license": None,
+                    "fetched_at": item["fetched_at"],
+                    "consent": [],
+                }
+            )
+        # The page's lxml tree and signal objects are not needed past this point.
+        item.pop("root", None)
+        if self.docs.fetched:
+            self.consent.extend([self._doc_row(d) for d in self.docs.drain()])
+        return {"type": kind, "page_url": item["page_url"]}
+
+    def _write_page(self, item: dict[str, Any]) -> None:
+        self.counts["pages_fetched"] += 1
+        page_signals = item["page_signals"]
+        page_reasons = reasons_of(page_signals)
+        page_records = [s.as_record() for s in page_signals]
+        page_url, fetched_at = item["page_url"], item["fetched_at"]
+        for cand in item["candidates"]:
+            self.counts["candidates"] += 1
+            signals_ = cand["signals"]
+            reasons = [*cand["reasons"], *page_reasons, *reasons_of(signals_)]
+            consent = page_records + [s.as_record() for s in signals_]
+            if reasons:
+                reasons = list(dict.fromkeys(reasons))
+                self.counts["excluded"] += 1
+                self._count_reasons(reasons)
+                self.excluded.add(
+                    {
+                        "url": cand["url"],
+                        "page_url": page_url,
+                        "kind": "image",
+                        "caption": cand["caption"],
+                        "reasons": reasons,
+                        "license": cand.get("license"),
+                        "fetched_at": fetched_at,
+                        "consent": consent,
+                    }
+                )
+                continue
+            self.counts["kept"] += 1
+            row = {
+                "url": cand["url"],
+                "caption": cand["caption"],
+                "page_url": page_url,
+                "title": cand["title"],
+                "figcaption": cand["figcaption"],
+                "width": cand["width"],
+                "height": cand["height"],
+                "srcset": cand["srcset"],
+                "fetched_at": fetched_at,
+                "consent": consent,
+            }
+            for name in LICENSE_FIELDS:
+                row[name] = cand.get(name)
+            if row["license"]:
+                self.counts[f"license:{row['license']}"] += 1
+            self.index.add(row)
+
+    def _count_reasons(self, reasons: list[str]) -> None:
+        stats = self.crawler.stats
+        for family in dict.fromkeys(r.split(":", 1)[0] for r in reasons):
+            self.family_counts[family] += 1
+            stats.inc_value(f"consentcrawl/excluded/{family}")
+        for reason in reasons:
+            self.reason_counts[reason] += 1
+
+    @staticmethod
+    def _doc_row(doc: Any) -> dict[str, Any]:
+        return {
+            "origin": doc.origin,
+            "kind": doc.kind,
+            "url": doc.url,
+            "final_url": doc.final_url,
+            "status": doc.status,
+            "error": doc.error,
+            "fetched_at": doc.fetched_at,
+            "sha256": doc.sha256,
+            "body": doc.body,
+            "truncated": doc.truncated,
+        }
+
+    def close_spider(self) -> None:
+        self.consent.extend([self._doc_row(d) for d in self.docs.drain()])
+        for writer in (self.index, self.excluded, self.consent):
+            writer.close()
+        stats = self.crawler.stats
+        for name in ("pages_fetched", "pages_excluded", "candidates", "kept", "excluded"):
+            stats.set_value(f"consentcrawl/{name}", self.counts[name])
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        """Write the manifest last, once every part file is in place."""
+        try:
+            manifest = self.build_manifest(spider, reason)
+            write_manifest(self.root / MANIFEST, manifest)
+        except Exception:  # the data is on disk; say loudly that the manifest is not
+            logger.exception("could not write %s", self.root / MANIFEST)
+
+    def non_default_settings(self) -> dict[str, Any]:
+        settings = self.crawler.settings
+        floor = SETTINGS_PRIORITIES["default"]
+        out = {}
+        for name in sorted(settings.attributes):
+            if (settings.getpriority(name) or 0) > floor:
+                out[name] = jsonable(settings[name])
+        return out
+
+    def build_manifest(self, spider: Any, reason: str) -> dict[str, Any]:
+        seeds = getattr(spider, "seed_info", None)
+        stats = self.crawler.stats
+        config = self.crawler.settings.get("CONSENTCRAWL_CONFIG")
+        config_record = None
+        if config:
+            data = Path(config).read_bytes()
+            config_record = {"path": config, "sha256": hashlib.sha256(data).hexdigest()}
+        documents = {
+            key.removeprefix("consent/documents_fetched/"): value
+            for key, value in (stats.get_stats() or {}).items()
+            if key.startswith("consent/documents_fetched/")
+        }
+        return {
+            "tool": "consentcrawl",
+            "job": "crawl",
+            "consentcrawl_version": package_versions()["consentcrawl"],
+            "versions": package_versions(),
+            "psl_snapshot": psl_snapshot_id(),
+            "started_at": self.started_at.isoformat(),
+            "finished_at": datetime.now(UTC).isoformat(),
+            "finish_reason": reason,
+            "spider": spider.name,
+            "config": config_record,
+            "seeds": {
+                "source": seeds.source if seeds else None,
+                "sha256": seeds.sha256 if seeds else None,
+                "urls": seeds.urls if seeds else [],
+            },
+            "settings": self.non_default_settings(),
+            "image_headers_checked": self.crawler.settings.get("IMAGE_PROBE", "off") != "off",
+            "counts": {
+                "pages_fetched": self.counts["pages_fetched"],
+                "pages_excluded": self.counts["pages_excluded"],
+                "candidates": self.counts["candidates"],
+                "kept": self.counts["kept"],
+                "excluded": self.counts["excluded"],
+                "excluded_by_family": dict(self.family_counts.most_common()),
+                "excluded_by_reason": dict(self.reason_counts.most_common()),
+                "rows_by_license": {
+                    k.removeprefix("license:"): v
+                    for k, v in self.counts.items()
+                    if k.startswith("license:")
+                },
+                "consent_documents_fetched": documents,
+                "consent_probes": stats.get_value("consent/probes", 0),
+            },
+            "parts": {
+                "index": parts_record(self.index.parts, self.root),
+                "excluded": parts_record(self.excluded.parts, self.root),
+                "consent": parts_record(self.consent.parts, self.root),
+            },
+        }
