@@ -1,0 +1,58 @@
+"""Cloudflare Content Signals (consent-signals.md §6): ``Content-Signal: search=yes,ai-train=no``.
+
+Read from robots.txt groups (see ``robots_ext``) and from the ``Content-Signal`` HTTP header that
+Cloudflare sends on Markdown responses. Keys: ``search``, ``ai-input``, ``ai-train`` (and ``use``
+in 2026 Cloudflare files); values ``yes``/``no``. A missing key means no preference, so only
+``ai-train`` decides AI-training use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+from crawler.consent.verdict import Signal
+
+__all__ = ["ai_train_preference", "content_signal_signal", "parse_content_signal"]
+
+FAMILY = "content-signal"
+
+
+@lru_cache(maxsize=4096)
+def _parse(value: str) -> tuple[tuple[str, str], ...]:
+    out: dict[str, str] = {}
+    for item in value.lower().split(","):
+        key, sep, val = item.partition("=")
+        key, val = key.strip(), val.strip()
+        if not sep or not key:
+            continue
+        # A key repeated with conflicting values: keep the restrictive one (digest §0).
+        if out.get(key) == "no":
+            continue
+        out[key] = val
+    return tuple(out.items())
+
+
+def parse_content_signal(value: str) -> dict[str, str]:
+    """``"search=yes, AI-Train = no"`` -> ``{"search": "yes", "ai-train": "no"}``."""
+    return dict(_parse(value))
+
+
+def ai_train_preference(value: str) -> str | None:
+    """``"yes"``/``"no"`` for the ``ai-train`` key of one value, else ``None``."""
+    token = dict(_parse(value)).get("ai-train")
+    return token if token in ("yes", "no") else None
+
+
+def content_signal_signal(values: Sequence[str], source: str) -> Signal:
+    """Combine several Content-Signal values most-restrictively on ``ai-train``."""
+    allowed: str | None = None
+    for value in values:
+        preference = ai_train_preference(value)
+        if preference == "no":
+            return Signal.disallow(FAMILY, "ai-train=no", source, value.strip())
+        if preference == "yes" and allowed is None:
+            allowed = value.strip()
+    if allowed is not None:
+        return Signal.allow(FAMILY, source, allowed)
+    return Signal.unknown(FAMILY, source, ", ".join(v.strip() for v in values))

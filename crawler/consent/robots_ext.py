@@ -1,0 +1,237 @@
+"""robots.txt extension records that Protego drops (consent-signals.md §1, §5, §6, §8).
+
+* ``Content-Usage: [<path> SP] <prefs>`` - IETF AIPREF attachment (draft-ietf-aipref-attach-05).
+* ``Content-Signal: [<path> SP] <signals>`` - Cloudflare Content Signals (no documented path
+  syntax; an optional leading path is accepted like AIPREF's).
+* ``DisallowAITraining:`` / ``AllowAITraining:`` - draft-canel-robots-ai-control (expired).
+
+Grouping follows RFC 9309 §2.2.1: a group is one or more ``user-agent`` lines followed by rules,
+ending at a ``user-agent`` line that comes after a rule; records before the first
+``user-agent`` are ignored; unknown records (``Sitemap``, ``Crawl-delay``, ...) neither belong to
+nor end a group. Allow/Disallow and the extension records above are rules.
+
+``RobotsExtensions.signals`` evaluates the groups naming one of our tokens *and* the ``*`` group
+and combines them most-restrictively: stricter than RFC 9309's "one group" choice, as the digest
+recommends (§6) - a named-bot group rarely repeats the ``*`` group's Content-Signal line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from crawler.consent.aipref import train_ai_preference
+from crawler.consent.contentsignal import ai_train_preference
+from crawler.consent.patterns import PathPattern, normalize_path, path_pattern
+from crawler.consent.verdict import Decision, Signal
+
+__all__ = ["RobotsExtensions", "parse_robots_extensions"]
+
+MAX_ROBOTS_CHARS = 512 * 1024
+
+# Cheap pre-check: most robots.txt files carry none of these records.
+_HAS_EXTENSION = re.compile(
+    r"^[ \t\ufeff]*(?:content-usage|content-signal|(?:dis)?allowaitraining)[ \t]*:",
+    re.IGNORECASE | re.MULTILINE,
+)
+_LINE = re.compile(r"\s*([A-Za-z][A-Za-z0-9_ \-]*?)\s*:\s*(.*?)\s*")
+
+_USER_AGENT = frozenset({"user-agent", "useragent", "user agent"})
+_USAGE, _SIGNAL, _AITRAIN = "content-usage", "content-signal", "aitraining"
+_RULE_KEYS = frozenset(
+    {"allow", "disallow", _USAGE, _SIGNAL, "disallowaitraining", "allowaitraining"}
+)
+_AGENT_TOKEN = re.compile(r"[A-Za-z0-9_.\-]+|\*")
+# Path at the start of a Content-Usage / Content-Signal value: "/" up to the first SP or HTAB.
+_LEADING_PATH = re.compile(r"(/[^ \t]*)[ \t]+(.*)", re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    pattern: PathPattern
+    verdict: Decision
+    raw: str  # "Content-Usage: / train-ai=n" - evidence
+
+
+@dataclass(slots=True)
+class _Group:
+    agents: list[str]
+    usage: list[_Rule]
+    signal: list[_Rule]
+    aitrain: list[_Rule]
+
+
+def _pref_rule(key: str, value: str, raw: str) -> _Rule:
+    match = _LEADING_PATH.fullmatch(value)
+    # AIPREF attach: a rule without a path applies to all paths, i.e. it is equivalent to "/";
+    # identical paths then combine restrictively.
+    path, prefs = (match.group(1), match.group(2)) if match else ("/", value)
+    if key == _USAGE:
+        preference = train_ai_preference(prefs)
+        verdict = {"n": Decision.DISALLOW, "y": Decision.ALLOW}.get(preference or "")
+    else:
+        preference = ai_train_preference(prefs)
+        verdict = {"no": Decision.DISALLOW, "yes": Decision.ALLOW}.get(preference or "")
+    return _Rule(path_pattern(path), verdict or Decision.UNKNOWN, raw)
+
+
+_RESTRICTIVE_RANK = {Decision.DISALLOW: 2, Decision.ALLOW: 1, Decision.UNKNOWN: 0}
+_PERMISSIVE_RANK = {Decision.ALLOW: 2, Decision.DISALLOW: 1, Decision.UNKNOWN: 0}
+
+
+def _longest(rules: list[_Rule], path: str, tie_rank: dict[Decision, int]) -> _Rule | None:
+    """The longest matching rule; ``tie_rank`` breaks ties between equally long patterns."""
+    best: _Rule | None = None
+    best_key = (-1, -1)
+    for rule in rules:
+        key = (rule.pattern.length, tie_rank[rule.verdict])
+        if key > best_key and rule.pattern.matches(path):
+            best, best_key = rule, key
+    return best
+
+
+def _restrictive(rules: list[_Rule], path: str) -> _Rule | None:
+    """Content-Usage: identical paths with conflicting values combine most-restrictively
+    (AIPREF attach §3.1 - the opposite of the Allow/Disallow tie rule)."""
+    return _longest(rules, path, _RESTRICTIVE_RANK)
+
+
+def _permissive(rules: list[_Rule], path: str) -> _Rule | None:
+    """Allow/Disallow-style rules: an equally long Allow wins (RFC 9309 §2.2.2)."""
+    return _longest(rules, path, _PERMISSIVE_RANK)
+
+
+def _rank(rule: _Rule) -> int:
+    return _RESTRICTIVE_RANK[rule.verdict]
+
+
+_FAMILIES = (
+    ("aipref", "usage", _restrictive, "train-ai=n"),
+    ("content-signal", "signal", _restrictive, "ai-train=no"),
+    ("robots", "aitrain", _permissive, "disallow-ai-training"),
+)
+
+
+class RobotsExtensions:
+    """The extension records of one robots.txt, grouped; evaluate with ``signals``."""
+
+    __slots__ = ("_by_agent", "_scopes", "groups", "has_extensions", "source_url")
+
+    def __init__(self, source_url: str, groups: list[_Group]) -> None:
+        self.source_url = source_url
+        self.groups = tuple(g for g in groups if g.usage or g.signal or g.aitrain)
+        self.has_extensions = bool(self.groups)
+        self._by_agent: dict[str, list[int]] = {}
+        for index, group in enumerate(self.groups):
+            for agent in group.agents:
+                self._by_agent.setdefault(agent, []).append(index)
+        self._scopes: dict[tuple[str, ...], tuple[_Group, ...]] = {}
+
+    def _scopes_for(self, tokens: Sequence[str], include_star: bool) -> tuple[_Group, ...]:
+        key = (*tokens, "\x00*" if include_star else "\x00")
+        scopes = self._scopes.get(key)
+        if scopes is None:
+            # One merged scope per matching token (RFC 9309: groups naming the same agent are
+            # merged), plus the merged "*" scope; identical scopes are evaluated once.
+            seen: set[tuple[int, ...]] = set()
+            merged: list[_Group] = []
+            wanted = [t.strip().lower() for t in tokens]
+            if include_star:
+                wanted.append("*")
+            for token in wanted:
+                indices = tuple(self._by_agent.get(token, ()))
+                if not indices or indices in seen:
+                    continue
+                seen.add(indices)
+                parts = [self.groups[i] for i in indices]
+                merged.append(
+                    _Group(
+                        [token],
+                        [r for g in parts for r in g.usage],
+                        [r for g in parts for r in g.signal],
+                        [r for g in parts for r in g.aitrain],
+                    )
+                )
+            scopes = self._scopes[key] = tuple(merged)
+        return scopes
+
+    def signals(
+        self, path: str, tokens: Sequence[str], *, include_star: bool = True
+    ) -> list[Signal]:
+        """AIPREF / Content-Signal / AI-training signals for ``path`` (a URL or a path).
+
+        One signal per family that has records in the applicable groups: disallow if any
+        applicable scope disallows, else allow if any allows, else unknown. ``[]`` when the file
+        has no extension records at all (the common case, answered without any matching).
+        ``include_star=False`` gives plain RFC 9309 scoping for the named tokens only.
+        """
+        if not self.has_extensions:
+            return []
+        scopes = self._scopes_for(tokens, include_star)
+        if not scopes:
+            return []
+        normalized = normalize_path(path)
+        out: list[Signal] = []
+        for family, attr, pick, detail in _FAMILIES:
+            present = False
+            chosen: _Rule | None = None
+            for scope in scopes:
+                rules = getattr(scope, attr)
+                if not rules:
+                    continue
+                present = True
+                rule = pick(rules, normalized)
+                if rule is not None and (chosen is None or _rank(rule) > _rank(chosen)):
+                    chosen = rule
+            if not present:
+                continue
+            if chosen is None or chosen.verdict is Decision.UNKNOWN:
+                raw = chosen.raw if chosen is not None else ""
+                out.append(Signal.unknown(family, self.source_url, raw))
+            elif chosen.verdict is Decision.DISALLOW:
+                out.append(Signal.disallow(family, detail, self.source_url, chosen.raw))
+            else:
+                out.append(Signal.allow(family, self.source_url, chosen.raw))
+        return out
+
+
+def parse_robots_extensions(text: str, source_url: str) -> RobotsExtensions:
+    """Parse the extension records of a robots.txt body (already decoded to ``str``)."""
+    if not _HAS_EXTENSION.search(text, 0, MAX_ROBOTS_CHARS):
+        return RobotsExtensions(source_url, [])
+    groups: list[_Group] = []
+    current: _Group | None = None
+    in_rules = False
+    for line in text[:MAX_ROBOTS_CHARS].lstrip("\ufeff").splitlines():
+        line = line.split("#", 1)[0]  # AIPREF attach: the value runs up to CR, LF or "#"
+        match = _LINE.fullmatch(line)
+        if not match:
+            continue
+        key = match.group(1).lower()
+        value = match.group(2)
+        if key in _USER_AGENT:
+            if current is None or in_rules:
+                current = _Group([], [], [], [])
+                groups.append(current)
+                in_rules = False
+            token = _AGENT_TOKEN.match(value)
+            if token:
+                current.agents.append(token.group().lower())
+            continue
+        if key not in _RULE_KEYS:
+            continue  # unknown records neither belong to nor end a group (RFC 9309 §2.2.4)
+        if current is None:
+            continue  # rules before any user-agent line are ignored (RFC 9309 §2.2.1)
+        in_rules = True
+        raw = f"{match.group(1)}: {value}"
+        if key == _USAGE:
+            if value:
+                current.usage.append(_pref_rule(_USAGE, value, raw))
+        elif key == _SIGNAL:
+            if value:
+                current.signal.append(_pref_rule(_SIGNAL, value, raw))
+        elif key.endswith(_AITRAIN) and value:  # an empty value is a no-op, like Disallow:
+            verdict = Decision.DISALLOW if key.startswith("dis") else Decision.ALLOW
+            current.aitrain.append(_Rule(path_pattern(value), verdict, raw))
+    return RobotsExtensions(source_url, groups)
