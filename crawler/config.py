@@ -24,6 +24,10 @@ def _type_name(value: Any) -> str:
     )
 
 
+def _article(noun: str) -> str:
+    return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"
+
+
 def check_value(key: str, value: Any, default: Any, where: str) -> Any:
     """Return ``value`` if it fits the type of ``default``, else raise ConfigError."""
     if default is None:
@@ -37,14 +41,14 @@ def check_value(key: str, value: Any, default: Any, where: str) -> Any:
     elif isinstance(default, str):
         ok = isinstance(value, str)
     elif isinstance(default, (list, tuple)):
-        ok = isinstance(value, list) or isinstance(value, str)  # "a,b" lists are accepted
+        ok = isinstance(value, (list, str))  # "a,b" lists are accepted
     elif isinstance(default, dict):
         ok = isinstance(value, dict)
     else:
         ok = True
     if not ok:
         raise ConfigError(
-            f"{where}: key {key!r} must be a {_type_name(default)}, "
+            f"{where}: key {key!r} must be {_article(_type_name(default))}, "
             f"got {_type_name(value)} {value!r}"
         )
     return value

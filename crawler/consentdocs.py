@@ -137,7 +137,7 @@ class ConsentDocuments:
             if not robots.allowed(url, self.token):
                 self.crawler.stats.inc_value(f"consent/documents_not_fetched/{kind.name}")
                 return kind.parse(origin, None, None, f"robots.txt refuses {kind.path}")
-        status, body, final_url, error = await self._fetch(kind.name, url)
+        status, body, _final_url, error = await self._fetch(kind.name, url)
         return kind.parse(origin, status, body, error)
 
     async def _fetch(
@@ -162,7 +162,7 @@ class ConsentDocuments:
         try:
             response = await self.crawler.engine.download_async(request)
         except Exception as exc:
-            error = _describe_error(exc)
+            error = describe_error(exc)
         else:
             status, final_url = response.status, response.url
             body = response.body
@@ -193,7 +193,7 @@ class ConsentDocuments:
         return out
 
 
-def _describe_error(exc: BaseException) -> str:
+def describe_error(exc: BaseException) -> str:
     if isinstance(exc, TxTimeoutError | asyncio.TimeoutError):
         return "timeout"
     text = str(exc) or type(exc).__name__

@@ -10,7 +10,7 @@ import os
 # on first use; the crawler must stay offline-capable and deterministic (scrapy notes).
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 
-from crawler import __version__  # noqa: E402
+from crawler import __version__
 
 BOT_NAME = "consentcrawl"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -56,9 +56,21 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.ConsentRobotsMiddleware": 100,
 }
 
+# One item per page flows through these in order. Checks that need no request to the image
+# come first, so that the image probe (500) only runs for rows still in the index.
 ITEM_PIPELINES = {
     "pipelines.caption.CaptionPipeline": 100,
     "pipelines.robots.RobotsPipeline": 200,
+    "pipelines.aitxt.AiTxtPipeline": 300,
+    "pipelines.tdmrep.TdmRepPagePipeline": 310,
+    "pipelines.xrobots.XRobotsPagePipeline": 320,
+    "pipelines.aipref.RobotsPreferencesPipeline": 330,
+    "pipelines.aipref.PageHeaderPreferencesPipeline": 340,
+    "pipelines.probe.ProbePipeline": 500,
+    "pipelines.tdmrep.TdmRepImagePipeline": 610,
+    "pipelines.xrobots.XRobotsImagePipeline": 620,
+    "pipelines.aipref.ImageHeaderPreferencesPipeline": 640,
+    "pipelines.license.LicensePipeline": 800,
     "pipelines.writer.IndexWriterPipeline": 900,
 }
 
@@ -77,6 +89,29 @@ FOLLOW_LINKS = True
 # --- consent ------------------------------------------------------------------------------
 # strict | standard | robots-only (see README "Consent policy").
 CONSENT_POLICY = "strict"
+# Per-family switches. Unset (the default) follows the CONSENT_POLICY preset; true or false
+# overrides it for that family.
+ROBOTS_AI_TOKENS_ENABLED = None  # robots.txt refusals addressed to AI_TOKENS
+DISALLOW_AI_TRAINING_ENABLED = None  # legacy robots.txt DisallowAITraining: rules
+AITXT_ENABLED = None  # Spawning ai.txt on page and image hosts
+TDMREP_ENABLED = None  # W3C TDMRep: tdmrep.json, headers, HTML meta
+XROBOTS_ENABLED = None  # X-Robots-Tag headers of pages and images
+META_ROBOTS_ENABLED = None  # <meta name="robots"> / <meta name="consentcrawl">
+AIPREF_ENABLED = None  # IETF AIPREF Content-Usage (header and robots.txt)
+CONTENT_SIGNAL_ENABLED = None  # Cloudflare Content-Signal (robots.txt and header)
+IPTC_ENABLED = None  # IPTC plus:DataMining in image XMP (needs IMAGE_PROBE=range)
+PAYMENT_REQUIRED_ENABLED = None  # HTTP 402 on an image: pay-per-crawl, not permitted
+# noindex / noimageindex / none exclude image rows (strict: yes, standard: no).
+NOINDEX_EXCLUDES = None
+# A failed image probe (timeout, 5xx) excludes the row (strict: yes, standard: no).
+PROBE_FAILURE_EXCLUDES = None
+# Image probe: head (one HEAD per kept candidate, ranged GET when HEAD is refused),
+# range (GET of the first IMAGE_PROBE_BYTES: also feeds XMP licence and IPTC checks), off.
+# Unset follows the preset (strict/standard: head, robots-only: off).
+IMAGE_PROBE = None
+IMAGE_PROBE_BYTES = 65536
+# How many probe results are remembered (an image shown on many pages is probed once).
+IMAGE_PROBE_CACHE_SIZE = 200_000
 # AI-crawler tokens whose robots.txt refusals count as an AI-training opt-out.
 AI_TOKENS = [
     "CCBot",
@@ -89,16 +124,23 @@ AI_TOKENS = [
     "img2dataset",
     "LAIONDownloader",
 ]
-# Evaluate robots.txt for AI_TOKENS too (strict and standard policies).
-ROBOTS_AI_TOKENS_ENABLED = True
 # Upper bound in seconds on a robots.txt Crawl-delay (a larger value is capped to this).
 CRAWL_DELAY_MAX = 60.0
 # Seconds a fetched consent document (robots.txt, ai.txt, tdmrep.json) stays valid.
-ROBOTSTXT_CACHE_TTL = 24 * 3600
+ROBOTSTXT_CACHE_TTL = 24 * 3600.0
 # Bytes of a consent document that are parsed and stored (RFC 9309 asks for >= 500 KiB).
 CONSENT_DOCUMENT_MAX_BYTES = 512 * 1024
 # A candidate without alt text is excluded as caption:missing.
 CAPTION_REQUIRED = True
+
+# --- licences -----------------------------------------------------------------------------
+# Detect licence evidence (rel=license, JSON-LD, microdata, RDFa, Link headers, XMP).
+LICENSE_DETECTION_ENABLED = True
+# Licence filter: empty = none (licence recorded only), or a comma list of SPDX ids and the
+# groups permissive, cc-any, public-domain.
+LICENSE_ALLOW = ""
+# Which evidence counts for the filter: any (image first, then page) or image (image only).
+LICENSE_SCOPE = "any"
 
 # --- output -------------------------------------------------------------------------------
 # Where the index dataset is written; required.

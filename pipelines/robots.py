@@ -3,60 +3,57 @@
 The downloader middleware already kept us off pages that robots.txt refuses; an image that the
 index merely *records* is never requested, so its host's robots.txt is checked here, on the
 image's own origin (a CDN is often another host). Under the strict and standard policies the
-AI-crawler tokens are evaluated too: a refusal for any of them is an AI-training opt-out.
+AI-crawler tokens are evaluated too (a refusal for any of them is an AI-training opt-out), and
+so are the legacy ``DisallowAITraining:`` rules (draft-canel-robots-ai-control).
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from scrapy.crawler import Crawler
 
 from crawler.consent.verdict import Decision
-from crawler.consentdocs import ConsentDocuments, origin_of
+from pipelines.base import SignalPipeline
 
 
-class RobotsPipeline:
+class RobotsPipeline(SignalPipeline):
+    families = ()  # robots.txt for our token is never switched off
+
     def __init__(self, crawler: Crawler) -> None:
-        settings = crawler.settings
-        self.docs = ConsentDocuments.of(crawler)
-        self.token = settings.get("ROBOTSTXT_USER_AGENT")
-        use_ai_tokens = settings.getbool("ROBOTS_AI_TOKENS_ENABLED") and (
-            settings.get("CONSENT_POLICY") != "robots-only"
-        )
-        self.ai_tokens = tuple(settings.getlist("AI_TOKENS")) if use_ai_tokens else ()
+        super().__init__(crawler)
+        self.use_ai_tokens = self.policy.enabled("robots-ai-tokens")
+        self.use_ai_training = self.policy.enabled("disallow-ai-training")
+        self.ext_tokens = (self.token, *self.ai_tokens)
 
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> RobotsPipeline:
-        return cls(crawler)
-
-    async def rules_for(self, origins: set[str]) -> dict[str, Any]:
-        """robots.txt rules of each origin, fetching the missing ones concurrently."""
-        found = {o: self.docs.cached("robots", o) for o in origins}
-        missing = [o for o, rules in found.items() if rules is None]
-        if missing:
-            fetched = await asyncio.gather(*(self.docs.get("robots", o) for o in missing))
-            found.update(zip(missing, fetched, strict=True))
-        return found
+    def _extra(self, rules: Any, url: str) -> list:
+        out = []
+        if self.use_ai_tokens:
+            out.extend(rules.ai_token_signals(url, self.token, self.ai_tokens))
+        if self.use_ai_training:
+            out.extend(
+                s for s in rules.extension_signals(url, self.ext_tokens) if s.family == "robots"
+            )
+        return out
 
     async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        if item.get("type") != "page" or not item["candidates"]:
-            return item
-        page_url = item["page_url"]
-        page_origin = origin_of(page_url)
         candidates = item["candidates"]
-        rules = await self.rules_for({page_origin} | {origin_of(c["url"]) for c in candidates})
-        if self.ai_tokens:
-            item["page_signals"].extend(
-                rules[page_origin].ai_token_signals(page_url, self.token, self.ai_tokens)
-            )
-        token, ai_tokens = self.token, self.ai_tokens
+        if not candidates:
+            return item
+        page_url = item.get("page_url")
+        page_origin = item.get("page_origin")
+        origins = {c["origin"] for c in candidates}
+        if page_origin:
+            origins.add(page_origin)
+        rules = await self.documents("robots", origins)
+        if page_url and page_origin:
+            item["page_signals"].extend(self._extra(rules[page_origin], page_url))
+        token = self.token
         for candidate in candidates:
             url = candidate["url"]
-            host_rules = rules[origin_of(url)]
+            host_rules = rules[candidate["origin"]]
             signal = host_rules.check(url, token)
             candidate["signals"].append(signal)
-            if ai_tokens and signal.decision is not Decision.DISALLOW:
-                candidate["signals"].extend(host_rules.ai_token_signals(url, token, ai_tokens))
+            if signal.decision is not Decision.DISALLOW:
+                candidate["signals"].extend(self._extra(host_rules, url))
         return item

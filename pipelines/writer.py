@@ -68,7 +68,9 @@ class IndexWriterPipeline:
         clear_outputs(self.root)
         shard = self.rows_per_shard
         self.index = ShardWriter(self.root / "index", INDEX_SCHEMA, shard, self.compression)
-        self.excluded = ShardWriter(self.root / "excluded", EXCLUDED_SCHEMA, shard, self.compression)
+        self.excluded = ShardWriter(
+            self.root / "excluded", EXCLUDED_SCHEMA, shard, self.compression
+        )
         self.consent = ShardWriter(
             self.root / "consent", CONSENT_DOCS_SCHEMA, shard, self.compression
         )

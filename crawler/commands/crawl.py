@@ -17,7 +17,7 @@ from crawler.runtime import apply_config, known_settings
 from crawler.seeds import SeedError, load_seeds
 
 
-def preflight(settings, spargs: dict[str, str]) -> None:  # noqa: ANN001 - scrapy Settings
+def preflight(settings, spargs: dict[str, str]) -> None:
     """Raise ConfigError / SeedError when the images crawl cannot start."""
     effective = settings.copy()
     apply_config(effective, spargs.get("config"), known_settings())

@@ -23,32 +23,13 @@ from twisted.python.failure import Failure
 
 from crawler.consentdocs import ConsentDocuments, origin_of
 from crawler.extract import extract_page
+from crawler.httpheaders import signal_headers
 from crawler.middlewares import ConsentIgnoreRequest
 from crawler.runtime import apply_config, known_settings
 from crawler.scope import Scope
 from crawler.seeds import Seeds, load_seeds
 
 logger = logging.getLogger(__name__)
-
-# Response headers that carry consent or licence signals; only these travel with the item.
-SIGNAL_HEADERS = (
-    b"x-robots-tag",
-    b"tdm-reservation",
-    b"tdm-policy",
-    b"content-usage",
-    b"content-signal",
-    b"link",
-)
-
-
-def response_signal_headers(response: Response) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    headers = response.headers
-    for name in SIGNAL_HEADERS:
-        values = headers.getlist(name)
-        if values:
-            out[name.decode()] = [v.decode("latin-1") for v in values]
-    return out
 
 
 def declared_encoding(response: Response) -> str | None:
@@ -99,7 +80,7 @@ class ImagesSpider(scrapy.Spider):
         self.depth_limit = settings.getint("DEPTH_LIMIT")
         self.token = settings.get("ROBOTSTXT_USER_AGENT")
         self.docs = ConsentDocuments.of(self.crawler)
-        self.keep_root = settings.getbool("LICENSE_DETECTION_ENABLED", False)
+        self.keep_root = settings.getbool("LICENSE_DETECTION_ENABLED")
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.seed_info.urls:
@@ -122,13 +103,15 @@ class ImagesSpider(scrapy.Spider):
         item = {
             "type": "page",
             "page_url": page_url,
+            "page_origin": origin_of(page_url),
             "status": response.status,
             "fetched_at": fetched_at,
-            "headers": response_signal_headers(response),
+            "headers": signal_headers(response),
             "meta": extract.meta if extract else {},
             "candidates": [
                 {
                     "url": c.url,
+                    "origin": origin_of(c.url),
                     "caption": c.caption,
                     "title": c.title,
                     "figcaption": c.figcaption,
@@ -198,9 +181,15 @@ class ImagesSpider(scrapy.Spider):
 
     @staticmethod
     def excluded_page(url: str, reasons: list[str]) -> dict[str, Any]:
+        # Same shape as a page item (no candidates), so every pipeline can pass it through.
         return {
             "type": "page-excluded",
             "page_url": url,
+            "page_origin": None,
             "reasons": reasons,
             "fetched_at": datetime.now(UTC),
+            "headers": {},
+            "meta": {},
+            "candidates": [],
+            "page_signals": [],
         }

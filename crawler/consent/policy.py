@@ -1,0 +1,124 @@
+"""The consent policy: which signal families count, and how strictly (pure, no Scrapy).
+
+Signals are combined most-restrictively (verdict.combine): any enabled family's ``disallow``
+excludes the row. A preset fixes the defaults; each family can be switched on or off by its
+own setting (``None`` follows the preset).
+
+| preset        | families                     | AI tokens | noindex counts | failed probe |
+|---------------|------------------------------|-----------|----------------|--------------|
+| strict        | all                          | yes       | yes            | excludes     |
+| standard      | all                          | yes       | no             | kept, unknown|
+| robots-only   | robots.txt for our token     | no        | no             | (no probe)   |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+# Family switch -> the setting that overrides the preset.
+FAMILY_SETTINGS = {
+    "robots-ai-tokens": "ROBOTS_AI_TOKENS_ENABLED",
+    "disallow-ai-training": "DISALLOW_AI_TRAINING_ENABLED",
+    "aitxt": "AITXT_ENABLED",
+    "tdmrep": "TDMREP_ENABLED",
+    "xrobots": "XROBOTS_ENABLED",
+    "meta-robots": "META_ROBOTS_ENABLED",
+    "aipref": "AIPREF_ENABLED",
+    "content-signal": "CONTENT_SIGNAL_ENABLED",
+    "iptc": "IPTC_ENABLED",
+    "payment-required": "PAYMENT_REQUIRED_ENABLED",
+}
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "strict": {
+        "families": set(FAMILY_SETTINGS),
+        "noindex_excludes": True,
+        "probe_failure_excludes": True,
+        "probe": "head",
+    },
+    "standard": {
+        "families": set(FAMILY_SETTINGS),
+        "noindex_excludes": False,
+        "probe_failure_excludes": False,
+        "probe": "head",
+    },
+    "robots-only": {
+        "families": set(),
+        "noindex_excludes": False,
+        "probe_failure_excludes": False,
+        "probe": "off",
+    },
+}
+
+PROBE_MODES = ("head", "range", "off")
+
+
+class PolicyError(ValueError):
+    """A policy setting that makes no sense; the message names the setting."""
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    name: str
+    families: frozenset[str]
+    noindex_excludes: bool
+    probe_failure_excludes: bool
+    probe: str  # head | range | off
+
+    def enabled(self, family: str) -> bool:
+        return family in self.families
+
+    @classmethod
+    def from_settings(cls, get: Callable[[str], Any]) -> Policy:
+        """Build from a settings getter (``Settings.get`` or ``dict.get``)."""
+        name = (get("CONSENT_POLICY") or "strict").strip().lower()
+        if name not in PRESETS:
+            raise PolicyError(f"CONSENT_POLICY={name!r} is not one of {', '.join(sorted(PRESETS))}")
+        preset = PRESETS[name]
+        families = set(preset["families"])
+        for family, setting in FAMILY_SETTINGS.items():
+            value = _optional_bool(get(setting), setting)
+            if value is True:
+                families.add(family)
+            elif value is False:
+                families.discard(family)
+        noindex = _optional_bool(get("NOINDEX_EXCLUDES"), "NOINDEX_EXCLUDES")
+        failure = _optional_bool(get("PROBE_FAILURE_EXCLUDES"), "PROBE_FAILURE_EXCLUDES")
+        probe = get("IMAGE_PROBE")
+        probe = (probe or preset["probe"]).strip().lower()
+        if probe not in PROBE_MODES:
+            raise PolicyError(f"IMAGE_PROBE={probe!r} is not one of {', '.join(PROBE_MODES)}")
+        return cls(
+            name=name,
+            families=frozenset(families),
+            noindex_excludes=preset["noindex_excludes"] if noindex is None else noindex,
+            probe_failure_excludes=(
+                preset["probe_failure_excludes"] if failure is None else failure
+            ),
+            probe=probe,
+        )
+
+    def describe(self) -> dict[str, Any]:
+        """For the manifest and ``scrapy consent``."""
+        return {
+            "name": self.name,
+            "families": sorted(self.families),
+            "noindex_excludes": self.noindex_excludes,
+            "probe_failure_excludes": self.probe_failure_excludes,
+            "image_probe": self.probe,
+        }
+
+
+def _optional_bool(value: Any, setting: str) -> bool | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise PolicyError(f"{setting}={value!r} is not a boolean (true/false)")

@@ -1,0 +1,83 @@
+"""What every consent-signal pipeline shares: policy, documents, tokens, and the row state.
+
+The item contract (plain dicts, for speed):
+
+    {"type": "page" | "page-excluded" | <other writers' types>,
+     "page_url": str | None,        # None: rows with no page (e.g. regenerate without page_url)
+     "page_origin": str | None,     # origin_of(page_url); None skips every page-level check
+     "headers": {lower name: [values]},  # the page response's signal headers
+     "meta": {lower meta name: [contents]},
+     "root": lxml tree | None,      # the parsed page, for licence detection
+     "page_signals": [Signal],      # apply to every candidate of the item
+     "candidates": [{"url", "origin", "caption", "signals": [Signal], "reasons": [str],
+                     ...extraction fields; "probe": ProbeResult after the probe step;
+                     license fields after the licence step}]}
+
+A pipeline only appends evidence (``signals``, ``reasons``); the writer decides: a candidate with
+any reason or any disallowing signal (its own or its page's) is excluded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import Any
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+
+from crawler.consent.verdict import Decision, Signal
+from crawler.consentdocs import ConsentDocuments, DocumentKind
+from crawler.policyrt import policy_of
+
+
+def refused(signals: Iterable[Signal]) -> bool:
+    return any(s.decision is Decision.DISALLOW for s in signals)
+
+
+def candidate_refused(candidate: dict[str, Any]) -> bool:
+    """Already excluded by an earlier step: later, costlier checks can skip it."""
+    return bool(candidate["reasons"]) or refused(candidate["signals"])
+
+
+class SignalPipeline:
+    """Base for the pipelines of one family (or a few that share one place of reading)."""
+
+    families: tuple[str, ...] = ()
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.policy = policy_of(crawler)
+        self.active = tuple(f for f in self.families if self.policy.enabled(f))
+        if self.families and not self.active:
+            raise NotConfigured(f"{', '.join(self.families)} switched off by the policy")
+        settings = crawler.settings
+        self.docs = ConsentDocuments.of(crawler)
+        self.token = settings.get("ROBOTSTXT_USER_AGENT")
+        self.ai_tokens = tuple(settings.getlist("AI_TOKENS"))
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SignalPipeline:
+        return cls(crawler)
+
+    def on(self, family: str) -> bool:
+        return family in self.active
+
+    def register(self, kind: DocumentKind) -> None:
+        self.docs.register(kind)
+
+    async def documents(self, kind: str, origins: Iterable[str]) -> dict[str, Any]:
+        """The parsed ``kind`` document of each origin; missing ones fetched concurrently."""
+        found: dict[str, Any] = {}
+        missing: list[str] = []
+        for origin in set(origins):
+            doc = self.docs.cached(kind, origin)
+            if doc is None:
+                missing.append(origin)
+            else:
+                found[origin] = doc
+        if missing:
+            fetched = await asyncio.gather(*(self.docs.get(kind, o) for o in missing))
+            found.update(zip(missing, fetched, strict=True))
+        return found

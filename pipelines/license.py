@@ -1,0 +1,76 @@
+"""Licence evidence, choice and (optional) filter for every row (consent-signals.md §7).
+
+Evidence comes from the page (rel=license, JSON-LD, microdata, RDFa, meta hints: detected once
+per page on the tree the spider already parsed) and from the image's own probe (Link header;
+XMP in the first bytes with ``IMAGE_PROBE=range``, which also carries the IPTC ``plus:DataMining``
+opt-out). The row gets the best licence, image evidence first. A licence never overrides an
+opt-out: the filter only adds ``license:*`` reasons, it never removes any.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+
+from crawler.licenses.choose import LicenseFilter, choose_license
+from crawler.licenses.detect import LicenseFindings, detect_licenses
+from crawler.licenses.linkheader import link_header_evidence
+from crawler.licenses.xmp import data_mining_signal, scan_xmp, xmp_evidence
+from crawler.policyrt import policy_of
+
+EMPTY = LicenseFindings()
+
+
+class LicensePipeline:
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        if not settings.getbool("LICENSE_DETECTION_ENABLED"):
+            raise NotConfigured("LICENSE_DETECTION_ENABLED is off")
+        self.scope = settings.get("LICENSE_SCOPE") or "any"
+        self.filter = LicenseFilter.from_settings(settings.get("LICENSE_ALLOW") or "", self.scope)
+        self.iptc = policy_of(crawler).enabled("iptc")
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> LicensePipeline:
+        return cls(crawler)
+
+    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        candidates = item["candidates"]
+        if not candidates:
+            return item
+        root = item.get("root")
+        findings = EMPTY
+        if root is not None:
+            findings = detect_licenses(root, item["page_url"], [c["url"] for c in candidates])
+        for candidate in candidates:
+            url = candidate["url"]
+            image_ev, page_ev = findings.for_image(url) if findings is not EMPTY else ([], [])
+            probe = candidate.get("probe")
+            if probe is not None:
+                if "link" in probe.headers:
+                    image_ev = [*link_header_evidence(probe.headers["link"], url), *image_ev]
+                if probe.body:
+                    xmp = scan_xmp(probe.body)
+                    if xmp is not None:
+                        image_ev = [*xmp_evidence(xmp, url), *image_ev]
+                        if self.iptc and xmp.data_mining:
+                            candidate["signals"].append(
+                                data_mining_signal(xmp.data_mining, f"xmp:{url}")
+                            )
+            choice = choose_license(image_ev, page_ev, self.scope)
+            candidate["license"] = choice.license
+            candidate["license_url"] = choice.license_url
+            candidate["license_scope"] = choice.license_scope or None
+            candidate["license_source"] = choice.license_source or None
+            candidate["license_conflict"] = choice.license_conflict
+            candidate["credit"] = choice.credit
+            candidate["creator"] = choice.creator
+            candidate["acquire_license_page"] = choice.acquire_license_page
+            if self.filter.active:
+                reason = self.filter.check(choice)
+                if reason:
+                    candidate["reasons"].append(reason)
+        return item

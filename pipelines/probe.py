@@ -1,0 +1,63 @@
+"""Image probe pipeline: fetch each still-kept image's own response headers (and first bytes).
+
+Runs after every check that needs no request to the image (robots.txt, ai.txt, page signals), so
+only candidates that are still in the index are probed: one HEAD each by default. A probe that
+fails leaves the image unverified: the strict policy excludes it (``probe:failed``), the standard
+policy keeps it with an ``unknown`` record. HTTP 402 (pay-per-crawl) means not permitted
+(``probe:payment-required``). With ``IMAGE_PROBE=off`` every row records that image headers were
+not checked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from scrapy.crawler import Crawler
+
+from crawler.consent.verdict import Signal
+from crawler.probe import ImageProber, ProbeResult
+from pipelines.base import SignalPipeline, candidate_refused, refused
+
+NOT_CHECKED = Signal.unknown("probe", "", "not checked (IMAGE_PROBE=off)")
+
+
+class ProbePipeline(SignalPipeline):
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.mode = self.policy.probe
+        self.prober = ImageProber.of(crawler, self.mode) if self.mode != "off" else None
+
+    async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        candidates = item["candidates"]
+        if not candidates:
+            return item
+        if self.prober is None:
+            for candidate in candidates:
+                candidate["signals"].append(NOT_CHECKED)
+            return item
+        if refused(item["page_signals"]):
+            return item  # every row of this page is excluded already: spare the image hosts
+        todo = [c for c in candidates if not candidate_refused(c)]
+        if not todo:
+            return item
+        results = await asyncio.gather(*(self.prober.probe(c["url"]) for c in todo))
+        for candidate, result in zip(todo, results, strict=True):
+            candidate["probe"] = result
+            candidate["signals"].append(self.verdict(result))
+        return item
+
+    def verdict(self, result: ProbeResult) -> Signal:
+        source = result.url
+        value = f"{result.method} {result.status}" if result.status else (result.error or "")
+        if result.refused:
+            # Our own robots check refused the probe (e.g. a redirect into a disallowed path).
+            family, _, detail = result.refused[0].partition(":")
+            return Signal.disallow(family, detail, source, value)
+        if result.status == 402 and self.policy.enabled("payment-required"):
+            return Signal.disallow("probe", "payment-required", source, value)
+        if result.ok:
+            return Signal.allow("probe", source, value)
+        if self.policy.probe_failure_excludes:
+            return Signal.disallow("probe", "failed", source, value)
+        return Signal.unknown("probe", source, f"failed: {value}")

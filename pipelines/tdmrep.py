@@ -1,0 +1,76 @@
+"""W3C TDMRep: ``/.well-known/tdmrep.json``, ``tdm-reservation`` headers and HTML meta.
+
+Precedence (TDMRep "Precedence"): file < header < meta; an absent value never resets an earlier
+one and a value other than 0/1 is a protocol error that leaves it. The page is decided from its
+host's file, its response headers and its meta tags; an image from its host's file and (when
+probed) its own response headers, after the probe.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy.crawler import Crawler
+
+from crawler.consent.tdmrep import TdmRepFile, tdmrep_from_fetch, tdmrep_signal
+from crawler.consentdocs import DocumentKind
+from pipelines.base import SignalPipeline
+
+TDM_PATH = "/.well-known/tdmrep.json"
+
+
+def _parse(
+    origin: str, status: int | None, body: bytes | None, _e: str | None
+) -> TdmRepFile | None:
+    return tdmrep_from_fetch(status, body, origin + TDM_PATH)
+
+
+class TdmRepPagePipeline(SignalPipeline):
+    """The page's TDMRep verdict; also fetches the image hosts' files for the image step."""
+
+    families = ("tdmrep",)
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.register(DocumentKind("tdmrep", TDM_PATH, _parse))
+
+    async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        candidates = item["candidates"]
+        if not candidates:
+            return item
+        page_origin = item.get("page_origin")
+        origins = {c["origin"] for c in candidates}
+        if page_origin:
+            origins.add(page_origin)
+        files = await self.documents("tdmrep", origins)
+        if page_origin:
+            page_url = item["page_url"]
+            signal = tdmrep_signal(
+                page_url, files[page_origin], item["headers"], item["meta"], page_url
+            )
+            item["page_signals"].append(signal)
+        return item
+
+
+class TdmRepImagePipeline(SignalPipeline):
+    """Each image's TDMRep verdict: its host's file, overridden by its own headers if probed."""
+
+    families = ("tdmrep",)
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.register(DocumentKind("tdmrep", TDM_PATH, _parse))
+
+    async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        candidates = item["candidates"]
+        if not candidates:
+            return item
+        files = await self.documents("tdmrep", {c["origin"] for c in candidates})
+        for candidate in candidates:
+            probe = candidate.get("probe")
+            headers = probe.headers if probe is not None and probe.status else None
+            url = candidate["url"]
+            candidate["signals"].append(
+                tdmrep_signal(url, files[candidate["origin"]], headers, None, url)
+            )
+        return item

@@ -1,0 +1,216 @@
+"""Image-candidate extraction (crawler.extract) on synthetic and real pages."""
+
+from __future__ import annotations
+
+import csv
+
+import lxml.html
+import pytest
+
+from crawler.extract import absolute_http_url, clean_text, extract_page, parse_srcset
+from tests.corpus import corpus_path
+
+PAGE = "http://site.test/dir/page.html"
+
+
+def extract(html: str, url: str = PAGE):
+    return extract_page(html.encode(), url, "utf-8")
+
+
+def test_src_alt_title_size_figcaption() -> None:
+    page = extract(
+        '<figure><img src="a.jpg" alt=" A  red\n fox " title="T" width="640" height="480px">'
+        "<figcaption> The <b>fox</b>, 2024 </figcaption></figure>"
+    )
+    [cand] = page.candidates
+    assert cand.url == "http://site.test/dir/a.jpg"
+    assert cand.caption == "A red fox"
+    assert cand.title == "T"
+    assert (cand.width, cand.height) == (640, 480)
+    assert cand.figcaption == "The fox, 2024"
+
+
+def test_non_numeric_sizes_are_dropped() -> None:
+    [cand] = extract('<img src="a.jpg" alt="x" width="100%" height="auto">').candidates
+    assert cand.width is None and cand.height is None
+
+
+@pytest.mark.parametrize(
+    ("img", "expected"),
+    [
+        ('<img data-src="/lazy.jpg" alt="x">', "http://site.test/lazy.jpg"),
+        ('<img src="" data-lazy-src="l2.jpg" alt="x">', "http://site.test/dir/l2.jpg"),
+        (
+            '<img src="data:image/gif;base64,R0l" data-original="o.jpg" alt="x">',
+            "http://site.test/dir/o.jpg",
+        ),
+        (
+            '<img srcset="s.jpg 320w, m.jpg 640w, l.jpg 1280w" alt="x">',
+            "http://site.test/dir/l.jpg",
+        ),
+        (
+            '<img src="data:," data-srcset="a.jpg 1x, b.jpg 2x" alt="x">',
+            "http://site.test/dir/b.jpg",
+        ),
+        ('<img src="real.jpg" data-src="lazy.jpg" alt="x">', "http://site.test/dir/real.jpg"),
+    ],
+)
+def test_lazy_loading_sources(img: str, expected: str) -> None:
+    [cand] = extract(img).candidates
+    assert cand.url == expected
+
+
+def test_srcset_candidates_are_kept_absolute() -> None:
+    [cand] = extract('<img src="a.jpg" srcset="a.jpg 1x, /b.jpg 2x" alt="x">').candidates
+    assert cand.srcset == ["http://site.test/dir/a.jpg", "http://site.test/b.jpg"]
+
+
+@pytest.mark.parametrize(
+    "img",
+    [
+        '<img src="data:image/png;base64,AAAA" alt="x">',
+        '<img src="javascript:void(0)" alt="x">',
+        '<img src="ftp://host.test/a.jpg" alt="x">',
+        '<img src="mailto:a@b.test" alt="x">',
+        '<img alt="no source at all">',
+    ],
+)
+def test_unusable_sources_are_skipped(img: str) -> None:
+    assert extract(img).candidates == []
+
+
+def test_base_href_and_fragments() -> None:
+    page = extract(
+        '<head><base href="http://cdn.test/base/"></head>'
+        '<img src="x.jpg#frag" alt="x"><a href="next.html#top">n</a>'
+    )
+    assert page.candidates[0].url == "http://cdn.test/base/x.jpg"
+    assert page.links == ["http://cdn.test/base/next.html"]
+
+
+def test_duplicate_url_caption_pairs_are_one_candidate() -> None:
+    page = extract(
+        '<img src="a.jpg" alt="one"><img src="a.jpg" alt="one">'
+        '<img src="a.jpg" alt="two"><img src="a.jpg" alt="">'
+    )
+    assert [(c.url.rsplit("/", 1)[1], c.caption) for c in page.candidates] == [
+        ("a.jpg", "one"),
+        ("a.jpg", "two"),
+        ("a.jpg", ""),
+    ]
+
+
+def test_caption_unescaping() -> None:
+    page = extract('<img src="a.jpg" alt="Tom &amp;amp; Jerry &#220;ber">')
+    assert page.candidates[0].caption == "Tom & Jerry Über"
+    assert clean_text("  a \t b\n") == "a b"
+    assert clean_text(None) == ""
+
+
+def test_links_meta_and_nofollow() -> None:
+    page = extract(
+        '<head><meta name="Robots" content="noai"><meta name="tdm-reservation" content="1">'
+        "</head><body>"
+        '<a href="/a">a</a><a href="/a">again</a><a rel="nofollow" href="/b">b</a>'
+        '<area href="c.html"><a href="mailto:x@y.test">m</a><a href="https://other.test/">o</a>'
+    )
+    assert page.links == [
+        "http://site.test/a",
+        "http://site.test/dir/c.html",
+        "https://other.test/",
+    ]
+    assert page.meta == {"robots": ["noai"], "tdm-reservation": ["1"]}
+
+
+def test_srcset_parser() -> None:
+    assert parse_srcset("a.jpg 1x, b.jpg 2x") == [("a.jpg", 1.0), ("b.jpg", 2.0)]
+    assert parse_srcset("a.jpg 300w,b.jpg 600w") == [("a.jpg", 300000.0), ("b.jpg", 600000.0)]
+    assert parse_srcset("  only.jpg  ") == [("only.jpg", 0.0)]
+    assert parse_srcset("") == []
+
+
+def test_absolute_http_url() -> None:
+    assert absolute_http_url("http://a.test/x/", "../y.png#z") == "http://a.test/y.png"
+    assert absolute_http_url("http://a.test/", "//cdn.test/i.png") == "http://cdn.test/i.png"
+    assert absolute_http_url("http://a.test/", "http://[::1") is None
+    assert absolute_http_url("http://a.test/", "   ") is None
+
+
+def test_empty_and_garbage_bodies() -> None:
+    assert extract_page(b"", PAGE).candidates == []
+    assert extract_page(b"\x00\xff\xfe garbage", PAGE).candidates == []
+
+
+# --- real pages (shared/corpus/html-pages, see its PROVENANCE.md) ------------------------------
+
+
+def _features() -> list[dict[str, str]]:
+    path = corpus_path("html-pages", "features.tsv")
+    with path.open(newline="") as fh:
+        return list(csv.DictReader(fh, delimiter="\t"))
+
+
+def _urls() -> dict[str, str]:
+    path = corpus_path("html-pages", "pages.tsv")
+    with path.open(newline="") as fh:
+        return {row["filename"]: row["original_url"] for row in csv.DictReader(fh, delimiter="\t")}
+
+
+def test_real_pages_invariants() -> None:
+    folder = corpus_path("html-pages")
+    urls = _urls()
+    total = with_caption = 0
+    for row in _features():
+        name = row["filename"]
+        page_url = urls.get(name) or "http://unknown.test/"
+        page = extract_page((folder / name).read_bytes(), page_url)
+        assert len(page.candidates) <= int(row["imgs"]), name
+        for cand in page.candidates:
+            assert cand.url.startswith(("http://", "https://")), (name, cand.url)
+            assert "#" not in cand.url
+            assert cand.caption == " ".join(cand.caption.split())
+        pairs = [(c.url, c.caption) for c in page.candidates]
+        assert len(pairs) == len(set(pairs)), name
+        total += len(page.candidates)
+        with_caption += sum(1 for c in page.candidates if c.caption)
+    # features.tsv counts 3,778 <img> with non-empty alt over the corpus (some are data: URIs
+    # or duplicates on a page, so fewer candidates carry captions).
+    assert 3000 < with_caption <= 3778
+    assert total > with_caption
+
+
+def test_real_lazy_page_uses_data_src() -> None:
+    name = "trafilatura-cache__adac.de.kindersitze.html"
+    body = corpus_path("html-pages", name).read_bytes()
+    page = extract_page(body, _urls()[name])
+    by_caption = {c.caption: c.url for c in page.candidates}
+    url = by_caption["Kindersitz Test Übersicht Vogelperspektive"]
+    assert url.startswith(
+        "https://www.adac.de/-/media/images/digitale-kommunikation/1810-kindersitz-test-926x383.jpg?"
+    )
+    assert not any(c.url.startswith("data:") for c in page.candidates)
+
+
+def test_real_pages_with_base_href_resolve_against_it() -> None:
+    folder = corpus_path("html-pages")
+    checked = 0
+    for row in _features():
+        if row["base"] != "1":
+            continue
+        body = (folder / row["filename"]).read_bytes()
+        root = lxml.html.document_fromstring(body)
+        base = (root.xpath("//base/@href") or [""])[0].strip()
+        if not base.startswith("http"):
+            continue
+        page = extract_page(body, "http://elsewhere.test/x/y.html")
+        relative = [
+            img.get("src")
+            for img in root.iter("img")
+            if img.get("src") and not img.get("src").startswith(("http", "//", "data:"))
+        ]
+        if not relative or not page.candidates:
+            continue
+        assert page.base_url.lower().startswith(base.lower()[:20].lower())
+        assert not any(c.url.startswith("http://elsewhere.test/") for c in page.candidates)
+        checked += 1
+    assert checked >= 3

@@ -1,0 +1,174 @@
+"""robots.txt rules and RFC 9309 fetch-status semantics (crawler.consent.robots)."""
+
+from __future__ import annotations
+
+import pytest
+
+from crawler.consent.robots import MAX_ROBOTS_BYTES, decode_text, robots_from_fetch
+from crawler.consent.verdict import Decision
+from tests.corpus import corpus_path
+
+ORIGIN = "https://example.test"
+AI = ("CCBot", "GPTBot", "Google-Extended", "ClaudeBot", "img2dataset")
+
+
+def parsed(text: str):
+    return robots_from_fetch(ORIGIN, 200, text.encode())
+
+
+@pytest.mark.parametrize(
+    ("status", "state"),
+    [
+        (200, "parsed"),
+        (204, "parsed"),
+        (400, "unavailable"),
+        (401, "unavailable"),
+        (403, "unavailable"),
+        (404, "unavailable"),
+        (410, "unavailable"),
+        (429, "unreachable"),
+        (500, "unreachable"),
+        (503, "unreachable"),
+        (301, "unreachable"),  # a 3xx left over means the 5-hop redirect limit was hit
+    ],
+)
+def test_status_semantics(status: int, state: str) -> None:
+    rules = robots_from_fetch(ORIGIN, status, b"User-agent: *\nDisallow: /\n")
+    assert rules.state == state
+    # Only a parsed file restricts by its rules; unavailable allows all, unreachable none.
+    expect_allowed = state == "unavailable"
+    assert rules.allowed(f"{ORIGIN}/page", "consentcrawl") is expect_allowed
+
+
+def test_network_error_is_complete_disallow() -> None:
+    rules = robots_from_fetch(ORIGIN, None, None, error="timeout")
+    assert rules.unreachable
+    signal = rules.check(f"{ORIGIN}/x.jpg", "consentcrawl")
+    assert signal.decision is Decision.DISALLOW
+    assert signal.reason == "robots:unreachable"
+    assert signal.value == "timeout"
+
+
+def test_5xx_html_body_is_not_parsed_as_allow_all() -> None:
+    # Scrapy's middleware parses this body as "no rules" and allows everything.
+    rules = robots_from_fetch(ORIGIN, 503, b"<html><body>Service unavailable</body></html>")
+    assert not rules.allowed(f"{ORIGIN}/", "consentcrawl")
+
+
+def test_200_html_body_means_no_rules() -> None:
+    rules = robots_from_fetch(ORIGIN, 200, b"<html><body>bot wall</body></html>")
+    assert rules.allowed(f"{ORIGIN}/anything", "consentcrawl")
+
+
+def test_specific_group_does_not_inherit_star() -> None:
+    # consent-signals.md §1 example 1.
+    rules = parsed("User-agent: *\nDisallow: /private/\n\nUser-agent: mybot\nAllow: /\n")
+    assert rules.allowed(f"{ORIGIN}/private/x.jpg", "mybot")
+    assert not rules.allowed(f"{ORIGIN}/private/x.jpg", "consentcrawl")
+
+
+def test_longest_match_and_tie_goes_to_allow() -> None:
+    rules = parsed(
+        "User-agent: *\nAllow: /example/page/\nDisallow: /example/page/disallowed.gif\n"
+        "Allow: /p\nDisallow: /p\n"
+    )
+    assert not rules.allowed(f"{ORIGIN}/example/page/disallowed.gif", "consentcrawl")
+    assert rules.allowed(f"{ORIGIN}/example/page/ok.gif", "consentcrawl")
+    assert rules.allowed(f"{ORIGIN}/page", "consentcrawl")
+
+
+def test_dollar_anchor() -> None:
+    rules = parsed("User-agent: *\nDisallow: /*.gif$\n")
+    assert not rules.allowed(f"{ORIGIN}/a.gif", "consentcrawl")
+    assert rules.allowed(f"{ORIGIN}/a.gif?x=1", "consentcrawl")
+
+
+def test_robots_txt_itself_always_allowed() -> None:
+    rules = parsed("User-agent: *\nDisallow: /\n")
+    assert rules.allowed(f"{ORIGIN}/robots.txt", "consentcrawl")
+
+
+def test_ai_tokens_only_reported_where_they_differ_from_ours() -> None:
+    rules = parsed(
+        "User-agent: GPTBot\nDisallow: /\n\nUser-agent: CCBot\nDisallow: /art/\n\n"
+        "User-agent: *\nAllow: /\n"
+    )
+    reasons = [s.reason for s in rules.ai_token_signals(f"{ORIGIN}/art/a.jpg", "consentcrawl", AI)]
+    assert reasons == ["robots:ai-token=CCBot", "robots:ai-token=GPTBot"]
+    reasons = [s.reason for s in rules.ai_token_signals(f"{ORIGIN}/blog/", "consentcrawl", AI)]
+    assert reasons == ["robots:ai-token=GPTBot"]
+    # A file with a single * group gives every token our own answer: nothing extra to report.
+    star_only = parsed("User-agent: *\nDisallow: /private/\n")
+    assert star_only.ai_token_signals(f"{ORIGIN}/private/a.jpg", "consentcrawl", AI) == []
+
+
+def test_ai_token_list_from_real_file() -> None:
+    body = corpus_path("robots", "ai.robots.txt", "robots.txt").read_bytes()
+    rules = robots_from_fetch(ORIGIN, 200, body)
+    assert rules.allowed(f"{ORIGIN}/photo.jpg", "consentcrawl")
+    tokens = {s.reason for s in rules.ai_token_signals(f"{ORIGIN}/photo.jpg", "consentcrawl", AI)}
+    assert tokens == {f"robots:ai-token={t}" for t in AI}
+
+
+def test_group_merging_rfc_example() -> None:
+    body = corpus_path(
+        "robots", "crawler-commons-edge-cases", "rfc9309-example-rule-group-merging.txt"
+    ).read_bytes()
+    rules = robots_from_fetch(ORIGIN, 200, body)
+    for path in ("/foo", "/bar", "/baz"):
+        assert not rules.allowed(f"{ORIGIN}{path}", "ExampleBot"), path
+    assert rules.allowed(f"{ORIGIN}/baz", "consentcrawl")  # * group has no /baz rule
+    assert not rules.allowed(f"{ORIGIN}/foo", "consentcrawl")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["robots-with-utf8-bom.txt", "robots-with-utf16le-bom.txt", "robots-with-utf16be-bom.txt"],
+)
+def test_byte_order_marks(name: str) -> None:
+    body = corpus_path("robots", "crawler-commons-edge-cases", name).read_bytes()
+    rules = robots_from_fetch(ORIGIN, 200, body)
+    text = rules.text
+    assert "\ufeff" not in text[:1] and "\x00" not in text
+    # Every one of these files disallows /login.aspx for all agents.
+    assert not rules.allowed(f"{ORIGIN}/login.aspx", "consentcrawl")
+    assert rules.allowed(f"{ORIGIN}/public/page", "consentcrawl")
+
+
+def test_crlf_and_crawl_delay() -> None:
+    # epson.com (protego real-world set, tagged crlf + crawl-delay).
+    body = corpus_path("robots", "protego-real-world", "epson.com").read_bytes()
+    assert b"\r\n" in body
+    rules = robots_from_fetch(ORIGIN, 200, body)
+    assert not rules.allowed(f"{ORIGIN}/checkout", "consentcrawl")
+    assert rules.allowed(f"{ORIGIN}/products", "consentcrawl")
+    assert rules.crawl_delay("consentcrawl") == 10.0
+
+
+def test_size_cap_parses_only_the_prefix() -> None:
+    filler = b"# " + b"x" * 1000 + b"\n"
+    body = b"User-agent: *\nDisallow: /early/\n" + filler * 600 + b"Disallow: /late/\n"
+    assert len(body) > MAX_ROBOTS_BYTES
+    rules = robots_from_fetch(ORIGIN, 200, body)
+    assert not rules.allowed(f"{ORIGIN}/early/x", "consentcrawl")
+    assert rules.allowed(f"{ORIGIN}/late/x", "consentcrawl")
+
+
+def test_every_real_file_parses_and_html_bodies_allow() -> None:
+    folder = corpus_path("robots", "protego-real-world")
+    index = {}
+    for line in (folder / "index.tsv").read_text().splitlines()[1:]:
+        name, _host, tags = [*line.split("\t"), "", ""][:3]
+        index[name] = tags.split(",") if tags else []
+    parsed_count = 0
+    for name, tags in index.items():
+        rules = robots_from_fetch(ORIGIN, 200, (folder / name).read_bytes())
+        assert rules.state == "parsed"
+        if "html-body" in tags or "empty" in tags:
+            assert rules.allowed(f"{ORIGIN}/some/page.html", "consentcrawl"), name
+        parsed_count += 1
+    assert parsed_count > 700
+
+
+def test_decode_text_replaces_bad_bytes() -> None:
+    assert decode_text(b"User-agent: *\nDisallow: /\xff\xfe/\n").startswith("User-agent")
