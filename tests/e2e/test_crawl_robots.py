@@ -6,6 +6,8 @@ and the simulated web's request log (which proves what was never requested).
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
 import os
 import signal
@@ -144,7 +146,7 @@ def test_disallowed_page_is_an_excluded_page_row(crawl) -> None:
 def test_crawl_delay_spaces_requests(crawl) -> None:
     times = sorted(r["t"] for r in crawl["requests"] if r["host"] == "slow.demo.test")
     assert len(times) >= 3  # robots.txt and two pages (plus image probes)
-    gaps = [b - a for a, b in zip(times[1:], times[2:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times[1:])]
     # After robots.txt is known, requests to the host are at least Crawl-delay apart.
     assert min(gaps) >= 0.9, gaps
 
@@ -156,8 +158,6 @@ def test_consent_documents_once_per_origin(crawl) -> None:
     assert len(robots) == len({urlsplit(u).netloc for u in robots})
     for doc in crawl["consent"]:
         if doc["status"] is not None and doc["body"] is not None:
-            import hashlib
-
             assert hashlib.sha256(doc["body"]).hexdigest() == doc["sha256"]
 
 
@@ -186,8 +186,6 @@ def test_manifest(crawl) -> None:
     for kind, parts in manifest["parts"].items():
         assert parts, kind
         for part in parts:
-            import hashlib
-
             data = (out / part["path"]).read_bytes()
             assert hashlib.sha256(data).hexdigest() == part["sha256"]
             assert pq.read_metadata(out / part["path"]).num_rows == part["rows"]
