@@ -20,7 +20,7 @@ class RobotsPreferencesPipeline(SignalPipeline):
     families = ("aipref", "content-signal")
 
     async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        candidates = item["candidates"]
+        candidates = [c for c in item["candidates"] if c["origin"]]  # None: unusable URL
         if not candidates:
             return item
         page_origin = item.get("page_origin")

@@ -37,7 +37,7 @@ class RobotsPipeline(SignalPipeline):
         return out
 
     async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        candidates = item["candidates"]
+        candidates = [c for c in item["candidates"] if c["origin"]]  # None: unusable URL
         if not candidates:
             return item
         page_url = item.get("page_url")

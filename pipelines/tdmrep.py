@@ -35,7 +35,7 @@ class TdmRepPagePipeline(SignalPipeline):
         self.register(DocumentKind("tdmrep", TDM_PATH, _parse))
 
     async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        candidates = item["candidates"]
+        candidates = [c for c in item["candidates"] if c["origin"]]  # None: unusable URL
         if not candidates:
             return item
         page_origin = item.get("page_origin")
@@ -62,7 +62,7 @@ class TdmRepImagePipeline(SignalPipeline):
         self.register(DocumentKind("tdmrep", TDM_PATH, _parse))
 
     async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        candidates = item["candidates"]
+        candidates = [c for c in item["candidates"] if c["origin"]]  # None: unusable URL
         if not candidates:
             return item
         files = await self.documents("tdmrep", {c["origin"] for c in candidates})
