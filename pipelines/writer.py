@@ -29,6 +29,7 @@ from crawler.output.shards import (
     INDEX_SCHEMA,
     ShardWriter,
 )
+from crawler.policyrt import policy_of
 from crawler.scope import psl_snapshot_id
 
 logger = logging.getLogger(__name__)
@@ -225,7 +226,8 @@ class IndexWriterPipeline:
                 "urls": seeds.urls if seeds else [],
             },
             "settings": self.non_default_settings(),
-            "image_headers_checked": self.crawler.settings.get("IMAGE_PROBE", "off") != "off",
+            # The policy resolves IMAGE_PROBE (unset follows the preset: head, or off).
+            "image_headers_checked": policy_of(self.crawler).probe != "off",
             "counts": {
                 "pages_fetched": self.counts["pages_fetched"],
                 "pages_excluded": self.counts["pages_excluded"],
