@@ -60,7 +60,9 @@ class LicensePipeline:
                             candidate["signals"].append(
                                 data_mining_signal(xmp.data_mining, f"xmp:{url}")
                             )
-            choice = choose_license(image_ev, page_ev, self.scope)
+            # LICENSE_SCOPE decides what counts for the filter (LicenseFilter.check), not which
+            # licence the row records: the page licence stays in the columns under scope=image.
+            choice = choose_license(image_ev, page_ev)
             candidate["license"] = choice.license
             candidate["license_url"] = choice.license_url
             candidate["license_scope"] = choice.license_scope or None
