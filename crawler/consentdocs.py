@@ -84,6 +84,12 @@ class ConsentDocuments:
         self._cache: dict[tuple[str, str], tuple[float, Any]] = {}
         self._inflight: dict[tuple[str, str], asyncio.Future[Any]] = {}
         self.fetched: list[FetchedDocument] = []
+        # download_async() bypasses the global CONCURRENT_REQUESTS limit (only per-host slots
+        # apply): without a bound, a batch touching thousands of origins opens thousands of
+        # connections at once and they time out. robots.txt has its own bound because fetching
+        # any other document may wait for one.
+        self._limit = max(1, settings.getint("CONCURRENT_REQUESTS"))
+        self._slots: dict[bool, asyncio.Semaphore] = {}
         self.register(DocumentKind("robots", "/robots.txt", _parse_robots, obey_robots=False))
 
     @classmethod
@@ -159,8 +165,12 @@ class ConsentDocuments:
         body: bytes | None = None
         final_url: str | None = None
         error: str | None = None
+        slots = self._slots.get(kind == "robots")
+        if slots is None:
+            slots = self._slots[kind == "robots"] = asyncio.Semaphore(self._limit)
         try:
-            response = await self.crawler.engine.download_async(request)
+            async with slots:
+                response = await self.crawler.engine.download_async(request)
         except Exception as exc:
             error = describe_error(exc)
         else:

@@ -48,6 +48,9 @@ class ImageProber:
         self.cache_size = settings.getint("IMAGE_PROBE_CACHE_SIZE")
         self._cache: OrderedDict[str, ProbeResult] = OrderedDict()
         self._inflight: dict[str, asyncio.Future[ProbeResult]] = {}
+        # download_async() bypasses the global CONCURRENT_REQUESTS limit: bound probes here.
+        self._limit = max(1, settings.getint("CONCURRENT_REQUESTS"))
+        self._slots: asyncio.Semaphore | None = None
 
     @classmethod
     def of(cls, crawler: Crawler, mode: str) -> ImageProber:
@@ -106,8 +109,11 @@ class ImageProber:
         )
         stats.inc_value("consent/probes")
         stats.inc_value(f"consent/probes/{method.lower()}")
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self._limit)
         try:
-            response = await self.crawler.engine.download_async(request)
+            async with self._slots:
+                response = await self.crawler.engine.download_async(request)
         except ConsentIgnoreRequest as exc:
             return ProbeResult(url, method, None, error=str(exc), refused=exc.reasons)
         except Exception as exc:
