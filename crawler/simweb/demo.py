@@ -1,8 +1,14 @@
 """The bundled demo web: small sites that exercise every robots.txt case of RFC 9309.
 
 Each host is its own crawl scope and shows one case (plus a CDN and a host that only serves a
-redirected robots.txt). Pages are real-looking HTML with ``<img alt>`` text, lazy ``data-src``
-images, a ``srcset``, a ``<figure>`` with a ``<figcaption>``, images without alt text, links
+redirected robots.txt). Four more hosts show the other consent families and licences
+(``signals``: ai.txt, X-Robots-Tag and Content-Usage on images, meta noai, tdmrep.json;
+``prefs``: robots.txt Content-Usage with a path rule; ``cloudflare``: robots.txt Content-Signal;
+``licensed``: a CC BY page with a CC0 JSON-LD photograph); the end-to-end signal web with one
+host per case is ``crawler.simweb.signalweb``.
+
+Pages are real-looking HTML with ``<img alt>`` text, lazy ``data-src`` images, a ``srcset``,
+a ``<figure>`` with a ``<figcaption>``, images without alt text, links
 within a host and to other hosts. Images are small but valid PNG/JPEG files built in code, each
 with distinct bytes so content de-duplication never merges two of them.
 
@@ -119,8 +125,11 @@ def _jpeg(width: int, height: int, gray: int, comment: str) -> bytes:
     )
 
 
-def _image_route(url: str) -> dict[str, Any]:
-    """An image route for ``url``: PNG or JPEG by extension, size and colour from the name."""
+def _image_route(url: str, extra_headers: tuple[tuple[str, str], ...] = ()) -> dict[str, Any]:
+    """An image route for ``url``: PNG or JPEG by extension, size and colour from the name.
+
+    ``extra_headers`` are added to the image response (X-Robots-Tag, Content-Usage, ...).
+    """
     path = urlsplit(url).path
     seed = zlib.crc32(url.encode())
     width = 640 if "640" in path else 1280 if "1280" in path else 320
@@ -131,7 +140,7 @@ def _image_route(url: str) -> dict[str, Any]:
         data, ctype = _png(width, height, seed % 251, url), "image/png"
     return {
         "status": 200,
-        "headers": {"Content-Type": ctype, "Cache-Control": "max-age=86400"},
+        "headers": {"Content-Type": ctype, "Cache-Control": "max-age=86400", **dict(extra_headers)},
         "body_b64": base64.b64encode(data).decode("ascii"),
     }
 
@@ -148,6 +157,7 @@ class _Img:
     reasons: tuple[str, ...] = ()  # empty: kept
     style: str = "src"  # src | lazy | srcset | figure
     extra: str = ""  # srcset: the larger candidate; figure: the figcaption
+    headers: tuple[tuple[str, str], ...] = ()  # extra headers of the image's own response
 
 
 @dataclass
@@ -158,6 +168,7 @@ class _Page:
     images: list[_Img] = field(default_factory=list)
     links: list[tuple[str, str]] = field(default_factory=list)  # (href, label)
     fetched: bool = True
+    head: str = ""  # extra <head> markup: meta robots, tdm-reservation, rel=license, JSON-LD
 
 
 @dataclass
@@ -171,6 +182,8 @@ class _Site:
     only_requested: list[str] | None = None
     crawl_delay: float | None = None
     seeds: list[str] = field(default_factory=list)
+    aitxt: str | None = None  # /ai.txt body; None: the host default (404)
+    tdmrep: str | None = None  # /.well-known/tdmrep.json body; None: the host default (404)
 
 
 def _img_tag(img: _Img) -> str:
@@ -209,13 +222,14 @@ def _render(site: _Site, page: _Page) -> str:
         for href, label in page.links
     )
     body = "\n".join(blocks)
+    head = f"\n  {page.head}" if page.head else ""
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>{html.escape(page.title)} | {site.host}</title>
-  <link rel="stylesheet" href="/static/site.css">
+  <link rel="stylesheet" href="/static/site.css">{head}
 </head>
 <body>
   <header>
@@ -258,6 +272,11 @@ _BOT_WALL = """<!DOCTYPE html>
 """
 
 _CDN = "http://cdn.demo.test"
+_AITXT = ("aitxt:disallowed",)
+_NOAI = ("meta-robots:noai",)
+_TDM = ("tdmrep:reserved",)
+_TRAIN_N = ("aipref:train-ai=n",)
+_SIGNAL = ("content-signal:ai-train=no",)
 
 
 def _sites() -> list[_Site]:
@@ -639,6 +658,137 @@ def _sites() -> list[_Site]:
             ],
             seeds=["http://htmlrobots.demo.test/"],
         ),
+        # --- beyond robots.txt: the other consent families and a licence -------------------
+        _Site(
+            "signals.demo.test",
+            _robots("User-agent: *\nAllow: /\n"),
+            "robots.txt allows everything; other signals refuse: ai.txt Disallow *.jpg, an "
+            "image with X-Robots-Tag noai, one with Content-Usage train-ai=n, a page with "
+            "<meta name=robots content=noai>, and tdmrep.json reserving /archive/",
+            [
+                _Page(
+                    "/",
+                    "Signals, all in one place",
+                    [
+                        "A poster nobody objects to.",
+                        "A photograph: our ai.txt opts JPEG files out of AI training.",
+                        "This image's own response says X-Robots-Tag: noai.",
+                        "This one carries an AIPREF Content-Usage: train-ai=n header.",
+                    ],
+                    [
+                        _Img("/img/poster.png", "A screen-printed poster of a lighthouse"),
+                        _Img("/img/photo.jpg", "A photograph of a tidal pool", _AITXT),
+                        _Img(
+                            "/img/protected.png",
+                            "A digital painting of a koi pond",
+                            ("xrobots:noai",),
+                            headers=(("X-Robots-Tag", "noai"),),
+                        ),
+                        _Img(
+                            "/img/usage.png",
+                            "A linocut of a hare",
+                            ("aipref:train-ai=n",),
+                            headers=(("Content-Usage", "train-ai=n"),),
+                        ),
+                    ],
+                    [
+                        ("/noai.html", "Sketches (noai)"),
+                        ("/archive/plates.html", "The archive (TDM reserved)"),
+                    ],
+                ),
+                _Page(
+                    "/noai.html",
+                    "Sketches",
+                    ["This page asks, in a meta tag, not to be used for AI."],
+                    [_Img("/img/sketch.png", "A pencil sketch of a sleeping cat", _NOAI)],
+                    [("/", "Home")],
+                    head='<meta name="robots" content="noai">',
+                ),
+                _Page(
+                    "/archive/plates.html",
+                    "The archive",
+                    ["Scanned printing plates; text and data mining rights are reserved."],
+                    [_Img("/archive/plate.png", "A scanned copper printing plate", _TDM)],
+                    [("/", "Home")],
+                ),
+            ],
+            seeds=["http://signals.demo.test/"],
+            aitxt="User-Agent: *\nDisallow: *.jpg\nDisallow: *.jpeg\nAllow: /\n",
+            tdmrep='[{"location": "/archive/", "tdm-reservation": 1}]\n',
+        ),
+        _Site(
+            "prefs.demo.test",
+            _robots(
+                "User-agent: *\nAllow: /\nContent-Usage: train-ai=n\n"
+                "Content-Usage: /open/ train-ai=y\n"
+            ),
+            "robots.txt AIPREF Content-Usage: train-ai=n for the site, train-ai=y under /open/",
+            [
+                _Page(
+                    "/",
+                    "Preferences in robots.txt",
+                    ["The site as a whole is not for AI training."],
+                    [_Img("/img/cover.png", "A book cover with a paper boat", _TRAIN_N)],
+                    [("/open/", "The open section")],
+                ),
+                _Page(
+                    "/open/",
+                    "The open section",
+                    ["Everything under /open/ may be used for AI training."],
+                    [_Img("/open/img/map.png", "A hand-drawn map of the coast")],
+                    [("/", "Home")],
+                ),
+            ],
+            seeds=["http://prefs.demo.test/"],
+        ),
+        _Site(
+            "cloudflare.demo.test",
+            _robots(
+                "# Content signals: search=yes, ai-train=no\n"
+                "User-agent: *\nContent-Signal: search=yes, ai-train=no\nAllow: /\n"
+            ),
+            "Cloudflare-style robots.txt: Content-Signal ai-train=no under User-agent: *",
+            [
+                _Page(
+                    "/",
+                    "A managed website",
+                    ["Crawling is allowed; training use is not."],
+                    [_Img("/img/storefront.png", "A bakery storefront at night", _SIGNAL)],
+                    [],
+                ),
+            ],
+            seeds=["http://cloudflare.demo.test/"],
+        ),
+        _Site(
+            "licensed.demo.test",
+            _robots("User-agent: *\nAllow: /\n"),
+            "a CC BY 4.0 page (rel=license) with a CC0 photograph (JSON-LD ImageObject): kept, "
+            "with their licences in the index",
+            [
+                _Page(
+                    "/",
+                    "Open botanical plates",
+                    [
+                        "Botanical plates, free to share and adapt under CC BY 4.0.",
+                        "The fern photograph is dedicated to the public domain.",
+                    ],
+                    [
+                        _Img("/img/plate-fern.png", "A botanical plate of a fern frond"),
+                        _Img("/img/fern.jpg", "A photograph of fern fronds uncurling"),
+                    ],
+                    [],
+                    head=(
+                        '<link rel="license" href="https://creativecommons.org/licenses/by/4.0/">'
+                        '\n  <script type="application/ld+json">{"@context": "https://schema.org",'
+                        ' "@type": "ImageObject", "contentUrl": '
+                        '"http://licensed.demo.test/img/fern.jpg", "license": '
+                        '"https://creativecommons.org/publicdomain/zero/1.0/", "creditText": '
+                        '"Open Botanical Plates"}</script>'
+                    ),
+                ),
+            ],
+            seeds=["http://licensed.demo.test/"],
+        ),
     ]
 
 
@@ -657,6 +807,14 @@ def _build() -> tuple[dict[str, Any], dict[str, dict[str, Any]], tuple[str, ...]
         routes: dict[str, dict[str, Any]] = {}
         if site.robots is not None:
             routes["/robots.txt"] = site.robots
+        if site.aitxt is not None:
+            routes["/ai.txt"] = {"status": 200, "headers": _TEXT, "body": site.aitxt}
+        if site.tdmrep is not None:
+            routes["/.well-known/tdmrep.json"] = {
+                "status": 200,
+                "headers": {"Content-Type": "application/json"},
+                "body": site.tdmrep,
+            }
         routes["/static/site.css"] = {
             "status": 200,
             "headers": {"Content-Type": "text/css"},
@@ -677,7 +835,8 @@ def _build() -> tuple[dict[str, Any], dict[str, dict[str, Any]], tuple[str, ...]
                     urls.append(big)
                 for u in urls:
                     parts = urlsplit(u)
-                    images.setdefault(parts.netloc, {})[parts.path] = _image_route(u)
+                    route = _image_route(u, img.headers if u == url else ())
+                    images.setdefault(parts.netloc, {})[parts.path] = route
                 if not page.fetched:
                     continue  # never fetched, so never seen
                 if img.reasons:

@@ -75,14 +75,19 @@ def crawl(
     name: str,
     seeds: list[str],
     settings: dict[str, str] | None = None,
+    args: list[str] | tuple[str, ...] = (),
 ) -> Crawl:
-    """Crawl the signal web once (its own SimWeb, stopped on return) and read the outputs."""
+    """Crawl the signal web once (its own SimWeb, stopped on return) and read the outputs.
+
+    ``settings`` become ``-s NAME=VALUE``; ``args`` are passed as they are (e.g. ``-a config=``).
+    """
     base = tmp_path_factory.mktemp(name)
     extra = [
         arg
         for key, value in {**FAST, **(settings or {})}.items()
         for arg in ("-s", f"{key}={value}")
     ]
+    extra += args
     with signal_web(workdir=base / "web", max_seconds=120, max_requests=5000) as web:
         result = run_crawl(web, base / "out", seeds, extra)
     requests = web.requests()  # complete: the server flushed its log when it stopped

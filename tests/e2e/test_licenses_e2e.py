@@ -10,6 +10,7 @@ manifest's ``rows_by_license`` with the index.
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -92,17 +93,35 @@ def ranged(tmp_path_factory: pytest.TempPathFactory) -> Crawl:
     return crawl(tmp_path_factory, "lic-range", LICENSE_SEEDS, {"IMAGE_PROBE": "range"})
 
 
+# configs/open-licensed.toml: strict, IMAGE_PROBE=range, LICENSE_ALLOW=permissive
+OPEN_LICENSED = {
+    REEDS: [NONE],
+    SKETCH: ["license:not-allowed=CC-BY-NC-4.0"],
+    LYNX: ["iptc:data-mining=DMI-PROHIBITED-AIMLTRAINING"],  # its CC BY passes; IPTC does not
+    SLIDE: ["license:conflict"],
+    MURAL: [NOAI],
+    BEACH: [NONE],
+}
+CONFIG = Path(__file__).resolve().parents[2] / "configs" / "open-licensed.toml"
+
+
+@pytest.fixture(scope="module")
+def open_licensed(tmp_path_factory: pytest.TempPathFactory) -> Crawl:
+    return crawl(tmp_path_factory, "lic-config", LICENSE_SEEDS, args=["-a", f"config={CONFIG}"])
+
+
 RUNS = {
     "default": DEFAULT,
     "permissive": PERMISSIVE,
     "public_domain_image": PUBLIC_DOMAIN_IMAGE,
     "ranged": RANGE,
+    "open_licensed": OPEN_LICENSED,
 }
 
 
 def columns(url: str, run: str) -> dict[str, Any]:
     expected = LICENSE_EXPECTED[url]
-    if run == "ranged" and "range" in expected:
+    if run in ("ranged", "open_licensed") and "range" in expected:
         expected = expected["range"]
     return {name: expected[name] for name in COLUMNS}
 
@@ -184,6 +203,7 @@ def test_range_probe_reads_xmp_and_iptc(ranged: Crawl, default: Crawl) -> None:
         ("permissive", {"CC-BY-4.0": 3, "CC0-1.0": 1, "CC-BY-SA-4.0": 1}),
         ("public_domain_image", {"CC0-1.0": 1}),
         ("ranged", {"CC-BY-4.0": 4, "CC0-1.0": 1, "CC-BY-SA-4.0": 2, "CC-BY-NC-4.0": 1}),
+        ("open_licensed", {"CC-BY-4.0": 3, "CC0-1.0": 1, "CC-BY-SA-4.0": 2}),
     ],
 )
 def test_manifest_rows_by_license(
@@ -197,3 +217,16 @@ def test_manifest_rows_by_license(
     license_reasons = Counter(r for rs in RUNS[run].values() for r in rs if r.startswith("license"))
     got = {k: v for k, v in counts["excluded_by_reason"].items() if k.startswith("license")}
     assert got == dict(license_reasons)
+
+
+def test_open_licensed_config_is_what_ran(open_licensed: Crawl) -> None:
+    manifest = open_licensed.manifest
+    assert manifest["config"]["path"] == str(CONFIG)
+    settings = manifest["settings"]
+    assert settings["LICENSE_ALLOW"] == "permissive"
+    assert settings["IMAGE_PROBE"] == "range"
+    assert settings["CONSENT_POLICY"] == "strict"
+    assert manifest["image_headers_checked"] is True
+    # every probe is a ranged GET of the configured size
+    probes = [r for r in open_licensed.requests if r["path"].startswith("/img/")]
+    assert probes and {(r["method"], r["range"]) for r in probes} == {("GET", "bytes=0-262143")}
