@@ -43,6 +43,8 @@ class ConsentRobotsMiddleware:
     async def process_request(self, request: Request) -> None:
         if request.meta.get("consent_document") == "robots":
             return None  # robots.txt itself (and its redirects) is always fetchable
+        if not request.url.startswith(("http://", "https://")):
+            return None  # data: and file: URLs reach no host: RFC 9309 has nothing to say
         origin = origin_of(request.url)
         rules = self.docs.cached("robots", origin)
         if rules is None:

@@ -19,7 +19,7 @@ class Seeds:
     sha256: str  # of the file bytes, or of the argument text
 
 
-def _check_url(url: str) -> str | None:
+def check_url(url: str) -> str | None:
     """Why ``url`` is not a usable seed, or None when it is."""
     if any(c.isspace() for c in url):
         return "contains whitespace"
@@ -59,7 +59,7 @@ def load_seeds(value: str) -> Seeds:
                 line = line.split(" #", 1)[0].strip()
             if not line or line.startswith("#"):
                 continue
-            problem = _check_url(line)
+            problem = check_url(line)
             if problem:
                 raise SeedError(f"{value}:{lineno}: seed {line!r} {problem}")
             urls.append(line)
@@ -71,7 +71,7 @@ def load_seeds(value: str) -> Seeds:
         item = item.strip()
         if not item:
             continue
-        problem = _check_url(item)
+        problem = check_url(item)
         if problem:
             raise SeedError(f"seeds argument, item {pos}: {item!r} {problem}")
         urls.append(item)

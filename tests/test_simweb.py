@@ -408,12 +408,19 @@ def test_demo_is_consistent_with_expected() -> None:
             assert data not in bodies  # distinct bytes: de-duplication never merges two
             bodies.add(data)
     reasons = {r for e in EXPECTED.values() for rs in e["excluded"].values() for r in rs}
-    assert reasons == {
+    # The demo shows every robots.txt case and at least one reason of each other family.
+    assert reasons >= {
         "robots:disallowed",
         "robots:unreachable",
         "robots:ai-token=GPTBot",
         "robots:ai-token=CCBot",
         "caption:missing",
+        "aitxt:disallowed",
+        "tdmrep:reserved",
+        "xrobots:noai",
+        "meta-robots:noai",
+        "aipref:train-ai=n",
+        "content-signal:ai-train=no",
     }
 
 

@@ -16,38 +16,15 @@ from typing import Any
 import scrapy
 from scrapy.crawler import Crawler
 from scrapy.http import Response
-from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.internet.error import DNSLookupError, TCPTimedOutError
-from twisted.internet.error import TimeoutError as TxTimeoutError
 from twisted.python.failure import Failure
 
 from crawler.consentdocs import ConsentDocuments, origin_of
-from crawler.extract import extract_page
-from crawler.httpheaders import signal_headers
-from crawler.middlewares import ConsentIgnoreRequest
+from crawler.items import failure_reasons, page_item
 from crawler.runtime import apply_config, known_settings
 from crawler.scope import Scope
 from crawler.seeds import Seeds, load_seeds
 
 logger = logging.getLogger(__name__)
-
-
-def declared_encoding(response: Response) -> str | None:
-    """The charset the server or the page declares; utf-8 when neither does.
-
-    Scrapy's ``response.encoding`` may decode the whole body to sniff it; lxml finds a
-    ``<meta charset>`` itself, so only the header and the no-declaration default are decided here.
-    """
-    content_type = response.headers.get(b"Content-Type") or b""
-    lowered = content_type.lower()
-    pos = lowered.find(b"charset=")
-    if pos != -1:
-        charset = lowered[pos + 8 :].split(b";")[0].strip(b" \"'")
-        if charset:
-            return charset.decode("ascii", "replace")
-    if b"charset" in response.body[:2048].lower():
-        return None
-    return "utf-8"
 
 
 class ImagesSpider(scrapy.Spider):
@@ -91,41 +68,7 @@ class ImagesSpider(scrapy.Spider):
             yield scrapy.Request(url, callback=self.parse, errback=self.on_error)
 
     def parse(self, response: Response) -> Iterator[Any]:
-        page_url = response.url
-        fetched_at = datetime.now(UTC)
-        content_type = (response.headers.get(b"Content-Type") or b"").lower()
-        is_html = not content_type or b"html" in content_type or b"xml" in content_type
-        extract = None
-        if is_html:
-            extract = extract_page(
-                response.body, page_url, declared_encoding(response), keep_root=self.keep_root
-            )
-        item = {
-            "type": "page",
-            "page_url": page_url,
-            "page_origin": origin_of(page_url),
-            "status": response.status,
-            "fetched_at": fetched_at,
-            "headers": signal_headers(response),
-            "meta": extract.meta if extract else {},
-            "candidates": [
-                {
-                    "url": c.url,
-                    "origin": origin_of(c.url),
-                    "caption": c.caption,
-                    "title": c.title,
-                    "figcaption": c.figcaption,
-                    "width": c.width,
-                    "height": c.height,
-                    "srcset": c.srcset,
-                    "signals": [],
-                    "reasons": [],
-                }
-                for c in (extract.candidates if extract else ())
-            ],
-            "page_signals": [],
-            "root": extract.root if extract else None,
-        }
+        item, extract = page_item(response, self.keep_root)
         yield item
         if extract is None or not self.follow or self._nofollow(extract.meta):
             return
@@ -163,19 +106,7 @@ class ImagesSpider(scrapy.Spider):
 
     def on_error(self, failure: Failure) -> Iterator[Any]:
         request = failure.request  # type: ignore[attr-defined]
-        exc = failure.value
-        if isinstance(exc, ConsentIgnoreRequest):
-            reasons = exc.reasons
-        elif isinstance(exc, HttpError):
-            reasons = [f"fetch:http-{exc.response.status}"]
-        elif isinstance(exc, TxTimeoutError | TCPTimedOutError):
-            reasons = ["fetch:timeout"]
-        elif isinstance(exc, DNSLookupError):
-            reasons = ["fetch:dns"]
-        elif "max redirections" in str(exc).lower():
-            reasons = ["fetch:redirect-limit"]
-        else:
-            reasons = [f"fetch:error={type(exc).__name__}"]
+        reasons = failure_reasons(failure.value)
         self.crawler.stats.inc_value(f"consentcrawl/pages_excluded/{reasons[0]}")
         yield self.excluded_page(request.url, reasons)
 

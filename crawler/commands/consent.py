@@ -1,0 +1,157 @@
+"""``scrapy consent URL [--page PAGE_URL] [--policy NAME] [--json]``: explain one decision.
+
+Fetches what the crawl would fetch for this row (robots.txt, ai.txt, tdmrep.json of the image's
+host and of the page's, the page itself with ``--page``, the image probe), through the same
+downloader and the same pipelines, obeying robots.txt, and prints every signal family: where it
+was read, the raw value, its verdict, and the final decision. Exit status: 0 allowed, 1 excluded,
+2 error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+from scrapy.settings import SETTINGS_PRIORITIES
+
+from crawler.consent.policy import PRESETS, Policy, PolicyError
+from crawler.consent.verdict import Decision, reasons_of
+from crawler.seeds import check_url
+from crawler.spiders.consent import ConsentSpider
+
+VERDICT_MARK = {"allow": "allow", "disallow": "DISALLOW", "unknown": "unknown"}
+
+
+def explain(item: dict[str, Any], policy: Policy) -> dict[str, Any]:
+    """The JSON-able explanation of one processed row."""
+    candidate = item["candidates"][0]
+    signals = [("page", s) for s in item["page_signals"]] + [
+        ("image", s) for s in candidate["signals"]
+    ]
+    reasons = list(
+        dict.fromkeys(
+            [
+                *candidate["reasons"],
+                *reasons_of(item["page_signals"]),
+                *reasons_of(candidate["signals"]),
+            ]
+        )
+    )
+    return {
+        "url": candidate["url"],
+        "page": item.get("page_url"),
+        "found_on_page": candidate.get("found_on_page"),
+        "caption": candidate.get("caption") or None,
+        "policy": policy.describe(),
+        "decision": "excluded" if reasons else "allowed",
+        "reasons": reasons,
+        "signals": [
+            {
+                "applies_to": where,
+                "family": s.family,
+                "verdict": s.decision.value,
+                "reason": s.reason,
+                "source": s.source,
+                "value": s.value,
+            }
+            for where, s in signals
+        ],
+        "license": {
+            key: candidate.get(key)
+            for key in ("license", "license_url", "license_scope", "license_source")
+        },
+    }
+
+
+def render_table(result: dict[str, Any]) -> str:
+    rows = [("applies to", "family", "verdict", "where read", "raw value")]
+    for s in result["signals"]:
+        verdict = VERDICT_MARK[s["verdict"]]
+        if s["verdict"] == Decision.DISALLOW.value:
+            verdict = f"DISALLOW ({s['reason']})"
+        rows.append((s["applies_to"], s["family"], verdict, s["source"] or "-", s["value"] or "-"))
+    widths = [min(max(len(r[i]) for r in rows), 60) for i in range(4)]
+    lines = [f"image: {result['url']}"]
+    if result["page"]:
+        lines.append(f"page:  {result['page']}")
+    lines.append(
+        f"policy: {result['policy']['name']} (image probe: {result['policy']['image_probe']})"
+    )
+    lines.append("")
+    for row in rows:
+        cells = [row[i][: widths[i]].ljust(widths[i]) for i in range(4)]
+        lines.append("  ".join([*cells, row[4][:80]]).rstrip())
+    lines.append("")
+    if result["license"].get("license") or result["license"].get("license_url"):
+        lic = result["license"]
+        lines.append(
+            f"licence: {lic['license'] or lic['license_url']} "
+            f"({lic['license_scope']}, from {lic['license_source']})"
+        )
+    if result["decision"] == "allowed":
+        lines.append("decision: ALLOWED (no signal refuses this row)")
+    else:
+        lines.append("decision: EXCLUDED: " + ", ".join(result["reasons"]))
+    return "\n".join(lines)
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+
+    def syntax(self) -> str:
+        return "URL [--page PAGE_URL] [--policy NAME] [--json]"
+
+    def short_desc(self) -> str:
+        return "Explain the consent decision for one image URL (0 allowed, 1 excluded, 2 error)"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--page", help="the page the image appears on (its caption source)")
+        parser.add_argument("--policy", choices=sorted(PRESETS), help="consent policy preset")
+        parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        assert self.settings is not None
+        if opts.policy:
+            self.settings.set("CONSENT_POLICY", opts.policy, priority="cmdline")
+        if (self.settings.getpriority("LOG_LEVEL") or 0) < SETTINGS_PRIORITIES["cmdline"]:
+            self.settings.set("LOG_LEVEL", "ERROR", priority="cmdline")
+        pipelines = dict(self.settings.getdict("ITEM_PIPELINES"))
+        pipelines.pop("pipelines.writer.IndexWriterPipeline", None)
+        pipelines["pipelines.collect.CollectPipeline"] = 900
+        self.settings.set("ITEM_PIPELINES", pipelines, priority="cmdline")
+        # The explanation is about consent: a missing caption is not what is being asked.
+        self.settings.set("CAPTION_REQUIRED", False, priority="cmdline")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if len(args) != 1:
+            raise UsageError("give exactly one image URL")
+        url = args[0]
+        for value, what in ((url, "URL"), (opts.page, "--page")):
+            if value and (problem := check_url(value)):
+                print(f"consentcrawl: error: {what} {value!r} {problem}", file=sys.stderr)
+                self.exitcode = 2
+                return
+        assert self.settings is not None and self.crawler_process is not None
+        try:
+            policy = Policy.from_settings(self.settings.get)
+        except PolicyError as exc:
+            print(f"consentcrawl: error: {exc}", file=sys.stderr)
+            self.exitcode = 2
+            return
+        crawler = self.crawler_process.create_crawler(ConsentSpider)
+        self.crawler_process.crawl(crawler, url=url, page=opts.page)
+        self.crawler_process.start()
+        items = getattr(crawler, "_collected_items", [])
+        if self.crawler_process.bootstrap_failed or not items:
+            print("consentcrawl: error: the check did not complete", file=sys.stderr)
+            self.exitcode = 2
+            return
+        result = explain(items[0], policy)
+        print(json.dumps(result, indent=2) if opts.json else render_table(result))
+        self.exitcode = 0 if result["decision"] == "allowed" else 1

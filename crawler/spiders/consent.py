@@ -1,0 +1,80 @@
+"""The ``consent`` spider behind ``scrapy consent URL``: one row through the crawl's pipelines.
+
+The image URL (and, with ``page``, the page it appears on) is checked by exactly the code that
+checks a crawled row, so the explanation is the decision the crawl would make.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from crawler.consentdocs import origin_of
+from crawler.extract import Candidate
+from crawler.items import candidate_dict, failure_reasons, page_item
+
+
+class ConsentSpider(scrapy.Spider):
+    name = "consent"
+
+    def __init__(self, url: str = "", page: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.url = url
+        self.page = page or None
+
+    def _target(self, caption: str = "") -> dict[str, Any]:
+        return candidate_dict(Candidate(url=self.url, caption=caption))
+
+    async def start(self) -> AsyncIterator[Any]:
+        if self.page:
+            yield scrapy.Request(
+                self.page, callback=self.parse, errback=self.on_error, dont_filter=True
+            )
+            return
+        # No page: the row goes through a local data: response, so that the engine sees a
+        # finished request and closes at once (an item yielded from start() waits for the
+        # engine's 5 s idle heartbeat).
+        yield scrapy.Request("data:,", callback=self.parse_without_page, dont_filter=True)
+
+    def parse_without_page(self, response: Response) -> Iterator[Any]:
+        yield {
+            "type": "page",
+            "page_url": None,
+            "page_origin": None,
+            "fetched_at": datetime.now(UTC),
+            "headers": {},
+            "meta": {},
+            "candidates": [self._target()],
+            "page_signals": [],
+            "root": None,
+        }
+
+    def parse(self, response: Response) -> Iterator[Any]:
+        item, _ = page_item(response, keep_root=True)
+        found = [c for c in item["candidates"] if c["url"] == self.url]
+        target = found[0] if found else self._target()
+        target["found_on_page"] = bool(found)
+        item["candidates"] = [target]
+        yield item
+
+    def on_error(self, failure: Failure) -> Iterator[Any]:
+        # The page itself could not be used: the row would be excluded for the page's reasons.
+        target = self._target()
+        target["reasons"].extend(failure_reasons(failure.value))
+        target["origin"] = origin_of(self.url)
+        yield {
+            "type": "page",
+            "page_url": self.page,
+            "page_origin": None,
+            "fetched_at": datetime.now(UTC),
+            "headers": {},
+            "meta": {},
+            "candidates": [target],
+            "page_signals": [],
+            "root": None,
+        }

@@ -1,0 +1,107 @@
+"""``scrapy consent URL``: the explanation matches the crawl, with the right exit code."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from crawler.demo import PROJECT_ROOT
+from crawler.simweb.control import SimWeb
+from crawler.simweb.demo import demo_sites
+
+
+@pytest.fixture(scope="module")
+def web():
+    with SimWeb(demo_sites(), max_seconds=120, max_requests=5000) as sim:
+        yield sim
+
+
+def consent(web: SimWeb, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", "consent", *args, "-s", "DOWNLOAD_TIMEOUT=5"],
+        cwd=PROJECT_ROOT,
+        env=web.env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_allowed_image_exits_0_with_table(web: SimWeb) -> None:
+    result = consent(
+        web, "http://gallery.demo.test/img/lighthouse.png", "--page", "http://gallery.demo.test/"
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = result.stdout
+    assert "decision: ALLOWED" in out
+    assert "http://gallery.demo.test/robots.txt" in out
+    assert "HEAD 200" in out  # the image probe is part of the explanation
+
+
+def test_ai_token_refusal_exits_1_and_names_the_reasons(web: SimWeb) -> None:
+    result = consent(
+        web,
+        "http://ai-optout.demo.test/art/painting-1.png",
+        "--page",
+        "http://ai-optout.demo.test/art/gallery.html",
+        "--json",
+    )
+    assert result.returncode == 1
+    data = json.loads(result.stdout)
+    assert data["decision"] == "excluded"
+    assert data["reasons"] == ["robots:ai-token=CCBot", "robots:ai-token=GPTBot"]
+    assert data["found_on_page"] is True
+    assert data["caption"]
+    families = {(s["applies_to"], s["family"], s["verdict"]) for s in data["signals"]}
+    assert ("image", "robots", "allow") in families  # our own token may fetch it
+    assert ("page", "robots", "disallow") in families
+
+
+def test_robots_only_policy_ignores_ai_tokens(web: SimWeb) -> None:
+    result = consent(
+        web, "http://ai-optout.demo.test/art/painting-1.png", "--policy", "robots-only", "--json"
+    )
+    assert result.returncode == 0, result.stdout
+    data = json.loads(result.stdout)
+    assert data["policy"]["name"] == "robots-only"
+    assert {s["family"] for s in data["signals"]} == {"robots", "probe"}
+
+
+def test_unreachable_robots_without_page(web: SimWeb) -> None:
+    result = consent(web, "http://down.demo.test/img/outage-map.png", "--json")
+    assert result.returncode == 1
+    data = json.loads(result.stdout)
+    assert data["reasons"] == ["robots:unreachable"]
+    assert data["page"] is None
+    # Nothing but robots.txt was requested from the unreachable host.
+    paths = {r["path"] for r in web.requests() if r["host"] == "down.demo.test"}
+    assert paths == {"/robots.txt"}
+
+
+def test_refused_page_explains_the_page_reason(web: SimWeb) -> None:
+    result = consent(
+        web,
+        "http://gallery.demo.test/private/unreleased-cover.png",
+        "--page",
+        "http://gallery.demo.test/private/drafts.html",
+        "--json",
+    )
+    assert result.returncode == 1
+    assert "robots:disallowed" in json.loads(result.stdout)["reasons"]
+    assert not any(
+        r["path"].startswith("/private/")
+        for r in web.requests()
+        if r["host"] == "gallery.demo.test"
+    )
+
+
+@pytest.mark.parametrize(
+    "args", [["not-a-url"], ["http://a.demo.test/x.png", "--page", "ftp://a.demo.test/"]]
+)
+def test_bad_arguments_exit_2(web: SimWeb, args: list[str]) -> None:
+    result = consent(web, *args)
+    assert result.returncode == 2
+    assert "consentcrawl: error:" in result.stderr
