@@ -228,6 +228,7 @@ class IndexWriterPipeline:
             "settings": self.non_default_settings(),
             # The policy resolves IMAGE_PROBE (unset follows the preset: head, or off).
             "image_headers_checked": policy_of(self.crawler).probe != "off",
+            "policy": policy_of(self.crawler).describe(),
             "counts": {
                 "pages_fetched": self.counts["pages_fetched"],
                 "pages_excluded": self.counts["pages_excluded"],
