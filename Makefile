@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed
 .PHONY: setup demo test lint format bench bench-quick clean
 
 setup: $(STAMP)
+	@:
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -35,6 +35,7 @@ class ImagesSpider(scrapy.Spider):
         self.seeds_arg = seeds
         self.config_path = config
         self.seen: set[str] = set()
+        self.parsed: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ImagesSpider:
@@ -65,9 +66,13 @@ class ImagesSpider(scrapy.Spider):
             if not self.scope.allows(url):
                 yield self.excluded_page(url, ["fetch:out-of-scope"])
                 continue
-            yield scrapy.Request(url, callback=self.parse, errback=self.on_error)
+            yield self.page_request(url)
 
     def parse(self, response: Response) -> Iterator[Any]:
+        if response.url in self.parsed:
+            return  # reached again through a redirect: its rows are already written
+        self.parsed.add(response.url)
+        self.seen.add(response.url)
         item, extract = page_item(response, self.keep_root)
         yield item
         if extract is None or not self.follow or self._nofollow(extract.meta):
@@ -102,7 +107,12 @@ class ImagesSpider(scrapy.Spider):
                 if not rules.allowed(url, token):
                     yield self.excluded_page(url, ["robots:disallowed"])
                     continue
-            yield scrapy.Request(url, callback=self.parse, errback=self.on_error)
+            yield self.page_request(url)
+
+    def page_request(self, url: str) -> scrapy.Request:
+        # dont_filter: the spider dedupes links itself (the seen set) and final URLs in parse();
+        # Scrapy's dupefilter would silently drop a redirect loop, losing the page's record.
+        return scrapy.Request(url, callback=self.parse, errback=self.on_error, dont_filter=True)
 
     def on_error(self, failure: Failure) -> Iterator[Any]:
         request = failure.request  # type: ignore[attr-defined]
