@@ -1,0 +1,76 @@
+"""Sharded Parquet writing: atomic part files, shard sizes, hashes, the index-dir rule."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from crawler.config import ConfigError
+from crawler.output.indexdir import check_index_dir, clear_outputs
+from crawler.output.shards import INDEX_SCHEMA, ShardWriter, file_sha256
+
+
+def row(i: int) -> dict:
+    return {
+        "url": f"https://img.test/{i}.jpg",
+        "caption": f"caption {i}",
+        "page_url": "https://page.test/",
+        "width": i,
+        "srcset": [],
+        "fetched_at": datetime(2026, 1, 1, tzinfo=UTC),
+        "consent": [{"family": "robots", "verdict": "allow", "source": "s", "value": ""}],
+    }
+
+
+def test_shards_of_fixed_size_and_remainder(tmp_path: Path) -> None:
+    writer = ShardWriter(tmp_path / "index", INDEX_SCHEMA, rows_per_shard=4)
+    for i in range(10):
+        writer.add(row(i))
+    parts = writer.close()
+    assert [p.rows for p in parts] == [4, 4, 2]
+    assert [p.path.name for p in parts] == [
+        "part-00000.parquet",
+        "part-00001.parquet",
+        "part-00002.parquet",
+    ]
+    table = pq.read_table(tmp_path / "index")
+    assert table.num_rows == 10
+    assert table.schema.field("width").type == INDEX_SCHEMA.field("width").type
+    assert sorted(table.column("width").to_pylist()) == list(range(10))
+    assert all(file_sha256(p.path) == p.sha256 for p in parts)
+    assert not list((tmp_path / "index").glob(".*tmp"))  # no temporary files left behind
+
+
+def test_missing_columns_are_null(tmp_path: Path) -> None:
+    writer = ShardWriter(tmp_path / "index", INDEX_SCHEMA)
+    writer.add(row(1))
+    writer.close()
+    [record] = pq.read_table(tmp_path / "index").to_pylist()
+    assert record["license"] is None and record["title"] is None
+
+
+def test_close_without_rows_writes_nothing(tmp_path: Path) -> None:
+    writer = ShardWriter(tmp_path / "index", INDEX_SCHEMA)
+    assert writer.close() == []
+    assert list((tmp_path / "index").iterdir()) == []
+
+
+def test_index_dir_rules(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="INDEX_DIR is not set"):
+        check_index_dir("", False)
+    assert check_index_dir(str(tmp_path / "new"), False) == tmp_path / "new"
+    (tmp_path / "used").mkdir()
+    (tmp_path / "used" / "index").mkdir()
+    (tmp_path / "used" / "notes.txt").write_text("mine")
+    (tmp_path / "used" / "manifest.json").write_text("{}")
+    with pytest.raises(ConfigError, match="not empty"):
+        check_index_dir(str(tmp_path / "used"), False)
+    check_index_dir(str(tmp_path / "used"), True)
+    clear_outputs(tmp_path / "used")
+    assert sorted(p.name for p in (tmp_path / "used").iterdir()) == ["notes.txt"]
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ConfigError, match="not a directory"):
+        check_index_dir(str(tmp_path / "file"), True)
