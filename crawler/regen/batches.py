@@ -1,0 +1,90 @@
+"""The batch book: what the ``regenerate`` spider has handed out and the writer has written.
+
+The spider opens a batch (its Arrow data stays here, and nowhere else, until it is written),
+sends its rows through the pipelines in chunks, and waits before reading another batch while
+``window`` batches are still open: memory is bounded by ``window * batch size`` whatever the
+input size. The writer records each row's decision; when the last row of a batch is in, the
+batch is handed to the writer, written, and closed, which lets the spider read on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from crawler.regen.inputs import Batch
+
+__all__ = ["BatchBook", "OpenBatch"]
+
+
+@dataclass(slots=True)
+class OpenBatch:
+    batch: Batch
+    reasons: list[list[str] | None] = field(default_factory=list)
+    consent: list[list[dict[str, str]] | None] = field(default_factory=list)
+    license: list[str | None] = field(default_factory=list)
+    missing: int = 0
+
+    def __post_init__(self) -> None:
+        n = self.batch.num_rows
+        self.reasons = [None] * n
+        self.consent = [None] * n
+        self.license = [None] * n
+        self.missing = n
+
+
+class BatchBook:
+    """Shared by the spider and the writer pipeline of one crawl (``BatchBook.of(crawler)``)."""
+
+    def __init__(self) -> None:
+        self.open: dict[int, OpenBatch] = {}
+        self._changed: asyncio.Event | None = None
+
+    @classmethod
+    def of(cls, crawler: Any) -> BatchBook:
+        book = getattr(crawler, "_regen_batch_book", None)
+        if book is None:
+            book = cls()
+            crawler._regen_batch_book = book
+        return book
+
+    def _event(self) -> asyncio.Event:
+        if self._changed is None:
+            self._changed = asyncio.Event()
+        return self._changed
+
+    async def room(self, window: int) -> None:
+        """Wait until fewer than ``window`` batches are open."""
+        while len(self.open) >= max(1, window):
+            event = self._event()
+            event.clear()
+            await event.wait()
+
+    def add(self, batch: Batch) -> OpenBatch:
+        entry = OpenBatch(batch)
+        self.open[batch.number] = entry
+        return entry
+
+    def record(
+        self,
+        number: int,
+        row: int,
+        reasons: list[str],
+        consent: list[dict[str, str]],
+        license: str | None,
+    ) -> OpenBatch | None:
+        """One row's decision; returns the batch when this was its last missing row."""
+        entry = self.open.get(number)
+        if entry is None or entry.reasons[row] is not None:
+            return None  # already decided (an item that failed after the writer saw it)
+        entry.reasons[row] = reasons
+        entry.consent[row] = consent
+        entry.license[row] = license
+        entry.missing -= 1
+        return entry if entry.missing == 0 else None
+
+    def close(self, number: int) -> None:
+        """The batch is written: forget its data and let the spider read the next one."""
+        self.open.pop(number, None)
+        self._event().set()

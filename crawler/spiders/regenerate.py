@@ -1,0 +1,208 @@
+"""The ``regenerate`` spider: re-check the rows of an existing index through the crawl's pipelines.
+
+It fetches no pages (unless ``--fetch-pages``): ``start()`` reads the input in Arrow batches and
+yields one item per chunk of rows (or per page, when the input has a page column, so page-level
+checks run once per page), in the item contract of pipelines/base.py. The consent pipelines are
+the crawl's own; only the writer is swapped (``pipelines.regenwriter``), and a small pipeline
+checks a page's robots.txt for our token when the page itself is not fetched.
+
+Memory stays flat: a batch is not read until fewer than ``REGEN_BATCHES_IN_FLIGHT`` batches are
+still waiting to be written (the batch book, crawler.regen.batches).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import scrapy
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+from scrapy.settings import BaseSettings
+from twisted.python.failure import Failure
+
+from crawler.consentdocs import origin_of
+from crawler.regen.batches import BatchBook, OpenBatch
+from crawler.regen.inputs import iter_batches, url_is_valid
+from crawler.regen.plan import RegenPlan, build_plan
+
+logger = logging.getLogger(__name__)
+
+WRITER = "pipelines.writer.IndexWriterPipeline"
+REGEN_WRITER = "pipelines.regenwriter.RegenWriterPipeline"
+PAGE_ROBOTS = "pipelines.regenwriter.PageRobotsPipeline"
+
+# Defaults of the regenerate-only settings (any of them can be given with -s NAME=VALUE).
+REGEN_DEFAULTS = {
+    "REGEN_BATCH_ROWS": 10_000,  # rows per input batch = per part file
+    "REGEN_ITEM_ROWS": 256,  # rows per item sent through the pipelines
+    "REGEN_BATCHES_IN_FLIGHT": 3,  # batches read but not yet written (memory bound)
+    "REGEN_PROGRESS": True,  # the live progress line on stderr
+    "REGEN_PROGRESS_INTERVAL": 1.0,
+}
+
+
+def _origin(url: Any) -> str | None:
+    if not url_is_valid(url):
+        return None
+    try:
+        return origin_of(url)
+    except ValueError:
+        return None
+
+
+class RegenerateSpider(scrapy.Spider):
+    name = "regenerate"
+
+    # Regeneration touches thousands of hosts a few times each: more requests in flight overall,
+    # the same politeness per host (CONCURRENT_REQUESTS_PER_DOMAIN is unchanged).
+    custom_settings = {"CONCURRENT_REQUESTS": 128, **REGEN_DEFAULTS}
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        super().update_settings(settings)
+        pipelines = settings["ITEM_PIPELINES"]
+        order = pipelines.get(WRITER, 900) if hasattr(pipelines, "get") else 900
+        settings.set(
+            "ITEM_PIPELINES",
+            {**dict(pipelines), WRITER: None, REGEN_WRITER: order, PAGE_ROBOTS: 210},
+            priority="spider",
+        )
+
+    def __init__(self, plan: RegenPlan | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.plan = plan
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> RegenerateSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        if spider.plan is None:
+            # ``scrapy crawl regenerate -a inputs=a.parquet,b.csv -a out=DIR`` also works.
+            spider.plan = build_plan(
+                [p for p in (kwargs.get("inputs") or "").split(",") if p],
+                kwargs.get("out") or settings.get("INDEX_DIR"),
+                batch_rows=settings.getint("REGEN_BATCH_ROWS"),
+                url_col=kwargs.get("url_col"),
+                caption_col=kwargs.get("caption_col"),
+                page_col=kwargs.get("page_col"),
+                resume=settings.getbool("REGEN_RESUME"),
+                fetch_pages=bool(kwargs.get("fetch_pages")),
+            )
+        spider.item_rows = max(1, settings.getint("REGEN_ITEM_ROWS"))
+        spider.window = max(1, settings.getint("REGEN_BATCHES_IN_FLIGHT"))
+        spider.keep_root = settings.getbool("LICENSE_DETECTION_ENABLED")
+        spider.book = BatchBook.of(crawler)
+        return spider
+
+    async def start(self) -> AsyncIterator[Any]:
+        plan = self.plan
+        book = self.book
+        done = getattr(book, "done", set())
+        for batch in iter_batches(plan.inputs, plan.batch_rows):
+            if batch.number in done:
+                continue
+            await book.room(self.window)
+            entry = book.add(batch)
+            for out in self.batch_output(entry):
+                yield out
+
+    # --- items --------------------------------------------------------------------------------
+
+    def batch_output(self, entry: OpenBatch) -> Iterator[Any]:
+        """The items (and, with --fetch-pages, page requests) that carry every row of a batch."""
+        batch = entry.batch
+        data = batch.data
+        cols = self.plan.columns
+        n = data.num_rows
+        urls = data.column(cols.url).to_pylist()
+        captions = data.column(cols.caption).to_pylist() if cols.caption else [None] * n
+        candidates = [self.candidate(batch.number, i, urls[i], captions[i]) for i in range(n)]
+        size = self.item_rows
+        if cols.page is None:
+            # Rows of one origin travel together: an item then waits on (and looks up) a few
+            # origins' documents instead of one per row.
+            candidates.sort(key=lambda c: c["origin"] or "")
+            for start in range(0, n, size):
+                yield self.rows_item(batch.number, candidates[start : start + size], None)
+            return
+        groups: dict[Any, list[dict[str, Any]]] = {}
+        for page, candidate in zip(data.column(cols.page).to_pylist(), candidates, strict=True):
+            groups.setdefault(page, []).append(candidate)
+        for page, rows in groups.items():
+            page_url = page if _origin(page) else None
+            if self.plan.fetch_pages and page_url:
+                yield scrapy.Request(
+                    page_url,
+                    callback=self.parse_page,
+                    errback=self.page_failed,
+                    meta={"regen_rows": rows, "regen_batch": batch.number},
+                    dont_filter=True,
+                )
+                continue
+            for start in range(0, len(rows), size):
+                yield self.rows_item(batch.number, rows[start : start + size], page_url)
+
+    @staticmethod
+    def candidate(number: int, row: int, url: Any, caption: Any) -> dict[str, Any]:
+        origin = _origin(url)
+        return {
+            "url": url if isinstance(url, str) else "",
+            "origin": origin,
+            "caption": caption,
+            "signals": [],
+            "reasons": [] if origin else ["input:invalid-url"],
+            "batch": number,
+            "row": row,
+        }
+
+    @staticmethod
+    def rows_item(
+        number: int, candidates: list[dict[str, Any]], page_url: str | None
+    ) -> dict[str, Any]:
+        return {
+            "type": "rows",
+            "batch": number,
+            "page_url": page_url,
+            "page_origin": origin_of(page_url) if page_url else None,
+            "page_fetched": False,
+            "fetched_at": datetime.now(UTC),
+            "headers": {},
+            "meta": {},
+            "root": None,
+            "page_signals": [],
+            "candidates": candidates,
+        }
+
+    # --- --fetch-pages --------------------------------------------------------------------------
+
+    def parse_page(self, response: Response) -> Iterator[dict[str, Any]]:
+        """The page's own headers and meta tags (and tree, for licences) for its rows."""
+        from crawler.items import page_item
+
+        page, _extract = page_item(response, self.keep_root)
+        item = self.rows_item(
+            response.meta["regen_batch"], response.meta["regen_rows"], page["page_url"]
+        )
+        item.update(
+            page_fetched=True,
+            headers=page["headers"],
+            meta=page["meta"],
+            root=page["root"],
+            fetched_at=page["fetched_at"],
+        )
+        yield item
+
+    def page_failed(self, failure: Failure) -> Iterator[dict[str, Any]]:
+        """A page refused (robots.txt) or not fetched: its rows are excluded, as in the crawl."""
+        from crawler.items import failure_reasons
+
+        request = failure.request  # type: ignore[attr-defined]
+        reasons = failure_reasons(failure.value)
+        self.crawler.stats.inc_value(f"regenerate/pages_failed/{reasons[0]}")
+        rows = request.meta["regen_rows"]
+        for candidate in rows:
+            candidate["reasons"].extend(r for r in reasons if r not in candidate["reasons"])
+        yield self.rows_item(request.meta["regen_batch"], rows, None)

@@ -1,0 +1,364 @@
+"""Writer of ``scrapy regenerate``: input batches in, filtered batches out (index, excluded, keys).
+
+Replaces pipelines.writer.IndexWriterPipeline for the ``regenerate`` spider. Every row's
+decision (reasons, consent records, licence) is recorded in the batch book; when the last row
+of a batch is in, the batch is written at once: kept rows (every input column as it was, plus
+``consent`` and ``license``) to ``index/part-NNNNN.parquet``, removed rows (plus ``reasons``) to
+``excluded/part-NNNNN.parquet``, their keys to a hidden part merged into
+``removed_keys.parquet`` at the end, and the batch is recorded in the resume state. NNNNN is the
+batch number, so a redone batch replaces its own files and nothing else.
+
+Also here: ``PageRobotsPipeline``, robots.txt for our own token on a row's page when the page
+is not fetched (in the crawl, the downloader middleware refuses such a page before its images
+are ever seen).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from scrapy import signals
+from scrapy.crawler import Crawler
+
+from crawler.consent.verdict import reasons_of
+from crawler.consentdocs import ConsentDocuments
+from crawler.output.indexdir import MANIFEST, clear_outputs
+from crawler.output.manifest import package_versions, parts_record, write_manifest
+from crawler.output.shards import CONSENT_DOCS_SCHEMA, CONSENT_RECORD, ShardWriter, file_sha256
+from crawler.policyrt import policy_of
+from crawler.regen.batches import BatchBook, OpenBatch
+from crawler.regen.keys import removed_keys_schema, removed_keys_table
+from crawler.regen.progress import Progress
+from crawler.regen.state import STATE_FILE, RegenState
+from crawler.scope import psl_snapshot_id
+from pipelines.base import SignalPipeline
+from pipelines.writer import IndexWriterPipeline
+
+logger = logging.getLogger(__name__)
+
+REMOVED_KEYS = "removed_keys.parquet"
+KEY_PARTS = Path(".regen") / "removed"
+CONSENT_LIST = pa.list_(CONSENT_RECORD)
+_NO_REASONS: list[str] = []
+
+
+class PageRobotsPipeline(SignalPipeline):
+    """The page's robots.txt for our token, for row items whose page was not fetched."""
+
+    async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        page_url, origin = item.get("page_url"), item.get("page_origin")
+        if item.get("type") != "rows" or item.get("page_fetched") or not page_url or not origin:
+            return item
+        if not any(c["origin"] for c in item["candidates"]):
+            return item
+        rules = await self.documents("robots", [origin])
+        item["page_signals"].append(rules[origin].check(page_url, self.token))
+        return item
+
+
+class RegenWriterPipeline:
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        self.crawler = crawler
+        self.root = Path(settings.get("INDEX_DIR"))
+        self.compression = settings.get("INDEX_COMPRESSION")
+        self.docs_per_part = settings.getint("INDEX_ROWS_PER_SHARD")
+        self.docs = ConsentDocuments.of(crawler)
+        self.book = BatchBook.of(crawler)
+        self.started_at = datetime.now(UTC)
+        self.complete = False
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.item_error, signal=signals.item_error)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RegenWriterPipeline:
+        return cls(crawler)
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def open_spider(self) -> None:
+        self.plan = plan = self.crawler.spider.plan
+        root = self.root
+        root.mkdir(parents=True, exist_ok=True)
+        if plan.resume:
+            self.state = RegenState.load(root, plan.fingerprint())
+            self._remove_strays()
+        else:
+            clear_outputs(root)
+            for name in (STATE_FILE, REMOVED_KEYS):
+                (root / name).unlink(missing_ok=True)
+            shutil.rmtree(root / ".regen", ignore_errors=True)
+            self.state = RegenState.start(root, plan.fingerprint())
+        self.book.done = self.state.done  # type: ignore[attr-defined]
+        self.index_dir = root / "index"
+        self.excluded_dir = root / "excluded"
+        self.keys_dir = root / KEY_PARTS
+        for directory in (self.index_dir, self.excluded_dir, self.keys_dir):
+            directory.mkdir(parents=True, exist_ok=True)
+        self.prior_consent = list(self.state.consent_parts)
+        self.consent = ShardWriter(
+            root / "consent",
+            CONSENT_DOCS_SCHEMA,
+            self.docs_per_part,
+            self.compression,
+            first_part=len(self.state.consent_parts),
+        )
+        settings = self.crawler.settings
+        self.progress = Progress(
+            plan.total_rows,
+            enabled=settings.getbool("REGEN_PROGRESS", True),
+            interval=settings.getfloat("REGEN_PROGRESS_INTERVAL", 1.0),
+        )
+        self.progress.skip(sum(b["rows"] for b in self.state.batches.values()))
+        key_field = None
+        if plan.columns.key:
+            key_field = plan.inputs[0].schema.field(plan.columns.key)
+        self.keys_schema = removed_keys_schema(key_field)
+        if self.state.batches:
+            logger.info(
+                "resuming: %d of %d batches already written",
+                len(self.state.batches),
+                plan.total_batches,
+            )
+
+    def _remove_strays(self) -> None:
+        """Part files a killed run wrote for batches it did not record: redone from scratch."""
+        keep = {
+            self.root / part["path"]
+            for record in self.state.batches.values()
+            for part in record["parts"].values()
+            if part
+        }
+        keep.update(self.root / p["path"] for p in self.state.consent_parts)
+        for sub in ("index", "excluded", "consent", str(KEY_PARTS)):
+            directory = self.root / sub
+            if not directory.is_dir():
+                continue
+            for path in directory.iterdir():
+                if path not in keep:
+                    path.unlink()
+        (self.root / REMOVED_KEYS).unlink(missing_ok=True)
+        (self.root / MANIFEST).unlink(missing_ok=True)
+
+    # --- rows -----------------------------------------------------------------------------------
+
+    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        if item.get("type") != "rows":
+            return item
+        page_signals = item["page_signals"]
+        page_reasons = reasons_of(page_signals)
+        page_records = [s.as_record() for s in page_signals]
+        finished: list[OpenBatch] = []
+        for cand in item["candidates"]:
+            signals_ = cand["signals"]
+            reasons = [*cand["reasons"], *page_reasons, *reasons_of(signals_)]
+            reasons = list(dict.fromkeys(reasons)) if reasons else _NO_REASONS
+            consent = page_records + [s.as_record() for s in signals_]
+            done = self.book.record(
+                cand["batch"], cand["row"], reasons, consent, cand.get("license")
+            )
+            if done is not None:
+                finished.append(done)
+        for entry in finished:
+            self.write_batch(entry)
+        return {"type": "rows", "batch": item["batch"], "rows": len(item["candidates"])}
+
+    def item_error(self, item: Any, response: Any, spider: Any, failure: Any) -> None:
+        """A rows item that failed in a pipeline: its undecided rows are excluded, never lost."""
+        if not isinstance(item, dict) or item.get("type") != "rows":
+            return
+        reason = f"fetch:error={type(failure.value).__name__}"
+        self.crawler.stats.inc_value("regenerate/item_errors")
+        for cand in item["candidates"]:
+            reasons = list(dict.fromkeys([*cand["reasons"], reason]))
+            done = self.book.record(cand["batch"], cand["row"], reasons, [], None)
+            if done is not None:
+                self.write_batch(done)
+
+    def _flush_consent(self) -> None:
+        """Consent documents go to disk with the batch they decided (and survive a kill)."""
+        self.consent.extend([IndexWriterPipeline._doc_row(d) for d in self.docs.drain()])
+        while self.consent.buffered:
+            self.consent.flush()
+        self.state.consent_parts = self.prior_consent + parts_record(self.consent.parts, self.root)
+
+    def _write(self, directory: Path, number: int, table: pa.Table) -> dict[str, Any] | None:
+        if table.num_rows == 0:
+            return None
+        part = ShardWriter(directory, table.schema, compression=self.compression, first_part=number)
+        written = part.write_table(table)
+        return parts_record([written], self.root)[0]
+
+    def write_batch(self, entry: OpenBatch) -> None:
+        """Write one batch's kept rows, removed rows and keys, then record it as done."""
+        plan, batch = self.plan, entry.batch
+        names = plan.out_names
+        kept_idx = [i for i, r in enumerate(entry.reasons) if not r]
+        excl_idx = [i for i, r in enumerate(entry.reasons) if r]
+        table = pa.Table.from_batches([batch.data])
+        consent = pa.array(entry.consent, type=CONSENT_LIST)
+        license_ = pa.array(entry.license, type=pa.string())
+        kept_take = pa.array(kept_idx, type=pa.int64())
+        excl_take = pa.array(excl_idx, type=pa.int64())
+        index = table.take(kept_take)
+        index = index.append_column(names["consent"], consent.take(kept_take))
+        index = index.append_column(names["license"], license_.take(kept_take))
+        excl_reasons = [entry.reasons[i] for i in excl_idx]
+        excluded = table.take(excl_take)
+        excluded = excluded.append_column(
+            names["reasons"], pa.array(excl_reasons, type=pa.list_(pa.string()))
+        )
+        excluded = excluded.append_column(names["consent"], consent.take(excl_take))
+        excluded = excluded.append_column(names["license"], license_.take(excl_take))
+        keys = removed_keys_table(
+            batch.data,
+            excl_idx,
+            url_column=plan.columns.url,
+            key_column=plan.columns.key,
+            input_name=plan.input_name(batch.input_index),
+            first_row=batch.first_row,
+            reasons=excl_reasons,
+        )
+        self._flush_consent()
+        parts = {
+            "index": self._write(self.index_dir, batch.number, index),
+            "excluded": self._write(self.excluded_dir, batch.number, excluded),
+            "removed": self._write(self.keys_dir, batch.number, keys),
+        }
+        reason_counts: Counter[str] = Counter()
+        family_counts: Counter[str] = Counter()
+        for reasons in excl_reasons:
+            reason_counts.update(reasons)
+            family_counts.update(list(dict.fromkeys(r.split(":", 1)[0] for r in reasons)))
+        licenses = Counter(entry.license[i] for i in kept_idx if entry.license[i])
+        self.state.complete(
+            batch.number,
+            {
+                "input": batch.input_index,
+                "first_row": batch.first_row,
+                "rows": batch.num_rows,
+                "kept": len(kept_idx),
+                "excluded": len(excl_idx),
+                "reasons": dict(reason_counts),
+                "families": dict(family_counts),
+                "licenses": dict(licenses),
+                "parts": parts,
+            },
+        )
+        stats = self.crawler.stats
+        stats.inc_value("regenerate/batches_written")
+        stats.inc_value("regenerate/rows", batch.num_rows)
+        stats.inc_value("regenerate/kept", len(kept_idx))
+        stats.inc_value("regenerate/excluded", len(excl_idx))
+        for family, n in family_counts.items():
+            stats.inc_value(f"consentcrawl/excluded/{family}", n)
+        self.book.close(batch.number)
+        self.progress.add(len(kept_idx), excl_reasons)
+
+    # --- end ------------------------------------------------------------------------------------
+
+    def close_spider(self) -> None:
+        self._flush_consent()
+        self.state.save()
+        self.complete = set(self.state.batches) >= set(range(self.plan.total_batches))
+        self._merge_keys()
+        self.progress.close()
+        stats = self.crawler.stats
+        stats.set_value("regenerate/complete", self.complete)
+        if not self.complete:
+            missing = self.plan.total_batches - len(self.state.batches)
+            logger.warning(
+                "regeneration incomplete: %d batch(es) not written; run again with --resume",
+                missing,
+            )
+
+    def _merge_keys(self) -> None:
+        """One ``removed_keys.parquet`` from the per-batch key parts, a part at a time."""
+        target = self.root / REMOVED_KEYS
+        tmp = target.with_name(f".{target.name}.tmp")
+        with pq.ParquetWriter(tmp, self.keys_schema, compression=self.compression) as writer:
+            for part in self.state.parts("removed"):
+                writer.write_table(pq.read_table(self.root / part["path"]))
+        tmp.replace(target)
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        """Write the manifest last, once every part file is in place."""
+        try:
+            write_manifest(self.root / MANIFEST, self.build_manifest(spider, reason))
+        except Exception:
+            logger.exception("could not write %s", self.root / MANIFEST)
+
+    def build_manifest(self, spider: Any, reason: str) -> dict[str, Any]:
+        plan, state = self.plan, self.state
+        records = [state.batches[n] for n in sorted(state.batches)]
+        reasons: Counter[str] = Counter()
+        families: Counter[str] = Counter()
+        licenses: Counter[str] = Counter()
+        for record in records:
+            reasons.update(record["reasons"])
+            families.update(record["families"])
+            licenses.update(record["licenses"])
+        stats = self.crawler.stats.get_stats() or {}
+        documents = {
+            key.removeprefix("consent/documents_fetched/"): value
+            for key, value in stats.items()
+            if key.startswith("consent/documents_fetched/")
+        }
+        removed = self.root / REMOVED_KEYS
+        policy = policy_of(self.crawler)
+        return {
+            "tool": "consentcrawl",
+            "job": "regenerate",
+            "consentcrawl_version": package_versions()["consentcrawl"],
+            "versions": package_versions(),
+            "psl_snapshot": psl_snapshot_id(),
+            "started_at": self.started_at.isoformat(),
+            "finished_at": datetime.now(UTC).isoformat(),
+            "finish_reason": reason,
+            "complete": self.complete,
+            "runs": state.runs,
+            "spider": spider.name,
+            "inputs": [inp.record() for inp in plan.inputs],
+            "columns": {
+                "url": plan.columns.url,
+                "caption": plan.columns.caption,
+                "page": plan.columns.page,
+                "key": plan.columns.key,
+            },
+            "output_columns": dict(plan.out_names),
+            "renamed_columns": plan.renamed,
+            "batch_rows": plan.batch_rows,
+            "batches": {"total": plan.total_batches, "written": len(records)},
+            "fetch_pages": plan.fetch_pages,
+            "policy": policy.describe(),
+            "settings": IndexWriterPipeline.non_default_settings(self),  # type: ignore[arg-type]
+            "image_headers_checked": policy.probe != "off",
+            "counts": {
+                "input_rows": plan.total_rows,
+                "rows_written": sum(r["rows"] for r in records),
+                "kept": sum(r["kept"] for r in records),
+                "excluded": sum(r["excluded"] for r in records),
+                "excluded_by_family": dict(families.most_common()),
+                "excluded_by_reason": dict(reasons.most_common()),
+                "rows_by_license": dict(licenses.most_common()),
+                "consent_documents_fetched": documents,
+                "consent_probes": stats.get("consent/probes", 0),
+            },
+            "parts": {
+                "index": state.parts("index"),
+                "excluded": state.parts("excluded"),
+                "consent": state.consent_parts,
+                "removed_keys": {
+                    "path": REMOVED_KEYS,
+                    "rows": sum(r["excluded"] for r in records),
+                    "sha256": file_sha256(removed) if removed.exists() else None,
+                },
+            },
+        }
