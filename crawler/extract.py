@@ -72,10 +72,17 @@ def absolute_http_url(base: str, raw: str | None) -> str | None:
     raw = raw.strip()
     if not raw or raw.startswith(("data:", "javascript:", "#", "mailto:", "tel:")):
         return None
-    try:
-        url = urljoin(base, raw)
-    except ValueError:
-        return None
+    # Fast paths for the common shapes (urljoin costs ~5 us a call, and a page has dozens):
+    # an absolute http(s) URL, and a root-relative path without dot segments.
+    if raw.startswith(("http://", "https://")) and "/." not in raw and "\\" not in raw:
+        url = raw
+    elif raw[0] == "/" and raw[1:2] != "/" and "/." not in raw and "\\" not in raw:
+        url = _origin(base) + raw
+    else:
+        try:
+            url = urljoin(base, raw)
+        except ValueError:
+            return None
     hash_pos = url.find("#")
     if hash_pos != -1:
         url = url[:hash_pos]
@@ -87,6 +94,20 @@ def absolute_http_url(base: str, raw: str | None) -> str | None:
     except ValueError:
         return None
     return url
+
+
+_origins: dict[str, str] = {}
+
+
+def _origin(base: str) -> str:
+    """``scheme://netloc`` of ``base`` (remembered: one page resolves many links against it)."""
+    origin = _origins.get(base)
+    if origin is None:
+        if len(_origins) > 1024:
+            _origins.clear()
+        parts = urlsplit(base)
+        origin = _origins[base] = f"{parts.scheme}://{parts.netloc}"
+    return origin
 
 
 def parse_srcset(value: str) -> list[tuple[str, float]]:

@@ -14,13 +14,14 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from crawler.licenses.choose import LicenseFilter, choose_license
+from crawler.licenses.choose import LicenseChoice, LicenseFilter, choose_license
 from crawler.licenses.detect import LicenseFindings, detect_licenses
 from crawler.licenses.linkheader import link_header_evidence
 from crawler.licenses.xmp import data_mining_signal, scan_xmp, xmp_evidence
 from crawler.policyrt import policy_of
 
 EMPTY = LicenseFindings()
+NO_LICENSE = LicenseChoice()
 
 
 class LicensePipeline:
@@ -62,7 +63,8 @@ class LicensePipeline:
                             )
             # LICENSE_SCOPE decides what counts for the filter (LicenseFilter.check), not which
             # licence the row records: the page licence stays in the columns under scope=image.
-            choice = choose_license(image_ev, page_ev)
+            # Most rows have no evidence at all: nothing to choose.
+            choice = choose_license(image_ev, page_ev) if image_ev or page_ev else NO_LICENSE
             candidate["license"] = choice.license
             candidate["license_url"] = choice.license_url
             candidate["license_scope"] = choice.license_scope or None

@@ -95,10 +95,10 @@ class RobotsRules:
         return out
 
     def _distinct_ai_tokens(self, our_token: str, ai_tokens: Sequence[str]) -> list[str]:
-        key = our_token + "\0" + "\0".join(ai_tokens)
-        cached = self._token_groups.get(key)
-        if cached is not None:
-            return cached  # type: ignore[return-value]
+        # One crawl uses one token list: remember the answer for the last list seen.
+        cached = self._token_groups.get(our_token)
+        if cached is not None and cached[0] is ai_tokens:
+            return cached[1]  # type: ignore[return-value]
         assert self.protego is not None
         # protego's group choice per token (its own memoised lookup); one query per group.
         ours = self.protego._get_matching_rule_set(our_token)
@@ -108,7 +108,7 @@ class RobotsRules:
             if (group := self.protego._get_matching_rule_set(token)) is not None
             and group is not ours
         ]
-        self._token_groups[key] = distinct
+        self._token_groups[our_token] = (ai_tokens, distinct)
         return distinct
 
     def crawl_delay(self, token: str) -> float | None:
