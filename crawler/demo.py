@@ -15,6 +15,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from crawler.regen.demo import run_regeneration
+from crawler.regen.demo import summary as regen_summary
 from crawler.simweb.control import SimWeb
 from crawler.simweb.demo import DEMO_SEEDS, demo_sites
 
@@ -56,13 +58,18 @@ def summary(manifest: dict) -> str:
         f"image candidates     {counts['candidates']}",
         f"kept (index/)        {counts['kept']}",
         f"excluded (excluded/) {counts['excluded']}",
-        "excluded rows by reason family (a row may have several):",
+        "excluded by reason family (image rows and pages; a row may have several):",
     ]
     for family, n in counts["excluded_by_family"].items():
         lines.append(f"  {family:<20} {n}")
     lines.append("reasons:")
     for reason, n in counts["excluded_by_reason"].items():
         lines.append(f"  {reason:<40} {n}")
+    licences = counts.get("rows_by_license", {})
+    if licences:
+        lines.append(
+            "kept rows by licence: " + ", ".join(f"{k} {v}" for k, v in sorted(licences.items()))
+        )
     docs = counts.get("consent_documents_fetched", {})
     lines.append(
         "consent documents fetched: "
@@ -82,14 +89,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"demo web: {len(demo_sites()['hosts'])} hosts on {web.proxy_url}")
         result = run_crawl(web, out, DEMO_SEEDS)
         requests = len(web.requests())
-    if result.returncode != 0:
-        sys.stderr.write(result.stderr[-4000:])
-        print(f"demo crawl failed (exit {result.returncode})", file=sys.stderr)
-        return 1
-    manifest = json.loads((out / "manifest.json").read_text())
-    print(f"crawl of {len(DEMO_SEEDS)} seeds -> {out} ({requests} requests served)")
-    print(summary(manifest))
-    print(f"done in {time.monotonic() - started:.1f}s; see {out}/manifest.json")
+        if result.returncode != 0:
+            sys.stderr.write(result.stderr[-4000:])
+            print(f"demo crawl failed (exit {result.returncode})", file=sys.stderr)
+            return 1
+        manifest = json.loads((out / "manifest.json").read_text())
+        print(f"\n== crawl of {len(DEMO_SEEDS)} seeds -> {out} ({requests} requests served)")
+        print(summary(manifest))
+        regen_out = out.parent / f"{out.name}-regen"
+        print(f"\n== regeneration of a LAION-style parquet -> {regen_out}")
+        try:
+            print(regen_summary(run_regeneration(web, regen_out)))
+        except Exception as exc:  # the crawl's results stand even if this part fails
+            print(f"demo regeneration failed: {exc}", file=sys.stderr)
+            return 1
+    print(f"\ndone in {time.monotonic() - started:.1f}s; see {out}/manifest.json")
     return 0
 
 
