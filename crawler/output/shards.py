@@ -94,7 +94,12 @@ def file_sha256(path: Path) -> str:
 
 
 class ShardWriter:
-    """Buffers rows and writes ``part-NNNNN.parquet`` files of ``rows_per_shard`` rows."""
+    """Writes ``part-NNNNN.parquet`` files of ``rows_per_shard`` rows.
+
+    Rows arrive as dicts; every ``batch_rows`` of them become one Arrow record batch at once, so
+    the rows waiting for a full shard are held in columnar form (a fraction of the memory of
+    Python dicts) and the per-row Python work is one dict, nothing more.
+    """
 
     def __init__(
         self,
@@ -103,39 +108,56 @@ class ShardWriter:
         rows_per_shard: int = 100_000,
         compression: str = "zstd",
         first_part: int = 0,
+        batch_rows: int = 4096,
     ) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.schema = schema
         self.rows_per_shard = max(1, rows_per_shard)
+        self.batch_rows = max(1, min(batch_rows, self.rows_per_shard))
         self.compression = compression
         self.parts: list[PartFile] = []
         self.rows_written = 0
         self._next_part = first_part
-        self._buffer: list[dict[str, Any]] = []
+        self._rows: list[dict[str, Any]] = []
+        self._batches: list[pa.RecordBatch] = []
+        self._batched_rows = 0
 
     def add(self, row: dict[str, Any]) -> None:
-        self._buffer.append(row)
-        if len(self._buffer) >= self.rows_per_shard:
-            self.flush()
+        self._rows.append(row)
+        if len(self._rows) >= self.batch_rows:
+            self._compact()
 
     def extend(self, rows: list[dict[str, Any]]) -> None:
-        self._buffer.extend(rows)
-        while len(self._buffer) >= self.rows_per_shard:
-            self.flush()
+        for row in rows:
+            self.add(row)
 
     @property
     def buffered(self) -> int:
-        return len(self._buffer)
+        return len(self._rows) + self._batched_rows
+
+    def _compact(self) -> None:
+        """Turn the pending dict rows into one record batch; write shards that are full."""
+        if self._rows:
+            self._batches.append(pa.RecordBatch.from_pylist(self._rows, schema=self.schema))
+            self._batched_rows += len(self._rows)
+            self._rows = []
+        while self._batched_rows >= self.rows_per_shard:
+            self._write_rows(self.rows_per_shard)
+
+    def _write_rows(self, count: int) -> PartFile:
+        table = pa.Table.from_batches(self._batches, schema=self.schema)
+        head, rest = table.slice(0, count), table.slice(count)
+        self._batches = rest.combine_chunks().to_batches() if rest.num_rows else []
+        self._batched_rows = rest.num_rows
+        return self.write_table(head)
 
     def flush(self) -> PartFile | None:
         """Write the buffered rows (at most one shard) as the next part file."""
-        if not self._buffer:
+        self._compact()
+        if not self._batched_rows:
             return None
-        rows = self._buffer[: self.rows_per_shard]
-        self._buffer = self._buffer[self.rows_per_shard :]
-        table = pa.Table.from_pylist(rows, schema=self.schema)
-        return self.write_table(table)
+        return self._write_rows(min(self._batched_rows, self.rows_per_shard))
 
     def write_table(self, table: pa.Table) -> PartFile:
         name = f"part-{self._next_part:05d}.parquet"
@@ -152,6 +174,6 @@ class ShardWriter:
         return part
 
     def close(self) -> list[PartFile]:
-        while self._buffer:
-            self.flush()
+        while self.flush() is not None:
+            pass
         return self.parts

@@ -74,3 +74,16 @@ def test_index_dir_rules(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     with pytest.raises(ConfigError, match="not a directory"):
         check_index_dir(str(tmp_path / "file"), True)
+
+
+def test_rows_are_compacted_into_batches_before_a_shard_is_full(tmp_path: Path) -> None:
+    writer = ShardWriter(tmp_path / "index", INDEX_SCHEMA, rows_per_shard=10, batch_rows=3)
+    for i in range(7):
+        writer.add(row(i))
+    assert writer.buffered == 7 and writer.parts == []
+    for i in range(7, 25):
+        writer.add(row(i))
+    parts = writer.close()
+    assert [p.rows for p in parts] == [10, 10, 5]
+    widths = pq.read_table(tmp_path / "index").column("width").to_pylist()
+    assert widths == list(range(25))  # order kept across batches and shards
