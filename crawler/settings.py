@@ -49,6 +49,7 @@ DEPTH_LIMIT = 3
 # short; with one item per page a few are plenty, and the default 100 costs ~1.4 ms per page.
 CONCURRENT_ITEMS = 4
 LOG_LEVEL = "INFO"
+LOG_FORMATTER = "crawler.logformatter.QuietLogFormatter"
 # Breadth-first: seeds' own pages first, and a bounded queue at any depth.
 DEPTH_PRIORITY = 1
 SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"

@@ -11,7 +11,7 @@ from typing import Any
 
 from crawler.consent.aipref import content_usage_signal
 from crawler.consent.contentsignal import content_signal_signal
-from pipelines.base import SignalPipeline
+from pipelines.base import SignalPipeline, page_groups
 
 
 class RobotsPreferencesPipeline(SignalPipeline):
@@ -23,17 +23,15 @@ class RobotsPreferencesPipeline(SignalPipeline):
         candidates = [c for c in item["candidates"] if c["origin"]]  # None: unusable URL
         if not candidates:
             return item
-        page_origin = item.get("page_origin")
-        origins = {c["origin"] for c in candidates}
-        if page_origin:
-            origins.add(page_origin)
+        pages = page_groups(item)
+        origins = {c["origin"] for c in candidates} | {page.origin for page in pages}
         rules = await self.documents("robots", origins)
         tokens = (self.token, *self.ai_tokens)
         active = self.active
-        if page_origin:
-            item["page_signals"].extend(
+        for page in pages:
+            page.add(
                 s
-                for s in rules[page_origin].extension_signals(item["page_url"], tokens)
+                for s in rules[page.origin].extension_signals(page.url, tokens)
                 if s.family in active
             )
         for candidate in candidates:

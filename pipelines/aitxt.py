@@ -13,7 +13,7 @@ from scrapy.crawler import Crawler
 
 from crawler.consent.aitxt import AiTxt, aitxt_from_fetch
 from crawler.consentdocs import DocumentKind
-from pipelines.base import SignalPipeline
+from pipelines.base import SignalPipeline, page_groups
 
 
 class AiTxtPipeline(SignalPipeline):
@@ -32,13 +32,11 @@ class AiTxtPipeline(SignalPipeline):
         candidates = [c for c in item["candidates"] if c["origin"]]  # None: unusable URL
         if not candidates:
             return item
-        page_origin = item.get("page_origin")
-        origins = {c["origin"] for c in candidates}
-        if page_origin:
-            origins.add(page_origin)
+        pages = page_groups(item)
+        origins = {c["origin"] for c in candidates} | {page.origin for page in pages}
         files = await self.documents("aitxt", origins)
-        if page_origin:
-            item["page_signals"].append(files[page_origin].check(item["page_url"]))
+        for page in pages:
+            page.add([files[page.origin].check(page.url)])
         for candidate in candidates:
             candidate["signals"].append(files[candidate["origin"]].check(candidate["url"]))
         return item

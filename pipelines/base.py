@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -29,6 +30,40 @@ from scrapy.exceptions import NotConfigured
 from crawler.consent.verdict import Decision, Signal
 from crawler.consentdocs import ConsentDocuments, DocumentKind
 from crawler.policyrt import policy_of
+
+
+@dataclass(slots=True)
+class PageGroup:
+    """Candidates that share one page, and where that page's signals go."""
+
+    url: str
+    origin: str
+    candidates: list[dict[str, Any]]
+    item: dict[str, Any] | None  # the item whose page it is; None for rows with their own page
+
+    def add(self, signals: Iterable[Signal]) -> None:
+        if self.item is not None:
+            self.item["page_signals"].extend(signals)
+            return
+        signals = list(signals)
+        for candidate in self.candidates:
+            candidate["signals"].extend(signals)
+
+
+def page_groups(item: dict[str, Any]) -> list[PageGroup]:
+    """The pages whose documents apply to the item's rows.
+
+    A crawled page is one group (its signals are the item's ``page_signals``). Rows that carry
+    their own ``page_url`` (``scrapy regenerate`` with a page column) form one group per distinct
+    page, so one item can carry rows of many pages and still get per-page answers.
+    """
+    if item.get("page_origin"):
+        return [PageGroup(item["page_url"], item["page_origin"], item["candidates"], item)]
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for candidate in item["candidates"]:
+        if candidate.get("page_origin"):
+            groups.setdefault(candidate["page_url"], []).append(candidate)
+    return [PageGroup(url, rows[0]["page_origin"], rows, None) for url, rows in groups.items()]
 
 
 def refused(signals: Iterable[Signal]) -> bool:

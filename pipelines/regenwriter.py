@@ -38,7 +38,7 @@ from crawler.regen.keys import removed_keys_schema, removed_keys_table
 from crawler.regen.progress import Progress
 from crawler.regen.state import STATE_FILE, RegenState
 from crawler.scope import psl_snapshot_id
-from pipelines.base import SignalPipeline
+from pipelines.base import SignalPipeline, page_groups
 from pipelines.writer import IndexWriterPipeline
 
 logger = logging.getLogger(__name__)
@@ -53,13 +53,18 @@ class PageRobotsPipeline(SignalPipeline):
     """The page's robots.txt for our token, for row items whose page was not fetched."""
 
     async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        page_url, origin = item.get("page_url"), item.get("page_origin")
-        if item.get("type") != "rows" or item.get("page_fetched") or not page_url or not origin:
+        if item.get("type") != "rows" or item.get("page_fetched"):
             return item
-        if not any(c["origin"] for c in item["candidates"]):
+        pages = [
+            page
+            for page in page_groups(item)
+            if any(c["origin"] for c in page.candidates)  # rows with a usable image URL
+        ]
+        if not pages:
             return item
-        rules = await self.documents("robots", [origin])
-        item["page_signals"].append(rules[origin].check(page_url, self.token))
+        rules = await self.documents("robots", {page.origin for page in pages})
+        for page in pages:
+            page.add([rules[page.origin].check(page.url, self.token)])
         return item
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 
 from crawler.consent.verdict import Decision
-from pipelines.base import SignalPipeline
+from pipelines.base import SignalPipeline, page_groups
 
 
 class RobotsPipeline(SignalPipeline):
@@ -40,14 +40,11 @@ class RobotsPipeline(SignalPipeline):
         candidates = [c for c in item["candidates"] if c["origin"]]  # None: unusable URL
         if not candidates:
             return item
-        page_url = item.get("page_url")
-        page_origin = item.get("page_origin")
-        origins = {c["origin"] for c in candidates}
-        if page_origin:
-            origins.add(page_origin)
+        pages = page_groups(item)
+        origins = {c["origin"] for c in candidates} | {page.origin for page in pages}
         rules = await self.documents("robots", origins)
-        if page_url and page_origin:
-            item["page_signals"].extend(self._extra(rules[page_origin], page_url))
+        for page in pages:
+            page.add(self._extra(rules[page.origin], page.url))
         token = self.token
         for candidate in candidates:
             url = candidate["url"]

@@ -14,7 +14,7 @@ from scrapy.crawler import Crawler
 
 from crawler.consent.tdmrep import TdmRepFile, tdmrep_from_fetch, tdmrep_signal
 from crawler.consentdocs import DocumentKind
-from pipelines.base import SignalPipeline
+from pipelines.base import SignalPipeline, page_groups
 
 TDM_PATH = "/.well-known/tdmrep.json"
 
@@ -38,17 +38,15 @@ class TdmRepPagePipeline(SignalPipeline):
         candidates = [c for c in item["candidates"] if c["origin"]]  # None: unusable URL
         if not candidates:
             return item
-        page_origin = item.get("page_origin")
-        origins = {c["origin"] for c in candidates}
-        if page_origin:
-            origins.add(page_origin)
+        pages = page_groups(item)
+        origins = {c["origin"] for c in candidates} | {page.origin for page in pages}
         files = await self.documents("tdmrep", origins)
-        if page_origin:
-            page_url = item["page_url"]
-            signal = tdmrep_signal(
-                page_url, files[page_origin], item["headers"], item["meta"], page_url
-            )
-            item["page_signals"].append(signal)
+        for page in pages:
+            # Headers and meta exist only for a fetched page (the item's own).
+            fetched = page.item is not None
+            headers = item["headers"] if fetched else None
+            meta = item["meta"] if fetched else None
+            page.add([tdmrep_signal(page.url, files[page.origin], headers, meta, page.url)])
         return item
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -303,18 +304,34 @@ def detect_columns(
     )
 
 
-def url_is_valid(value: Any) -> bool:
-    """An http(s) URL with a host (and a numeric port, if any): one the crawler can check."""
+_BAD_URL_CHARS = re.compile(r"[\r\n\t\x00]")
+
+
+def valid_origin(value: Any) -> str | None:
+    """The origin (scheme://host[:port]) of an http(s) URL the crawler can check, else None.
+
+    One ``urlsplit`` per row: this runs for every input row (and page) of a regeneration.
+    """
     if not isinstance(value, str) or not value or len(value) > 8192:
-        return False
-    if value != value.strip() or any(c in value for c in "\r\n\t\x00"):
-        return False
+        return None
+    if value != value.strip() or _BAD_URL_CHARS.search(value):
+        return None
     try:
         parts = urlsplit(value)
-        parts.port  # noqa: B018 - raises ValueError on a bad port
+        port = parts.port
     except ValueError:
-        return False
-    if parts.scheme.lower() not in ("http", "https"):
-        return False
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        return None
     host = parts.hostname or ""
-    return bool(host) and " " not in host and "%" not in host
+    if not host or " " in host or "%" in host:
+        return None
+    if port is None or (scheme, port) in (("http", 80), ("https", 443)):
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+def url_is_valid(value: Any) -> bool:
+    """An http(s) URL with a host (and a numeric port, if any): one the crawler can check."""
+    return valid_origin(value) is not None

@@ -25,7 +25,7 @@ from twisted.python.failure import Failure
 
 from crawler.consentdocs import origin_of
 from crawler.regen.batches import BatchBook, OpenBatch
-from crawler.regen.inputs import iter_batches, url_is_valid
+from crawler.regen.inputs import iter_batches, valid_origin
 from crawler.regen.plan import RegenPlan, build_plan
 
 logger = logging.getLogger(__name__)
@@ -45,12 +45,7 @@ REGEN_DEFAULTS = {
 
 
 def _origin(url: Any) -> str | None:
-    if not url_is_valid(url):
-        return None
-    try:
-        return origin_of(url)
-    except ValueError:
-        return None
+    return valid_origin(url)
 
 
 class RegenerateSpider(scrapy.Spider):
@@ -135,12 +130,29 @@ class RegenerateSpider(scrapy.Spider):
             for start in range(0, n, size):
                 yield self.rows_item(batch.number, candidates[start : start + size], None)
             return
+        pages = data.column(cols.page).to_pylist()
+        if not self.plan.fetch_pages:
+            # Each row carries its own page (pipelines.base.page_groups): an item of rows from
+            # many pages still gets every page's documents checked, once per page. Rows of one
+            # page origin travel together, so an item waits on a few origins only.
+            page_origins: dict[Any, str | None] = {}
+            for page, candidate in zip(pages, candidates, strict=True):
+                origin = page_origins.get(page, "")
+                if origin == "":
+                    origin = page_origins[page] = _origin(page)
+                if origin:
+                    candidate["page_url"] = page
+                    candidate["page_origin"] = origin
+            candidates.sort(key=lambda c: (c.get("page_origin") or "", c["origin"] or ""))
+            for start in range(0, n, size):
+                yield self.rows_item(batch.number, candidates[start : start + size], None)
+            return
         groups: dict[Any, list[dict[str, Any]]] = {}
-        for page, candidate in zip(data.column(cols.page).to_pylist(), candidates, strict=True):
+        for page, candidate in zip(pages, candidates, strict=True):
             groups.setdefault(page, []).append(candidate)
         for page, rows in groups.items():
             page_url = page if _origin(page) else None
-            if self.plan.fetch_pages and page_url:
+            if page_url:
                 yield scrapy.Request(
                     page_url,
                     callback=self.parse_page,
