@@ -11,7 +11,7 @@ from typing import Any
 
 from crawler.consent.aipref import content_usage_signal
 from crawler.consent.contentsignal import content_signal_signal
-from pipelines.base import SignalPipeline, page_groups
+from pipelines.base import SignalPipeline
 
 
 class RobotsPreferencesPipeline(SignalPipeline):
@@ -20,12 +20,7 @@ class RobotsPreferencesPipeline(SignalPipeline):
     families = ("aipref", "content-signal")
 
     async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        candidates = [c for c in item["candidates"] if c["origin"]]  # None: unusable URL
-        if not candidates:
-            return item
-        pages = page_groups(item)
-        origins = {c["origin"] for c in candidates} | {page.origin for page in pages}
-        rules = await self.documents("robots", origins)
+        candidates, pages, rules = await self.item_documents("robots", item)
         tokens = (self.token, *self.ai_tokens)
         active = self.active
         for page in pages:

@@ -13,7 +13,7 @@ from scrapy.crawler import Crawler
 
 from crawler.consent.aitxt import AiTxt, aitxt_from_fetch
 from crawler.consentdocs import DocumentKind
-from pipelines.base import SignalPipeline, page_groups
+from pipelines.base import SignalPipeline
 
 
 class AiTxtPipeline(SignalPipeline):
@@ -29,12 +29,7 @@ class AiTxtPipeline(SignalPipeline):
         self.register(DocumentKind("aitxt", "/ai.txt", parse))
 
     async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        candidates = [c for c in item["candidates"] if c["origin"]]  # None: unusable URL
-        if not candidates:
-            return item
-        pages = page_groups(item)
-        origins = {c["origin"] for c in candidates} | {page.origin for page in pages}
-        files = await self.documents("aitxt", origins)
+        candidates, pages, files = await self.item_documents("aitxt", item)
         for page in pages:
             page.add([files[page.origin].check(page.url)])
         for candidate in candidates:

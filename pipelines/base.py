@@ -102,6 +102,21 @@ class SignalPipeline:
     def register(self, kind: DocumentKind) -> None:
         self.docs.register(kind)
 
+    async def item_documents(
+        self, kind: str, item: dict[str, Any]
+    ) -> tuple[list[dict[str, Any]], list[PageGroup], dict[str, Any]]:
+        """The checkable candidates, the pages, and the ``kind`` document of every origin of both.
+
+        Candidates whose ``origin`` is None (an unusable URL) are left out; an empty list means
+        there is nothing to check.
+        """
+        candidates = [c for c in item["candidates"] if c["origin"]]
+        if not candidates:
+            return candidates, [], {}
+        pages = page_groups(item)
+        origins = {c["origin"] for c in candidates} | {page.origin for page in pages}
+        return candidates, pages, await self.documents(kind, origins)
+
     async def documents(self, kind: str, origins: Iterable[str]) -> dict[str, Any]:
         """The parsed ``kind`` document of each origin; missing ones fetched concurrently."""
         found: dict[str, Any] = {}

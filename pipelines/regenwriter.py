@@ -30,14 +30,13 @@ from scrapy.crawler import Crawler
 from crawler.consent.verdict import reasons_of
 from crawler.consentdocs import ConsentDocuments
 from crawler.output.indexdir import MANIFEST, clear_outputs
-from crawler.output.manifest import package_versions, parts_record, write_manifest
+from crawler.output.manifest import documents_fetched, manifest_head, parts_record, write_manifest
 from crawler.output.shards import CONSENT_DOCS_SCHEMA, CONSENT_RECORD, ShardWriter, file_sha256
 from crawler.policyrt import policy_of
 from crawler.regen.batches import BatchBook, OpenBatch
 from crawler.regen.keys import removed_keys_schema, removed_keys_table
 from crawler.regen.progress import Progress
 from crawler.regen.state import STATE_FILE, RegenState
-from crawler.scope import psl_snapshot_id
 from pipelines.base import SignalPipeline, page_groups
 from pipelines.writer import IndexWriterPipeline
 
@@ -311,25 +310,13 @@ class RegenWriterPipeline:
             families.update(record["families"])
             licenses.update(record["licenses"])
         stats = self.crawler.stats.get_stats() or {}
-        documents = {
-            key.removeprefix("consent/documents_fetched/"): value
-            for key, value in stats.items()
-            if key.startswith("consent/documents_fetched/")
-        }
+        documents = documents_fetched(stats)
         removed = self.root / REMOVED_KEYS
         policy = policy_of(self.crawler)
         return {
-            "tool": "consentcrawl",
-            "job": "regenerate",
-            "consentcrawl_version": package_versions()["consentcrawl"],
-            "versions": package_versions(),
-            "psl_snapshot": psl_snapshot_id(),
-            "started_at": self.started_at.isoformat(),
-            "finished_at": datetime.now(UTC).isoformat(),
-            "finish_reason": reason,
+            **manifest_head("regenerate", self.started_at, reason, spider.name),
             "complete": self.complete,
             "runs": state.runs,
-            "spider": spider.name,
             "inputs": [inp.record() for inp in plan.inputs],
             "columns": {
                 "url": plan.columns.url,

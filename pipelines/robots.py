@@ -14,7 +14,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 
 from crawler.consent.verdict import Decision
-from pipelines.base import SignalPipeline, page_groups
+from pipelines.base import SignalPipeline
 
 
 class RobotsPipeline(SignalPipeline):
@@ -37,12 +37,7 @@ class RobotsPipeline(SignalPipeline):
         return out
 
     async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        candidates = [c for c in item["candidates"] if c["origin"]]  # None: unusable URL
-        if not candidates:
-            return item
-        pages = page_groups(item)
-        origins = {c["origin"] for c in candidates} | {page.origin for page in pages}
-        rules = await self.documents("robots", origins)
+        candidates, pages, rules = await self.item_documents("robots", item)
         for page in pages:
             page.add(self._extra(rules[page.origin], page.url))
         token = self.token

@@ -14,7 +14,7 @@ from scrapy.crawler import Crawler
 
 from crawler.consent.tdmrep import TdmRepFile, tdmrep_from_fetch, tdmrep_signal
 from crawler.consentdocs import DocumentKind
-from pipelines.base import SignalPipeline, page_groups
+from pipelines.base import SignalPipeline
 
 TDM_PATH = "/.well-known/tdmrep.json"
 
@@ -25,22 +25,19 @@ def _parse(
     return tdmrep_from_fetch(status, body, origin + TDM_PATH)
 
 
-class TdmRepPagePipeline(SignalPipeline):
-    """The page's TDMRep verdict; also fetches the image hosts' files for the image step."""
-
+class _TdmRepPipeline(SignalPipeline):
     families = ("tdmrep",)
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.register(DocumentKind("tdmrep", TDM_PATH, _parse))
 
+
+class TdmRepPagePipeline(_TdmRepPipeline):
+    """The page's TDMRep verdict; also fetches the image hosts' files for the image step."""
+
     async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        candidates = [c for c in item["candidates"] if c["origin"]]  # None: unusable URL
-        if not candidates:
-            return item
-        pages = page_groups(item)
-        origins = {c["origin"] for c in candidates} | {page.origin for page in pages}
-        files = await self.documents("tdmrep", origins)
+        _candidates, pages, files = await self.item_documents("tdmrep", item)
         for page in pages:
             # Headers and meta exist only for a fetched page (the item's own).
             fetched = page.item is not None
@@ -50,14 +47,8 @@ class TdmRepPagePipeline(SignalPipeline):
         return item
 
 
-class TdmRepImagePipeline(SignalPipeline):
+class TdmRepImagePipeline(_TdmRepPipeline):
     """Each image's TDMRep verdict: its host's file, overridden by its own headers if probed."""
-
-    families = ("tdmrep",)
-
-    def __init__(self, crawler: Crawler) -> None:
-        super().__init__(crawler)
-        self.register(DocumentKind("tdmrep", TDM_PATH, _parse))
 
     async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         candidates = [c for c in item["candidates"] if c["origin"]]  # None: unusable URL

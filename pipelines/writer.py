@@ -22,7 +22,13 @@ from scrapy.settings import SETTINGS_PRIORITIES
 from crawler.consent.verdict import reasons_of
 from crawler.consentdocs import ConsentDocuments
 from crawler.output.indexdir import MANIFEST, check_index_dir, clear_outputs
-from crawler.output.manifest import jsonable, package_versions, parts_record, write_manifest
+from crawler.output.manifest import (
+    documents_fetched,
+    jsonable,
+    manifest_head,
+    parts_record,
+    write_manifest,
+)
 from crawler.output.shards import (
     CONSENT_DOCS_SCHEMA,
     EXCLUDED_SCHEMA,
@@ -30,7 +36,6 @@ from crawler.output.shards import (
     ShardWriter,
 )
 from crawler.policyrt import policy_of
-from crawler.scope import psl_snapshot_id
 
 logger = logging.getLogger(__name__)
 
@@ -204,21 +209,8 @@ class IndexWriterPipeline:
         if config:
             data = Path(config).read_bytes()
             config_record = {"path": config, "sha256": hashlib.sha256(data).hexdigest()}
-        documents = {
-            key.removeprefix("consent/documents_fetched/"): value
-            for key, value in (stats.get_stats() or {}).items()
-            if key.startswith("consent/documents_fetched/")
-        }
         return {
-            "tool": "consentcrawl",
-            "job": "crawl",
-            "consentcrawl_version": package_versions()["consentcrawl"],
-            "versions": package_versions(),
-            "psl_snapshot": psl_snapshot_id(),
-            "started_at": self.started_at.isoformat(),
-            "finished_at": datetime.now(UTC).isoformat(),
-            "finish_reason": reason,
-            "spider": spider.name,
+            **manifest_head("crawl", self.started_at, reason, spider.name),
             "config": config_record,
             "seeds": {
                 "source": seeds.source if seeds else None,
@@ -242,7 +234,7 @@ class IndexWriterPipeline:
                     for k, v in self.counts.items()
                     if k.startswith("license:")
                 },
-                "consent_documents_fetched": documents,
+                "consent_documents_fetched": documents_fetched(stats.get_stats() or {}),
                 "consent_probes": stats.get_value("consent/probes", 0),
             },
             "parts": {

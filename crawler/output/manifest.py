@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import os
 import platform
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from crawler import __version__
 from crawler.output.shards import PartFile
+from crawler.scope import psl_snapshot_id
 
 PACKAGES = ("scrapy", "protego", "tldextract", "pyarrow", "lxml", "twisted", "http-sf")
 
@@ -23,6 +25,29 @@ def package_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
     return versions
+
+
+def manifest_head(job: str, started_at: datetime, reason: str, spider: str) -> dict[str, Any]:
+    """The fields every manifest starts with: what ran, with which versions, when, and why it
+    stopped."""
+    versions = package_versions()
+    return {
+        "tool": "consentcrawl",
+        "job": job,
+        "consentcrawl_version": versions["consentcrawl"],
+        "versions": versions,
+        "psl_snapshot": psl_snapshot_id(),
+        "started_at": started_at.isoformat(),
+        "finished_at": datetime.now(UTC).isoformat(),
+        "finish_reason": reason,
+        "spider": spider,
+    }
+
+
+def documents_fetched(stats: dict[str, Any]) -> dict[str, int]:
+    """Consent documents fetched per kind, from the crawl's stats."""
+    prefix = "consent/documents_fetched/"
+    return {k.removeprefix(prefix): v for k, v in stats.items() if k.startswith(prefix)}
 
 
 def parts_record(parts: list[PartFile], root: Path) -> list[dict[str, Any]]:
