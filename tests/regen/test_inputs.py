@@ -114,6 +114,8 @@ def test_json_lines_keep_inferred_types(tmp_path: Path, name: str) -> None:
 
 
 def test_laion_sample_columns_and_batches() -> None:
+    if not (SAMPLE / "test_1000.parquet").is_file():
+        pytest.skip(f"shared corpus not available: {SAMPLE} (expected at ../shared/corpus)")
     inputs = discover([str(SAMPLE / "test_1000.parquet")])
     cols = detect_columns(inputs[0].columns)
     assert (cols.url, cols.caption, cols.page, cols.key) == ("URL", "TEXT", None, None)
