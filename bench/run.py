@@ -40,6 +40,7 @@ from typing import Any
 
 from bench.regen import write_parquet
 from bench.web import page_host, seed_urls
+from crawler.demo import crawl_command as images_command
 from crawler.simweb.control import SimWeb
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -308,22 +309,7 @@ def crawl_command(config: str, seeds: Path, out: Path, safety_cap: int) -> list[
             *flags,
         ]
     probe = "off" if config == "consent-off" else None
-    cmd = [
-        sys.executable,
-        "-m",
-        "scrapy",
-        "crawl",
-        "images",
-        "-a",
-        f"seeds={seeds}",
-        "-s",
-        f"INDEX_DIR={out / 'index'}",
-        "-s",
-        "INDEX_OVERWRITE=true",
-        "-s",
-        f"CONSENTCRAWL_CONTACT_URL={CONTACT}",
-        *flags,
-    ]
+    cmd = images_command(out / "index", str(seeds), flags)
     if probe:
         cmd += ["-s", f"IMAGE_PROBE={probe}"]
     return cmd

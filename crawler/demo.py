@@ -21,30 +21,37 @@ from crawler.simweb.control import SimWeb
 from crawler.simweb.demo import DEMO_SEEDS, demo_sites
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEMO_CONTACT = "http://consentcrawl.demo.test/contact"
 
 
-def run_crawl(
-    web: SimWeb, index_dir: Path, seeds: Sequence[str], extra: Sequence[str] = ()
-) -> subprocess.CompletedProcess[str]:
-    """Run ``scrapy crawl images`` in a child process against the simulated web."""
-    cmd = [
+def crawl_command(
+    index_dir: Path, seeds: Sequence[str] | str, extra: Sequence[str] = ()
+) -> list[str]:
+    """The ``scrapy crawl images`` command line (also used by ``make bench``)."""
+    seeds_arg = seeds if isinstance(seeds, str) else ",".join(seeds)
+    return [
         sys.executable,
         "-m",
         "scrapy",
         "crawl",
         "images",
         "-a",
-        "seeds=" + ",".join(seeds),
+        f"seeds={seeds_arg}",
         "-s",
         f"INDEX_DIR={index_dir}",
         "-s",
         "INDEX_OVERWRITE=true",
         "-s",
-        "CONSENTCRAWL_CONTACT_URL=http://consentcrawl.demo.test/contact",
-        "-s",
-        "LOG_LEVEL=WARNING",
+        f"CONSENTCRAWL_CONTACT_URL={DEMO_CONTACT}",
         *extra,
     ]
+
+
+def run_crawl(
+    web: SimWeb, index_dir: Path, seeds: Sequence[str], extra: Sequence[str] = ()
+) -> subprocess.CompletedProcess[str]:
+    """Run ``scrapy crawl images`` in a child process against the simulated web."""
+    cmd = crawl_command(index_dir, seeds, ["-s", "LOG_LEVEL=WARNING", *extra])
     return subprocess.run(
         cmd, cwd=PROJECT_ROOT, env=web.env(), capture_output=True, text=True, timeout=300
     )
