@@ -18,29 +18,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
 from twisted.internet.error import TimeoutError as TxTimeoutError
 
 from crawler.consent.robots import robots_from_fetch
+from crawler.urls import origin_of
+
+__all__ = ["ConsentDocuments", "DocumentKind", "FetchedDocument", "origin_of"]
 
 logger = logging.getLogger(__name__)
 
 # parse(origin, status, body, error) -> parsed document; status None means not fetched.
 Parser = Callable[[str, int | None, bytes | None, str | None], Any]
-
-
-def origin_of(url: str) -> str:
-    """scheme://host[:port] with the default port dropped; the cache key of RFC 9309 §2.4."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    port = parts.port
-    if port is None or (scheme, port) in (("http", 80), ("https", 443)):
-        return f"{scheme}://{host}"
-    return f"{scheme}://{host}:{port}"
 
 
 @dataclass(slots=True)

@@ -26,6 +26,8 @@ import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
+from crawler.urls import origin_from
+
 __all__ = [
     "Batch",
     "Columns",
@@ -327,9 +329,7 @@ def valid_origin(value: Any) -> str | None:
     host = parts.hostname or ""
     if not host or " " in host or "%" in host:
         return None
-    if port is None or (scheme, port) in (("http", 80), ("https", 443)):
-        return f"{scheme}://{host}"
-    return f"{scheme}://{host}:{port}"
+    return origin_from(scheme, host, port)
 
 
 def url_is_valid(value: Any) -> bool:
