@@ -5,10 +5,11 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from scrapy.settings import BaseSettings, default_settings
+from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings, default_settings
 
 from crawler import settings as project_settings
 from crawler.config import load_config
+from crawler.output.manifest import jsonable
 
 
 @cache
@@ -30,3 +31,13 @@ def apply_config(settings: BaseSettings, path: str | None, known: dict[str, Any]
     settings.set("CONSENTCRAWL_CONFIG", str(path), priority="spider")
     for name, value in values.items():
         settings.set(name, value, priority="spider")
+
+
+def non_default_settings(settings: BaseSettings) -> dict[str, Any]:
+    """Every setting set above Scrapy's defaults (project, config file, -s), for a manifest."""
+    floor = SETTINGS_PRIORITIES["default"]
+    return {
+        name: jsonable(settings[name])
+        for name in sorted(settings.attributes)
+        if (settings.getpriority(name) or 0) > floor
+    }

@@ -27,25 +27,30 @@ import pyarrow.parquet as pq
 from scrapy import signals
 from scrapy.crawler import Crawler
 
-from crawler.consent.verdict import reasons_of
+from crawler.consent.verdict import PageVerdict
 from crawler.consentdocs import ConsentDocuments
 from crawler.output.indexdir import MANIFEST, clear_outputs
 from crawler.output.manifest import documents_fetched, manifest_head, parts_record, write_manifest
-from crawler.output.shards import CONSENT_DOCS_SCHEMA, CONSENT_RECORD, ShardWriter, file_sha256
+from crawler.output.shards import (
+    CONSENT_DOCS_SCHEMA,
+    CONSENT_RECORD,
+    ShardWriter,
+    consent_doc_row,
+    file_sha256,
+)
 from crawler.policyrt import policy_of
 from crawler.regen.batches import BatchBook, OpenBatch
 from crawler.regen.keys import removed_keys_schema, removed_keys_table
 from crawler.regen.progress import Progress
 from crawler.regen.state import STATE_FILE, RegenState
+from crawler.runtime import non_default_settings
 from pipelines.base import SignalPipeline, page_groups
-from pipelines.writer import IndexWriterPipeline
 
 logger = logging.getLogger(__name__)
 
 REMOVED_KEYS = "removed_keys.parquet"
 KEY_PARTS = Path(".regen") / "removed"
 CONSENT_LIST = pa.list_(CONSENT_RECORD)
-_NO_REASONS: list[str] = []
 
 
 class PageRobotsPipeline(SignalPipeline):
@@ -156,15 +161,10 @@ class RegenWriterPipeline:
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         if item.get("type") != "rows":
             return item
-        page_signals = item["page_signals"]
-        page_reasons = reasons_of(page_signals)
-        page_records = [s.as_record() for s in page_signals]
+        verdict = PageVerdict(item["page_signals"])
         finished: list[OpenBatch] = []
         for cand in item["candidates"]:
-            signals_ = cand["signals"]
-            reasons = [*cand["reasons"], *page_reasons, *reasons_of(signals_)]
-            reasons = list(dict.fromkeys(reasons)) if reasons else _NO_REASONS
-            consent = page_records + [s.as_record() for s in signals_]
+            reasons, consent = verdict.row(cand["reasons"], cand["signals"])
             done = self.book.record(
                 cand["batch"], cand["row"], reasons, consent, cand.get("license")
             )
@@ -188,7 +188,7 @@ class RegenWriterPipeline:
 
     def _flush_consent(self) -> None:
         """Consent documents go to disk with the batch they decided (and survive a kill)."""
-        self.consent.extend([IndexWriterPipeline._doc_row(d) for d in self.docs.drain()])
+        self.consent.extend([consent_doc_row(d) for d in self.docs.drain()])
         while self.consent.buffered:
             self.consent.flush()
         self.state.consent_parts = self.prior_consent + parts_record(self.consent.parts, self.root)
@@ -330,7 +330,7 @@ class RegenWriterPipeline:
             "batches": {"total": plan.total_batches, "written": len(records)},
             "fetch_pages": plan.fetch_pages,
             "policy": policy.describe(),
-            "settings": IndexWriterPipeline.non_default_settings(self),  # type: ignore[arg-type]
+            "settings": non_default_settings(self.crawler.settings),
             "image_headers_checked": policy.probe != "off",
             "counts": {
                 "input_rows": plan.total_rows,

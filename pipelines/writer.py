@@ -17,14 +17,12 @@ from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.settings import SETTINGS_PRIORITIES
 
-from crawler.consent.verdict import reasons_of
+from crawler.consent.verdict import PageVerdict
 from crawler.consentdocs import ConsentDocuments
 from crawler.output.indexdir import MANIFEST, check_index_dir, clear_outputs
 from crawler.output.manifest import (
     documents_fetched,
-    jsonable,
     manifest_head,
     parts_record,
     write_manifest,
@@ -34,8 +32,10 @@ from crawler.output.shards import (
     EXCLUDED_SCHEMA,
     INDEX_SCHEMA,
     ShardWriter,
+    consent_doc_row,
 )
 from crawler.policyrt import policy_of
+from crawler.runtime import non_default_settings
 
 logger = logging.getLogger(__name__)
 
@@ -103,22 +103,17 @@ class IndexWriterPipeline:
         # The page's lxml tree and signal objects are not needed past this point.
         item.pop("root", None)
         if self.docs.fetched:
-            self.consent.extend([self._doc_row(d) for d in self.docs.drain()])
+            self.consent.extend([consent_doc_row(d) for d in self.docs.drain()])
         return {"type": kind, "page_url": item["page_url"]}
 
     def _write_page(self, item: dict[str, Any]) -> None:
         self.counts["pages_fetched"] += 1
-        page_signals = item["page_signals"]
-        page_reasons = reasons_of(page_signals)
-        page_records = [s.as_record() for s in page_signals]
+        verdict = PageVerdict(item["page_signals"])
         page_url, fetched_at = item["page_url"], item["fetched_at"]
         for cand in item["candidates"]:
             self.counts["candidates"] += 1
-            signals_ = cand["signals"]
-            reasons = [*cand["reasons"], *page_reasons, *reasons_of(signals_)]
-            consent = page_records + [s.as_record() for s in signals_]
+            reasons, consent = verdict.row(cand["reasons"], cand["signals"])
             if reasons:
-                reasons = list(dict.fromkeys(reasons))
                 self.counts["excluded"] += 1
                 self._count_reasons(reasons)
                 self.excluded.add(
@@ -161,23 +156,8 @@ class IndexWriterPipeline:
         for reason in reasons:
             self.reason_counts[reason] += 1
 
-    @staticmethod
-    def _doc_row(doc: Any) -> dict[str, Any]:
-        return {
-            "origin": doc.origin,
-            "kind": doc.kind,
-            "url": doc.url,
-            "final_url": doc.final_url,
-            "status": doc.status,
-            "error": doc.error,
-            "fetched_at": doc.fetched_at,
-            "sha256": doc.sha256,
-            "body": doc.body,
-            "truncated": doc.truncated,
-        }
-
     def close_spider(self) -> None:
-        self.consent.extend([self._doc_row(d) for d in self.docs.drain()])
+        self.consent.extend([consent_doc_row(d) for d in self.docs.drain()])
         for writer in (self.index, self.excluded, self.consent):
             writer.close()
         stats = self.crawler.stats
@@ -191,15 +171,6 @@ class IndexWriterPipeline:
             write_manifest(self.root / MANIFEST, manifest)
         except Exception:  # the data is on disk; say loudly that the manifest is not
             logger.exception("could not write %s", self.root / MANIFEST)
-
-    def non_default_settings(self) -> dict[str, Any]:
-        settings = self.crawler.settings
-        floor = SETTINGS_PRIORITIES["default"]
-        out = {}
-        for name in sorted(settings.attributes):
-            if (settings.getpriority(name) or 0) > floor:
-                out[name] = jsonable(settings[name])
-        return out
 
     def build_manifest(self, spider: Any, reason: str) -> dict[str, Any]:
         seeds = getattr(spider, "seed_info", None)
@@ -217,7 +188,7 @@ class IndexWriterPipeline:
                 "sha256": seeds.sha256 if seeds else None,
                 "urls": seeds.urls if seeds else [],
             },
-            "settings": self.non_default_settings(),
+            "settings": non_default_settings(self.crawler.settings),
             # The policy resolves IMAGE_PROBE (unset follows the preset: head, or off).
             "image_headers_checked": policy_of(self.crawler).probe != "off",
             "policy": policy_of(self.crawler).describe(),

@@ -19,7 +19,7 @@ from scrapy.exceptions import UsageError
 from scrapy.settings import SETTINGS_PRIORITIES
 
 from crawler.consent.policy import PRESETS, Policy, PolicyError
-from crawler.consent.verdict import Decision, reasons_of
+from crawler.consent.verdict import Decision, PageVerdict
 from crawler.seeds import check_url
 from crawler.spiders.consent import ConsentSpider
 
@@ -32,14 +32,8 @@ def explain(item: dict[str, Any], policy: Policy) -> dict[str, Any]:
     signals = [("page", s) for s in item["page_signals"]] + [
         ("image", s) for s in candidate["signals"]
     ]
-    reasons = list(
-        dict.fromkeys(
-            [
-                *candidate["reasons"],
-                *reasons_of(item["page_signals"]),
-                *reasons_of(candidate["signals"]),
-            ]
-        )
+    reasons, _records = PageVerdict(item["page_signals"]).row(
+        candidate["reasons"], candidate["signals"]
     )
     return {
         "url": candidate["url"],

@@ -102,3 +102,29 @@ def reasons_of(signals: Iterable[Signal]) -> list[str]:
         if signal.reason and signal.reason not in out:
             out.append(signal.reason)
     return out
+
+
+class PageVerdict:
+    """Decides the rows of one page (or item): its signals apply to every row.
+
+    The one place where a row's fate is computed, for the crawl, ``scrapy regenerate`` and
+    ``scrapy consent``: a row is excluded when it has reasons of its own (caption, licence
+    filter, invalid input...) or any disallowing signal, its page's or its own.
+    """
+
+    __slots__ = ("reasons", "records")
+
+    def __init__(self, page_signals: Iterable[Signal]) -> None:
+        page_signals = list(page_signals)
+        self.reasons = reasons_of(page_signals)
+        self.records = [s.as_record() for s in page_signals]
+
+    def row(
+        self, own_reasons: list[str], signals: Iterable[Signal]
+    ) -> tuple[list[str], list[dict[str, str]]]:
+        """(reasons, consent records) of one row; no reasons means the row is kept."""
+        signals = list(signals)
+        reasons = [*own_reasons, *self.reasons, *reasons_of(signals)]
+        if reasons:
+            reasons = list(dict.fromkeys(reasons))
+        return reasons, self.records + [s.as_record() for s in signals]

@@ -78,6 +78,11 @@ CONSENT_DOCS_SCHEMA = pa.schema(
 )
 
 
+def consent_doc_row(doc: Any) -> dict[str, Any]:
+    """A fetched consent document (crawler.consentdocs.FetchedDocument) as a ``consent/`` row."""
+    return {name: getattr(doc, name) for name in CONSENT_DOCS_SCHEMA.names}
+
+
 @dataclass(frozen=True, slots=True)
 class PartFile:
     path: Path

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crawler.consent.policy import FAMILY_SETTINGS, Policy, PolicyError
-from crawler.consent.verdict import Decision, Signal, combine, reasons_of
+from crawler.consent.verdict import Decision, PageVerdict, Signal, combine, reasons_of
 
 
 def policy(**settings: object) -> Policy:
@@ -66,3 +66,14 @@ def test_signal_record_truncates_raw_values() -> None:
     signal = Signal.disallow("xrobots", "noai", "header:https://h/a.jpg", "x" * 1000)
     record = signal.as_record()
     assert record["verdict"] == "disallow" and len(record["value"]) == 200
+
+
+def test_page_verdict_decides_rows() -> None:
+    page = PageVerdict([Signal.unknown("aitxt", "a"), Signal.disallow("meta-robots", "noai")])
+    reasons, records = page.row(["caption:missing"], [Signal.allow("robots")])
+    assert reasons == ["caption:missing", "meta-robots:noai"]
+    assert [r["family"] for r in records] == ["aitxt", "meta-robots", "robots"]
+    clean = PageVerdict([Signal.unknown("aitxt")])
+    assert clean.row([], [Signal.allow("robots"), Signal.unknown("probe")])[0] == []
+    deny = Signal.disallow("robots", "ai-token=GPTBot")
+    assert PageVerdict([deny]).row([], [deny])[0] == ["robots:ai-token=GPTBot"]  # once
