@@ -68,7 +68,7 @@ ITEM_PIPELINES = {
     "pipelines.aitxt.AiTxtPipeline": 300,
     "pipelines.tdmrep.TdmRepPagePipeline": 310,
     "pipelines.xrobots.XRobotsPagePipeline": 320,
-    "pipelines.aipref.RobotsPreferencesPipeline": 330,
+    "pipelines.robots.RobotsRecordsPipeline": 330,
     "pipelines.aipref.PageHeaderPreferencesPipeline": 340,
     "pipelines.probe.ProbePipeline": 500,
     "pipelines.tdmrep.TdmRepImagePipeline": 610,

@@ -1,4 +1,6 @@
-"""IETF AIPREF ``Content-Usage``: robots.txt rules (page and image paths) and response headers.
+"""IETF AIPREF ``Content-Usage`` and Cloudflare ``Content-Signal`` response headers.
+
+(The same preferences written in robots.txt are read by pipelines.robots.RobotsRecordsPipeline.)
 
 ``train-ai=n`` excludes; legacy labels (ai, genai, train-genai, tdm, all, bots = n) count as
 ``train-ai=n`` (consent-signals.md §5 "Recommend"). Preferences in robots.txt apply only to
@@ -12,30 +14,6 @@ from typing import Any
 from crawler.consent.aipref import content_usage_signal
 from crawler.consent.contentsignal import content_signal_signal
 from pipelines.base import SignalPipeline
-
-
-class RobotsPreferencesPipeline(SignalPipeline):
-    """``Content-Usage`` and ``Content-Signal`` lines of robots.txt, for page and image paths."""
-
-    families = ("aipref", "content-signal")
-
-    async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        candidates, pages, rules = await self.item_documents("robots", item)
-        tokens = (self.token, *self.ai_tokens)
-        active = self.active
-        for page in pages:
-            page.add(
-                s
-                for s in rules[page.origin].extension_signals(page.url, tokens)
-                if s.family in active
-            )
-        for candidate in candidates:
-            candidate["signals"].extend(
-                s
-                for s in rules[candidate["origin"]].extension_signals(candidate["url"], tokens)
-                if s.family in active
-            )
-        return item
 
 
 class PageHeaderPreferencesPipeline(SignalPipeline):

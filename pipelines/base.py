@@ -66,6 +66,14 @@ def page_groups(item: dict[str, Any]) -> list[PageGroup]:
     return [PageGroup(url, rows[0]["page_origin"], rows, None) for url, rows in groups.items()]
 
 
+def page_fetched(page: PageGroup) -> bool:
+    """Whether the page itself was fetched (so robots.txt already allowed it, in the middleware).
+
+    Crawled pages always are; ``scrapy regenerate`` marks its row items ``page_fetched``.
+    """
+    return page.item is not None and page.item.get("page_fetched", True)
+
+
 def refused(signals: Iterable[Signal]) -> bool:
     return any(s.decision is Decision.DISALLOW for s in signals)
 

@@ -7,10 +7,6 @@ of a batch is in, the batch is written at once: kept rows (every input column as
 ``excluded/part-NNNNN.parquet``, their keys to a hidden part merged into
 ``removed_keys.parquet`` at the end, and the batch is recorded in the resume state. NNNNN is the
 batch number, so a redone batch replaces its own files and nothing else.
-
-Also here: ``PageRobotsPipeline``, robots.txt for our own token on a row's page when the page
-is not fetched (in the crawl, the downloader middleware refuses such a page before its images
-are ever seen).
 """
 
 from __future__ import annotations
@@ -44,32 +40,12 @@ from crawler.regen.keys import removed_keys_schema, removed_keys_table
 from crawler.regen.progress import Progress
 from crawler.regen.state import STATE_FILE, RegenState
 from crawler.runtime import non_default_settings
-from pipelines.base import SignalPipeline, page_groups
 
 logger = logging.getLogger(__name__)
 
 REMOVED_KEYS = "removed_keys.parquet"
 KEY_PARTS = Path(".regen") / "removed"
 CONSENT_LIST = pa.list_(CONSENT_RECORD)
-
-
-class PageRobotsPipeline(SignalPipeline):
-    """The page's robots.txt for our token, for row items whose page was not fetched."""
-
-    async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        if item.get("type") != "rows" or item.get("page_fetched"):
-            return item
-        pages = [
-            page
-            for page in page_groups(item)
-            if any(c["origin"] for c in page.candidates)  # rows with a usable image URL
-        ]
-        if not pages:
-            return item
-        rules = await self.documents("robots", {page.origin for page in pages})
-        for page in pages:
-            page.add([rules[page.origin].check(page.url, self.token)])
-        return item
 
 
 class RegenWriterPipeline:

@@ -1,10 +1,9 @@
 """The ``regenerate`` spider: re-check the rows of an existing index through the crawl's pipelines.
 
 It fetches no pages (unless ``--fetch-pages``): ``start()`` reads the input in Arrow batches and
-yields one item per chunk of rows (or per page, when the input has a page column, so page-level
-checks run once per page), in the item contract of pipelines/base.py. The consent pipelines are
-the crawl's own; only the writer is swapped (``pipelines.regenwriter``), and a small pipeline
-checks a page's robots.txt for our token when the page itself is not fetched.
+yields one item per chunk of rows, in the item contract of pipelines/base.py; with a page
+column each row carries its own page (or, with ``--fetch-pages``, an item per fetched page). The
+consent pipelines are the crawl's own; only the writer is swapped (``pipelines.regenwriter``).
 
 Memory stays flat: a batch is not read until fewer than ``REGEN_BATCHES_IN_FLIGHT`` batches are
 still waiting to be written (the batch book, crawler.regen.batches).
@@ -32,7 +31,6 @@ logger = logging.getLogger(__name__)
 
 WRITER = "pipelines.writer.IndexWriterPipeline"
 REGEN_WRITER = "pipelines.regenwriter.RegenWriterPipeline"
-PAGE_ROBOTS = "pipelines.regenwriter.PageRobotsPipeline"
 
 # Defaults of the regenerate-only settings (any of them can be given with -s NAME=VALUE).
 REGEN_DEFAULTS = {
@@ -62,7 +60,7 @@ class RegenerateSpider(scrapy.Spider):
         order = pipelines.get(WRITER, 900) if hasattr(pipelines, "get") else 900
         settings.set(
             "ITEM_PIPELINES",
-            {**dict(pipelines), WRITER: None, REGEN_WRITER: order, PAGE_ROBOTS: 210},
+            {**dict(pipelines), WRITER: None, REGEN_WRITER: order},
             priority="spider",
         )
 
