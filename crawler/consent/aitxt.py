@@ -17,12 +17,13 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from crawler.consent.patterns import PathPattern, normalize_path, path_pattern
+from crawler.consent.text import MAX_TEXT_BYTES, decode_text
 from crawler.consent.verdict import Signal
 
 __all__ = ["MAX_AITXT_BYTES", "AiRule", "AiTxt", "aitxt_from_fetch", "decode_text", "parse_aitxt"]
 
 FAMILY = "aitxt"
-MAX_AITXT_BYTES = 512 * 1024  # same cap as robots.txt (RFC 9309 §2.5 asks for >= 500 KiB)
+MAX_AITXT_BYTES = MAX_TEXT_BYTES  # same cap and decoding as robots.txt
 
 AiTxtFormat = Literal["spawning", "keyvalue", "other", "empty"]
 
@@ -90,20 +91,6 @@ class AiTxt:
                     return Signal.allow(FAMILY, self.source_url, rule.line)
                 return Signal.disallow(FAMILY, "disallowed", self.source_url, rule.line)
         return Signal.unknown(FAMILY, self.source_url)
-
-
-def decode_text(body: bytes, limit: int = MAX_AITXT_BYTES) -> str:
-    """UTF-8 decode with BOM stripping and replacement; only the first ``limit`` bytes are kept.
-
-    When the body is cut, the last (incomplete) line is dropped so that a truncated pattern
-    cannot widen a rule.
-    """
-    truncated = len(body) > limit
-    if truncated:
-        body = body[:limit]
-        cut = max(body.rfind(b"\n"), body.rfind(b"\r"))
-        body = body[: cut + 1] if cut >= 0 else b""
-    return body.decode("utf-8-sig", errors="replace")
 
 
 def parse_aitxt(text: str, source_url: str, token: str = "consentcrawl") -> AiTxt:

@@ -16,30 +16,19 @@ any of them on a path means the site refused AI training there (consent-signals.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 from protego import Protego
 
+from crawler.consent.text import MAX_TEXT_BYTES, decode_text
 from crawler.consent.verdict import Signal
 
-MAX_ROBOTS_BYTES = 512 * 1024
+MAX_ROBOTS_BYTES = MAX_TEXT_BYTES
 MAX_REDIRECTS = 5
 
 RobotsState = Literal["parsed", "unavailable", "unreachable"]
-
-
-def decode_text(body: bytes, limit: int = MAX_ROBOTS_BYTES) -> str:
-    """Decode a text consent document: UTF-8 (BOM stripped, bad bytes replaced), capped."""
-    head = body[:limit]
-    if head.startswith(b"\xef\xbb\xbf"):
-        head = head[3:]
-    elif head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        # UTF-16 with BOM: rare but real (crawler-commons edge cases).
-        return head.decode("utf-16", errors="replace")
-    return head.decode("utf-8", errors="replace")
 
 
 @dataclass(slots=True)
@@ -154,7 +143,3 @@ def robots_from_fetch(
     if 300 <= status < 400:
         return RobotsRules(origin, "unreachable", f"more than {MAX_REDIRECTS} redirects")
     return RobotsRules(origin, "unreachable", f"http {status}")
-
-
-def sha256_hex(body: bytes) -> str:
-    return hashlib.sha256(body).hexdigest()
