@@ -15,6 +15,7 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 
+from crawler.consent.probe import probe_signal
 from crawler.consent.verdict import Signal
 from crawler.probe import ImageProber, ProbeResult
 from pipelines.base import SignalPipeline, candidate_refused, refused
@@ -48,16 +49,13 @@ class ProbePipeline(SignalPipeline):
         return item
 
     def verdict(self, result: ProbeResult) -> Signal:
-        source = result.url
-        value = f"{result.method} {result.status}" if result.status else (result.error or "")
-        if result.refused:
-            # Our own robots check refused the probe (e.g. a redirect into a disallowed path).
-            family, _, detail = result.refused[0].partition(":")
-            return Signal.disallow(family, detail, source, value)
-        if result.status == 402 and self.policy.enabled("payment-required"):
-            return Signal.disallow("probe", "payment-required", source, value)
-        if result.ok:
-            return Signal.allow("probe", source, value)
-        if self.policy.probe_failure_excludes:
-            return Signal.disallow("probe", "failed", source, value)
-        return Signal.unknown("probe", source, f"failed: {value}")
+        policy = self.policy
+        return probe_signal(
+            result.url,
+            result.method,
+            result.status,
+            result.error,
+            result.refused,
+            payment_required_refuses=policy.enabled("payment-required"),
+            failure_excludes=policy.probe_failure_excludes,
+        )
