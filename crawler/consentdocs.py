@@ -24,6 +24,7 @@ from scrapy.crawler import Crawler
 from twisted.internet.error import TimeoutError as TxTimeoutError
 
 from crawler.consent.robots import robots_from_fetch
+from crawler.singleflight import SingleFlight
 from crawler.urls import origin_of
 
 __all__ = ["ConsentDocuments", "DocumentKind", "FetchedDocument", "origin_of"]
@@ -73,7 +74,7 @@ class ConsentDocuments:
         self.token = settings.get("ROBOTSTXT_USER_AGENT")
         self.kinds: dict[str, DocumentKind] = {}
         self._cache: dict[tuple[str, str], tuple[float, Any]] = {}
-        self._inflight: dict[tuple[str, str], asyncio.Future[Any]] = {}
+        self._flights: SingleFlight[Any] = SingleFlight()
         self.fetched: list[FetchedDocument] = []
         # download_async() bypasses the global CONCURRENT_REQUESTS limit (only per-host slots
         # apply): without a bound, a batch touching thousands of origins opens thousands of
@@ -108,23 +109,15 @@ class ConsentDocuments:
         if entry is not None and entry[0] > time.monotonic():
             self.crawler.stats.inc_value("consent/documents_cache_hits")
             return entry[1]
-        pending = self._inflight.get(key)
-        if pending is not None:
+        before = self._flights.coalesced
+        parsed = await self._flights.run(key, lambda: self._load_and_cache(kind, origin))
+        if self._flights.coalesced != before:
             self.crawler.stats.inc_value("consent/documents_coalesced")
-            return await asyncio.shield(pending)
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = future
-        try:
-            parsed = await self._load(self.kinds[kind], origin)
-        except BaseException as exc:  # never leave waiters hanging
-            if not future.done():
-                future.set_exception(exc)
-                future.exception()  # mark retrieved: the raise below reports it
-            raise
-        finally:
-            self._inflight.pop(key, None)
-        self._cache[key] = (time.monotonic() + self.ttl, parsed)
-        future.set_result(parsed)
+        return parsed
+
+    async def _load_and_cache(self, kind: str, origin: str) -> Any:
+        parsed = await self._load(self.kinds[kind], origin)
+        self._cache[(kind, origin)] = (time.monotonic() + self.ttl, parsed)
         return parsed
 
     async def _load(self, kind: DocumentKind, origin: str) -> Any:

@@ -19,6 +19,7 @@ from scrapy.crawler import Crawler
 from crawler.consentdocs import describe_error
 from crawler.httpheaders import signal_headers
 from crawler.middlewares import ConsentIgnoreRequest
+from crawler.singleflight import SingleFlight
 
 # Statuses with which a server says "no HEAD here": retry as a ranged GET.
 HEAD_REFUSED = (400, 403, 405, 406, 501)
@@ -47,7 +48,7 @@ class ImageProber:
         self.nbytes = max(1, settings.getint("IMAGE_PROBE_BYTES"))
         self.cache_size = settings.getint("IMAGE_PROBE_CACHE_SIZE")
         self._cache: OrderedDict[str, ProbeResult] = OrderedDict()
-        self._inflight: dict[str, asyncio.Future[ProbeResult]] = {}
+        self._flights: SingleFlight[ProbeResult] = SingleFlight()
         # download_async() bypasses the global CONCURRENT_REQUESTS limit: bound probes here.
         self._limit = max(1, settings.getint("CONCURRENT_REQUESTS"))
         self._slots: asyncio.Semaphore | None = None
@@ -66,23 +67,13 @@ class ImageProber:
             self._cache.move_to_end(url)
             self.crawler.stats.inc_value("consent/probe_cache_hits")
             return cached
-        pending = self._inflight.get(url)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[ProbeResult] = asyncio.get_running_loop().create_future()
-        self._inflight[url] = future
-        try:
-            result = await self._probe(url)
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()
-            raise
-        finally:
-            self._inflight.pop(url, None)
+        return await self._flights.run(url, lambda: self._probe_and_cache(url))
+
+    async def _probe_and_cache(self, url: str) -> ProbeResult:
+        result = await self._probe(url)
         self._cache[url] = result
         if len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
-        future.set_result(result)
         return result
 
     async def _probe(self, url: str) -> ProbeResult:
