@@ -19,7 +19,7 @@ from functools import lru_cache
 import http_sf
 from http_sf import StructuredFieldError, Token
 
-from crawler.consent.verdict import Signal
+from crawler.consent.verdict import Signal, combine_values
 
 __all__ = [
     "LEGACY_TRAIN_LABELS",
@@ -106,13 +106,12 @@ def content_usage_signal(
     Each instance is read on its own and the results combine most-restrictively (vocab
     "Combining Preferences"): any ``train-ai=n`` disallows, else any ``y`` allows.
     """
-    allowed: str | None = None
-    for value in header_values:
-        preference = train_ai_preference(value, conservative)
-        if preference == "n":
-            return Signal.disallow(FAMILY, "train-ai=n", source, value.strip())
-        if preference == "y" and allowed is None:
-            allowed = value.strip()
-    if allowed is not None:
-        return Signal.allow(FAMILY, source, allowed)
-    return Signal.unknown(FAMILY, source, ", ".join(v.strip() for v in header_values))
+    return combine_values(
+        header_values,
+        lambda value: train_ai_preference(value, conservative),
+        refuse="n",
+        permit="y",
+        family=FAMILY,
+        detail="train-ai=n",
+        source=source,
+    )

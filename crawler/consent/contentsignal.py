@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
-from crawler.consent.verdict import Signal
+from crawler.consent.verdict import Signal, combine_values
 
 __all__ = ["ai_train_preference", "content_signal_signal", "parse_content_signal"]
 
@@ -46,13 +46,12 @@ def ai_train_preference(value: str) -> str | None:
 
 def content_signal_signal(values: Sequence[str], source: str) -> Signal:
     """Combine several Content-Signal values most-restrictively on ``ai-train``."""
-    allowed: str | None = None
-    for value in values:
-        preference = ai_train_preference(value)
-        if preference == "no":
-            return Signal.disallow(FAMILY, "ai-train=no", source, value.strip())
-        if preference == "yes" and allowed is None:
-            allowed = value.strip()
-    if allowed is not None:
-        return Signal.allow(FAMILY, source, allowed)
-    return Signal.unknown(FAMILY, source, ", ".join(v.strip() for v in values))
+    return combine_values(
+        values,
+        ai_train_preference,
+        refuse="no",
+        permit="yes",
+        family=FAMILY,
+        detail="ai-train=no",
+        source=source,
+    )

@@ -10,7 +10,7 @@ No Scrapy imports here: this module is shared by the crawl, ``scrapy consent`` a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -93,6 +93,34 @@ def combine(signals: Iterable[Signal]) -> Decision:
         if signal.decision is Decision.ALLOW:
             seen_allow = True
     return Decision.ALLOW if seen_allow else Decision.UNKNOWN
+
+
+def combine_values(
+    values: Iterable[str],
+    read: Callable[[str], str | None],
+    *,
+    refuse: str,
+    permit: str,
+    family: str,
+    detail: str,
+    source: str,
+) -> Signal:
+    """One signal from several instances of a header or record, most-restrictively.
+
+    ``read`` maps a raw value to a preference; any ``refuse`` disallows (with ``family:detail``),
+    else any ``permit`` allows, else unknown (AIPREF vocab "Combining Preferences").
+    """
+    values = [v.strip() for v in values]
+    allowed: str | None = None
+    for value in values:
+        preference = read(value)
+        if preference == refuse:
+            return Signal.disallow(family, detail, source, value)
+        if preference == permit and allowed is None:
+            allowed = value
+    if allowed is not None:
+        return Signal.allow(family, source, allowed)
+    return Signal.unknown(family, source, ", ".join(values))
 
 
 def reasons_of(signals: Iterable[Signal]) -> list[str]:

@@ -121,11 +121,12 @@ def _resolve_value(base: str, value: str) -> str:
     return v
 
 
-def _clip(text: str | None) -> str | None:
+def clip(text: str | None, limit: int = _MAX_TEXT) -> str | None:
+    """Whitespace collapsed and cut to ``limit``: evidence stays short in every row."""
     if text is None:
         return None
     text = " ".join(text.split())
-    return text[:_MAX_TEXT] or None
+    return text[:limit] or None
 
 
 # --- tree helpers -------------------------------------------------------------------------------
@@ -239,7 +240,7 @@ class _Detector:
         **attrs: str | None,
     ) -> None:
         position = _position(el)
-        raw = _clip(raw) or ""
+        raw = clip(raw) or ""
         self.add(LicenseEvidence(spdx, url, "page", source, position, confidence, raw=raw, **attrs))
 
     def image_ev(
@@ -251,7 +252,7 @@ class _Detector:
         raw: str = "",
         **attrs: Any,
     ) -> None:
-        raw = _clip(raw) or ""
+        raw = clip(raw) or ""
         self.add(LicenseEvidence(spdx, url, "image", source, "", "high", image, raw=raw, **attrs))
 
     def image_for(self, url: str | None) -> str | None:
@@ -369,7 +370,7 @@ class _Detector:
             if spdx or url:
                 self.page_ev(spdx, url, "meta", el, "low", raw=content)
             elif not is_license:  # DC.rights free text: a copyright notice, not a licence
-                notice = _clip(content)
+                notice = clip(content)
                 self.page_ev(None, None, "meta", el, "low", raw=content, copyright_notice=notice)
 
     # -- schema.org JSON-LD
@@ -398,12 +399,12 @@ class _Detector:
             if not images:
                 return
             attrs = {
-                "credit": _clip(_ld_text(node.get("creditText"))),
-                "creator": _clip(_ld_text(node.get("creator"))),
+                "credit": clip(_ld_text(node.get("creditText"))),
+                "creator": clip(_ld_text(node.get("creator"))),
                 "acquire_license_page": _opt_resolve(
                     self.base, _ld_first_url(node.get("acquireLicensePage"))
                 ),
-                "copyright_notice": _clip(_ld_text(node.get("copyrightNotice"))),
+                "copyright_notice": clip(_ld_text(node.get("copyrightNotice"))),
             }
             licenses = self._ld_licenses(node.get("license"))
             self._image_evidence(images, licenses, "jsonld", attrs)
@@ -496,7 +497,7 @@ class _Detector:
                 else:
                     value = _md_value(el)
                 if value:
-                    return _clip(value)
+                    return clip(value)
             return None
 
         acquire = None
@@ -629,7 +630,7 @@ def _ld_text(value: Any) -> str | None:
 
 
 def _opt_resolve(base: str, value: str | None) -> str | None:
-    return _clip(_resolve_value(base, value)) if value else None
+    return clip(_resolve_value(base, value)) if value else None
 
 
 # --- microdata helpers --------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import Any
 from lxml import etree
 
 from crawler.consent.verdict import Signal
-from crawler.licenses.detect import LicenseEvidence
+from crawler.licenses.detect import LicenseEvidence, clip
 from crawler.licenses.spdx import normalize_license
 
 __all__ = ["XmpFindings", "data_mining_signal", "scan_xmp", "xmp_evidence"]
@@ -47,7 +47,6 @@ _PACKET_START_RE = re.compile(rb"<x:x[am]pmeta[\s>]")
 # A bare RDF packet (some writers omit the x:xmpmeta wrapper).
 _RDF_RE = re.compile(rb"<rdf:RDF[\s>].*?</rdf:RDF\s*>", re.DOTALL)
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_MAX_FIELD = 300
 
 _PARSER = etree.XMLParser(
     recover=True, resolve_entities=False, no_network=True, remove_comments=True, huge_tree=False
@@ -114,13 +113,6 @@ def _png_compressed_itxt(data: bytes) -> bytes | None:
     return None
 
 
-def _clip(text: str | None) -> str | None:
-    if text is None:
-        return None
-    text = " ".join(text.split())
-    return text[:_MAX_FIELD] or None
-
-
 def _matches(qname: str, ns: str, local: str) -> bool:
     if qname.startswith("{"):
         return qname == f"{{{ns}}}{local}"
@@ -166,7 +158,7 @@ def _prop(root: Any, ns: str, local: str) -> list[str]:
 
 def _first(root: Any, ns: str, local: str) -> str | None:
     values = _prop(root, ns, local)
-    return _clip(values[0]) if values else None
+    return clip(values[0]) if values else None
 
 
 def scan_xmp(data: bytes) -> XmpFindings | None:
@@ -189,7 +181,7 @@ def scan_xmp(data: bytes) -> XmpFindings | None:
         rights=_first(root, NS_DC, "rights"),
         usage_terms=_first(root, NS_XMP_RIGHTS, "UsageTerms"),
         credit=_first(root, NS_PHOTOSHOP, "Credit"),
-        creator=_clip("; ".join(dict.fromkeys(creators))) if creators else None,
+        creator=clip("; ".join(dict.fromkeys(creators))) if creators else None,
         licensor_url=_first(root, NS_PLUS, "LicensorURL"),
         licensor_name=_first(root, NS_PLUS, "LicensorName"),
         data_mining=_first(root, NS_PLUS, "DataMining"),

@@ -508,28 +508,13 @@ _NO_CONNECT = _fixed(501, "simweb simulates http:// only; CONNECT is not support
 _NO_CHUNKED = _fixed(501, "chunked request bodies are not supported")
 
 
-def serve(
-    sites: Mapping[str, Any] | Resolver | None,
-    *,
-    resolver: Resolver | None = None,
-    host: str = "127.0.0.1",
-    port: int = 0,
-    log_path: str | os.PathLike[str] | None = None,
-    ready_file: str | os.PathLike[str] | None = None,
-    max_seconds: float = 300.0,
-    max_requests: int = 1_000_000,
-) -> int:
-    """Serve in the foreground until a bound is hit or a signal arrives; returns the count."""
-    server = SimServer(
-        sites,
-        resolver=resolver,
-        host=host,
-        port=port,
-        log_path=log_path,
-        ready_file=ready_file,
-        max_seconds=max_seconds,
-        max_requests=max_requests,
-    )
+def serve(sites: Mapping[str, Any] | Resolver | None, **options: Any) -> int:
+    """Serve in the foreground until a bound is hit or a signal arrives; returns the count.
+
+    ``options`` are SimServer's keyword arguments (resolver, host, port, log_path, ready_file,
+    max_seconds, max_requests).
+    """
+    server = SimServer(sites, **options)
     asyncio.run(server.run())
     return server.count
 

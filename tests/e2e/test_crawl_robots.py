@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import pyarrow.parquet as pq
 import pytest
 
-from crawler.demo import PROJECT_ROOT, run_crawl
+from crawler.demo import PROJECT_ROOT, crawl_command, run_crawl
 from crawler.simweb.control import SimWeb
 from crawler.simweb.demo import DEMO_SEEDS, EXPECTED, demo_sites
 
@@ -274,21 +274,11 @@ def test_interrupted_crawl_keeps_rows_and_writes_manifest(tmp_path: Path) -> Non
     out = tmp_path / "o"
     with SimWeb(sites, max_seconds=60) as web:
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "scrapy",
-                "crawl",
-                "images",
-                "-a",
-                "seeds=http://slowsite.test/p0.html",
-                "-s",
-                f"INDEX_DIR={out}",
-                "-s",
-                "DEPTH_LIMIT=0",
-                "-s",
-                "IMAGE_PROBE=off",
-            ],
+            crawl_command(
+                out,
+                ["http://slowsite.test/p0.html"],
+                ["-s", "DEPTH_LIMIT=0", "-s", "IMAGE_PROBE=off"],
+            ),
             cwd=PROJECT_ROOT,
             env=web.env(),
             stdout=subprocess.DEVNULL,

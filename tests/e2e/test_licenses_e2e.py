@@ -16,18 +16,10 @@ from typing import Any
 import pytest
 
 from crawler.simweb.signalweb import LICENSE_EXPECTED, LICENSE_SEEDS, SIGNAL_EXPECTED
+from pipelines.writer import LICENSE_FIELDS
 from tests.e2e import Crawl, crawl, families
 
-COLUMNS = (
-    "license",
-    "license_url",
-    "license_scope",
-    "license_source",
-    "license_conflict",
-    "credit",
-    "creator",
-    "acquire_license_page",
-)
+COLUMNS = LICENSE_FIELDS
 
 MOSS = "http://lic-page.sig.test/img/moss.png"
 AVOCET = "http://lic-jsonld.sig.test/img/avocet.jpg"
