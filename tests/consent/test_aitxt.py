@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from crawler.consent.aitxt import (
@@ -14,8 +12,8 @@ from crawler.consent.aitxt import (
     parse_aitxt,
 )
 from crawler.consent.verdict import Decision
+from tests.corpus import CORPUS
 
-CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
 AITXT_DIR = CORPUS / "ai-txt"
 SRC = "https://media.example/ai.txt"
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 
 from crawler.consent.robots_ext import parse_robots_extensions
 from crawler.consent.verdict import Decision, Signal
+from tests.corpus import CORPUS
 
-CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
 ROBOTS = CORPUS / "robots"
 SRC = "https://example.com/robots.txt"
 US = ("consentcrawl",)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -15,8 +14,8 @@ from crawler.consent.tdmrep import (
     tdmrep_signal,
 )
 from crawler.consent.verdict import Decision
+from tests.corpus import CORPUS
 
-CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
 TDM_DIR = CORPUS / "tdmrep"
 FILE_URL = "https://example.com/.well-known/tdmrep.json"
 PAGE = "https://example.com/page"

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from crawler.consent.verdict import Decision, Signal, combine
 from crawler.consent.xrobots import meta_robots_signals, xrobots_signals
+from tests.corpus import CORPUS
 
 AI_TOKENS = ("CCBot", "GPTBot", "img2dataset", "LAIONDownloader")
 SRC = "header:https://cdn.example/a.jpg"
 PAGE_SRC = "meta:https://example.com/page"
-CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
 
 
 def xr(*values: str, strict: bool = True) -> list[Signal]:

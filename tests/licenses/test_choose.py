@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import lxml.html
 import pytest
 
 from crawler.licenses.choose import LicenseChoice, LicenseFilter, choose_license, in_group
 from crawler.licenses.detect import LicenseEvidence, detect_licenses
+from tests.corpus import CORPUS
 
 IMG = "https://cdn.example/a.jpg"
 
@@ -307,13 +306,13 @@ def test_bad_scope_setting_raises() -> None:
 
 # --- end to end on real pages -----------------------------------------------------------------
 
-CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "html-pages"
+HTML_PAGES = CORPUS / "html-pages"
 
 
 def _corpus_choice(name: str, page_url: str) -> LicenseChoice:
-    path = CORPUS / name
+    path = HTML_PAGES / name
     if not path.is_file():
-        pytest.skip(f"real-page corpus not found at {CORPUS} (expected ../shared/corpus)")
+        pytest.skip(f"real-page corpus not found at {HTML_PAGES} (expected ../shared/corpus)")
     root = lxml.html.document_fromstring(path.read_bytes())
     images = [lxml.html.urljoin(page_url, i.get("src")) for i in root.iter("img") if i.get("src")]
     findings = detect_licenses(root, page_url, images)

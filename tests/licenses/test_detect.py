@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import lxml.html
 import pytest
 
 from crawler.licenses.detect import LicenseEvidence, LicenseFindings, detect_licenses
+from tests.corpus import CORPUS
 
 PAGE = "https://example.org/blog/post.html"
 IMG = "https://cdn.example.org/img/photo.jpg"
@@ -354,17 +354,17 @@ def test_no_evidence_on_a_plain_page() -> None:
 
 # --- the real corpus --------------------------------------------------------------------------
 
-CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "html-pages"
+HTML_PAGES = CORPUS / "html-pages"
 
 
 @pytest.fixture(scope="module")
 def corpus() -> dict[str, dict[str, str]]:
-    features = CORPUS / "features.tsv"
+    features = HTML_PAGES / "features.tsv"
     if not features.is_file():
-        pytest.skip(f"real-page corpus not found at {CORPUS} (expected ../shared/corpus)")
+        pytest.skip(f"real-page corpus not found at {HTML_PAGES} (expected ../shared/corpus)")
     with features.open(encoding="utf-8") as fh:
         rows = {r["filename"]: r for r in csv.DictReader(fh, delimiter="\t")}
-    with (CORPUS / "pages.tsv").open(encoding="utf-8") as fh:
+    with (HTML_PAGES / "pages.tsv").open(encoding="utf-8") as fh:
         for r in csv.DictReader(fh, delimiter="\t"):
             if r["filename"] in rows:
                 rows[r["filename"]]["url"] = r["original_url"]
@@ -372,7 +372,7 @@ def corpus() -> dict[str, dict[str, str]]:
 
 
 def corpus_findings(rows: dict[str, dict[str, str]], name: str) -> LicenseFindings:
-    root = lxml.html.document_fromstring((CORPUS / name).read_bytes())
+    root = lxml.html.document_fromstring((HTML_PAGES / name).read_bytes())
     url = rows[name].get("url") or f"https://corpus.invalid/{name}"
     images = [lxml.html.urljoin(url, i.get("src")) for i in root.iter("img") if i.get("src")]
     return detect_licenses(root, url, images)

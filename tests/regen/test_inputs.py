@@ -24,8 +24,9 @@ from crawler.regen.keys import removed_keys_table, url_sha256
 from crawler.regen.plan import build_plan, output_names
 from crawler.regen.progress import Progress, format_duration
 from crawler.regen.state import RegenState, StateError
+from tests.corpus import CORPUS
 
-SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "laion-sample"
+SAMPLE = CORPUS / "laion-sample"
 
 ROWS = [
     {"url": f"http://h{i % 7}.test/img/{i}.jpg", "caption": f"caption {i}", "n": i}

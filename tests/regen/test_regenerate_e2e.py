@@ -33,10 +33,11 @@ from crawler.regen.inputs import url_is_valid
 from crawler.regen.keys import url_sha256
 from crawler.regen.state import STATE_FILE
 from crawler.simweb.control import SimWeb
+from tests.corpus import CORPUS
 from tests.regen.laionweb import behaviour, expected_reasons
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = PROJECT_ROOT.parent / "shared" / "corpus" / "laion-sample" / "test_10000.parquet"
+SAMPLE = CORPUS / "laion-sample" / "test_10000.parquet"
 KEY = "__index_level_0__"  # unique in the sample: the row key these tests use
 QUICK = ["-s", "DOWNLOAD_TIMEOUT=5", "-s", "LOG_LEVEL=WARNING", "-s", "RETRY_TIMES=0"]
 
