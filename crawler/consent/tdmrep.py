@@ -258,10 +258,10 @@ def parse_tdmrep_json(body: bytes, source_url: str, *, truncated: bool = False) 
     return TdmRepFile(source_url, tuple(rules), error, truncated=truncated)
 
 
-def _is_soft_404(body: bytes) -> bool:
-    """Empty, or an HTML/XML page where the JSON file should be."""
+def _is_soft_404(body: bytes, truncated: bool) -> bool:
+    """Empty (and complete), or an HTML/XML page where the JSON file should be."""
     head = body[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
-    return not head or head.startswith(b"<")
+    return head.startswith(b"<") or (not head and not truncated)
 
 
 def tdmrep_from_fetch(
@@ -270,7 +270,7 @@ def tdmrep_from_fetch(
     """A 2xx body is parsed; anything else (4xx, 5xx, network error ``None``) means the origin does
     not implement TDMRep, returned as ``None`` (TDMRep: no file reachable => unset). So does an
     empty body or an HTML soft 404. ``truncated``: the download stopped at its size cap."""
-    if status is None or not 200 <= status < 300 or body is None or _is_soft_404(body):
+    if status is None or not 200 <= status < 300 or body is None or _is_soft_404(body, truncated):
         return None
     return parse_tdmrep_json(body, source_url, truncated=truncated)
 
