@@ -263,3 +263,29 @@ def test_a_path_matches_itself_as_an_anchored_pattern(path: str) -> None:
     normalized_path = normalize_path(path)
     assert normalize_path(normalized_path) == normalized_path  # idempotent
     assert PathPattern(normalized_path + "$").matches(normalized_path)
+
+
+class _CountingPath(str):
+    """A path that counts the scans the matcher makes over it."""
+
+    scans = 0
+
+    def find(self, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+        type(self).scans += 1
+        return super().find(*args, **kwargs)
+
+
+@given(
+    pattern=st.lists(st.sampled_from(_PATTERN_PIECES), max_size=12).map("".join),
+    anchored=st.booleans(),
+    path=st.lists(st.sampled_from(_PATH_PIECES), max_size=40).map("".join),
+)
+@settings(max_examples=200, deadline=None)
+def test_each_literal_segment_is_searched_at_most_once(
+    pattern: str, anchored: bool, path: str
+) -> None:
+    # No backtracking: one str.find per literal segment, whatever the path.
+    compiled = PathPattern(pattern + ("$" if anchored else ""))
+    _CountingPath.scans = 0
+    compiled.matches(_CountingPath(normalize_path(path)))
+    assert _CountingPath.scans <= compiled.normalized.count("*")
