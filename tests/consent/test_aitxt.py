@@ -335,3 +335,11 @@ def test_matched_line_is_the_evidence() -> None:
     ai = parse_aitxt("User-agent: *\nDisallow: /\nAllow: *.png$\n", SRC)
     assert ai.check("/x/a.png").value == "Allow: *.png$"
     assert ai.check("/x/a.jpg").value == "Disallow: /"
+
+
+def test_percent_encoded_special_characters_match_their_literal_form() -> None:
+    # RFC 9309 §2.2.3: "%24" in a rule is a literal "$" in the URL, "%2A" a literal "*".
+    ai = parse_aitxt("User-agent: *\nDisallow: /price-%24\nDisallow: /star-%2A.png\n", SRC)
+    assert ai.check("https://media.example/price-$/a.png").decision is DISALLOW
+    assert ai.check("https://media.example/star-*.png").decision is DISALLOW
+    assert ai.check("https://media.example/star-x.png").decision is UNKNOWN
