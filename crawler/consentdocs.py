@@ -6,6 +6,16 @@ for one (kind, origin) share one fetch; the parsed object, not the body, is cach
 ``ROBOTSTXT_CACHE_TTL`` seconds. Every fetched body is kept (capped) for the ``consent/`` dataset.
 Documents other than robots.txt obey robots.txt for our token (RFC 9309 applies to every
 automated request).
+
+Size (issue 9): a document larger than the download cap (``download_cap``: 16 x
+``CONSENT_DOCUMENT_MAX_BYTES``, at least 8 MiB) is not a failure. Scrapy's own size limit is
+switched off for these requests (``download_maxsize=0``, which would cancel the download and lose
+the body) and a ``bytes_received`` handler stops the download at the cap with
+``StopDownload(fail=False)``, so the response carries the first bytes. The parsers get them with
+``error`` set to ``SIZE_CAP_NOTE`` (see ``stopped_at_size_cap``) and read what they can: the
+complete lines of a text file, the complete entries of a JSON array. Documents are requested
+uncompressed; a server that compresses anyway gets Scrapy's limit back (a decompression bomb must
+not fill memory), and if that cancels the download the document counts as cut with no bytes.
 """
 
 from __future__ import annotations
@@ -19,20 +29,63 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import StopDownload
+from scrapy.http import Headers
 from twisted.internet.error import TimeoutError as TxTimeoutError
 
 from crawler.consent.robots import robots_from_fetch
 from crawler.singleflight import SingleFlight
 from crawler.urls import origin_of
 
-__all__ = ["ConsentDocuments", "DocumentKind", "FetchedDocument", "origin_of"]
+__all__ = [
+    "SIZE_CAP_NOTE",
+    "ConsentDocuments",
+    "DocumentKind",
+    "FetchedDocument",
+    "origin_of",
+    "size_capped_fetch",
+    "stopped_at_size_cap",
+]
 
 logger = logging.getLogger(__name__)
 
 # parse(origin, status, body, error) -> parsed document; status None means not fetched.
 Parser = Callable[[str, int | None, bytes | None, str | None], Any]
+
+# ``error`` of a document whose download stopped at the size cap: ``body`` is its first bytes.
+SIZE_CAP_NOTE = "download stopped at the size cap"
+MIN_DOWNLOAD_CAP = 8 * 1024 * 1024
+_META_KEY = "consent_document"
+_RECEIVED_KEY = "consent_document_bytes"
+
+
+def stopped_at_size_cap(error: str | None) -> bool:
+    """Whether a fetch was cut at the download cap (its body, if any, is the first part)."""
+    return error is not None and error.startswith(SIZE_CAP_NOTE)
+
+
+def size_capped_fetch(
+    status: int | None, body: bytes | None, error: str | None
+) -> tuple[int | None, bytes | None, bool]:
+    """``(status, body, truncated)`` for a parser of a document other than robots.txt.
+
+    A download stopped at the size cap is a document that exists: its first bytes are parsed
+    (``truncated``). One cancelled before any byte was kept (Scrapy's limit on a compressed
+    body) is read as an empty cut 2xx body, i.e. unreadable, never as "no file".
+    """
+    if not stopped_at_size_cap(error):
+        return status, body, False
+    if status is None:
+        return 200, b"", True
+    return status, body, True
+
+
+def _is_size_cancel(exc: BaseException) -> bool:
+    """Scrapy's own size limit (only armed for compressed responses, see the module doc)."""
+    text = str(exc).lower()
+    return "max size" in text or "download_maxsize" in text
 
 
 @dataclass(slots=True)
@@ -48,7 +101,8 @@ class FetchedDocument:
     fetched_at: datetime
     sha256: str | None
     body: bytes | None
-    truncated: bool
+    truncated: bool  # ``body`` (the stored copy) was cut to CONSENT_DOCUMENT_MAX_BYTES
+    complete: bool = True  # False: the download itself stopped at the size cap
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +125,7 @@ class ConsentDocuments:
         settings = crawler.settings
         self.ttl = settings.getfloat("ROBOTSTXT_CACHE_TTL")
         self.max_bytes = settings.getint("CONSENT_DOCUMENT_MAX_BYTES")
+        self.download_cap = max(self.max_bytes * 16, MIN_DOWNLOAD_CAP)
         self.token = settings.get("ROBOTSTXT_USER_AGENT")
         self.kinds: dict[str, DocumentKind] = {}
         self._cache: dict[tuple[str, str], tuple[float, Any]] = {}
@@ -83,6 +138,8 @@ class ConsentDocuments:
         self._limit = max(1, settings.getint("CONCURRENT_REQUESTS"))
         self._slots: dict[bool, asyncio.Semaphore] = {}
         self.register(DocumentKind("robots", "/robots.txt", _parse_robots, obey_robots=False))
+        crawler.signals.connect(self.on_headers_received, signal=signals.headers_received)
+        crawler.signals.connect(self.on_bytes_received, signal=signals.bytes_received)
 
     @classmethod
     def of(cls, crawler: Crawler) -> ConsentDocuments:
@@ -91,6 +148,25 @@ class ConsentDocuments:
             store = cls(crawler)
             crawler._consent_documents = store  # type: ignore[attr-defined]
         return store
+
+    def on_headers_received(self, headers: Headers, request: Request, **_: Any) -> None:
+        """A compressed document gets Scrapy's size limit back (bounds the decompression)."""
+        if _META_KEY not in request.meta:
+            return
+        request.meta[_RECEIVED_KEY] = 0  # a redirect's body does not count
+        encoding = (headers.get(b"Content-Encoding") or b"identity").strip().lower()
+        if encoding not in (b"identity", b""):
+            request.meta["download_maxsize"] = self.download_cap
+
+    def on_bytes_received(self, data: bytes, request: Request, **_: Any) -> None:
+        """Stop a consent document's download at the cap, keeping what arrived."""
+        meta = request.meta
+        if _META_KEY not in meta:
+            return
+        received = meta.get(_RECEIVED_KEY, 0) + len(data)
+        meta[_RECEIVED_KEY] = received
+        if received >= self.download_cap:
+            raise StopDownload(fail=False)
 
     def register(self, kind: DocumentKind) -> None:
         self.kinds.setdefault(kind.name, kind)
@@ -136,10 +212,12 @@ class ConsentDocuments:
         stats = self.crawler.stats
         request = Request(
             url,
+            # The prefix of a document is what gets parsed: ask for it uncompressed.
+            headers={"Accept-Encoding": "identity"},
             meta={
-                "consent_document": kind,
+                _META_KEY: kind,
                 "dont_obey_robotstxt": True,
-                "download_maxsize": max(self.max_bytes * 16, 8 * 1024 * 1024),
+                "download_maxsize": 0,  # on_bytes_received enforces the cap, keeping the body
             },
             dont_filter=True,
             priority=100,
@@ -152,16 +230,25 @@ class ConsentDocuments:
         slots = self._slots.get(kind == "robots")
         if slots is None:
             slots = self._slots[kind == "robots"] = asyncio.Semaphore(self._limit)
+        complete = True
         try:
             async with slots:
                 response = await self.crawler.engine.download_async(request)
         except Exception as exc:
             error = describe_error(exc)
+            if _is_size_cancel(exc):
+                complete = False
+                error = f"{SIZE_CAP_NOTE} (compressed): {error}"[:300]
+                stats.inc_value(f"consent/documents_size_capped/{kind}")
         else:
             status, final_url = response.status, response.url
             body = response.body
             if 300 <= status < 400:
                 error = "redirect limit reached"
+            elif "download_stopped" in response.flags:
+                complete = False
+                error = f"{SIZE_CAP_NOTE}: first {len(body)} bytes read"
+                stats.inc_value(f"consent/documents_size_capped/{kind}")
         stats.inc_value("consent/documents_fetched")
         stats.inc_value(f"consent/documents_fetched/{kind}")
         stored = body[: self.max_bytes] if body is not None else None
@@ -177,6 +264,7 @@ class ConsentDocuments:
                 sha256=hashlib.sha256(body).hexdigest() if body is not None else None,
                 body=stored,
                 truncated=body is not None and len(body) > self.max_bytes,
+                complete=complete,
             )
         )
         return status, body, final_url, error

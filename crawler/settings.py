@@ -109,6 +109,9 @@ PAYMENT_REQUIRED_ENABLED = None  # HTTP 402 on an image: pay-per-crawl, not perm
 NOINDEX_EXCLUDES = None
 # A failed image probe (timeout, 5xx) excludes the row (strict: yes, standard: no).
 PROBE_FAILURE_EXCLUDES = None
+# A 2xx ai.txt / tdmrep.json that cannot be read or parsed excludes its rows as
+# <family>:unreadable (strict: yes, standard: no, recorded as unknown).
+UNREADABLE_EXCLUDES = None
 # Image probe: head (one HEAD per kept candidate, ranged GET when HEAD is refused),
 # range (GET of the first IMAGE_PROBE_BYTES: also feeds XMP licence and IPTC checks), off.
 # Unset follows the preset (strict/standard: head, robots-only: off).

@@ -2,7 +2,8 @@
 
 ai.txt is meant to be read where the media is downloaded, so each image is checked against its
 own host's file, and the page against the page host's (the caption is mined from the page).
-4xx/5xx/unreachable: no signal.
+4xx/5xx/unreachable: no signal. A file cut at the download cap is read from its first bytes; an
+unreadable one excludes under the strict policy (``UNREADABLE_EXCLUDES``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 
 from crawler.consent.aitxt import AiTxt, aitxt_from_fetch
-from crawler.consentdocs import DocumentKind
+from crawler.consentdocs import DocumentKind, size_capped_fetch
 from pipelines.base import SignalPipeline
 
 
@@ -23,15 +24,18 @@ class AiTxtPipeline(SignalPipeline):
         super().__init__(crawler)
         token = self.token
 
-        def parse(origin: str, status: int | None, body: bytes | None, _error: str | None) -> AiTxt:
-            return aitxt_from_fetch(status, body, origin + "/ai.txt", token)
+        def parse(origin: str, status: int | None, body: bytes | None, error: str | None) -> AiTxt:
+            status, body, truncated = size_capped_fetch(status, body, error)
+            return aitxt_from_fetch(status, body, origin + "/ai.txt", token, truncated=truncated)
 
         self.register(DocumentKind("aitxt", "/ai.txt", parse))
 
     async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         candidates, pages, files = await self.item_documents("aitxt", item)
+        strict = self.policy.unreadable_excludes
         for page in pages:
-            page.add([files[page.origin].check(page.url)])
+            page.add([files[page.origin].check(page.url, unreadable_excludes=strict)])
         for candidate in candidates:
-            candidate["signals"].append(files[candidate["origin"]].check(candidate["url"]))
+            signal = files[candidate["origin"]].check(candidate["url"], unreadable_excludes=strict)
+            candidate["signals"].append(signal)
         return item

@@ -3,7 +3,8 @@
 Precedence (TDMRep "Precedence"): file < header < meta; an absent value never resets an earlier
 one and a value other than 0/1 is a protocol error that leaves it. The page is decided from its
 host's file, its response headers and its meta tags; an image from its host's file and (when
-probed) its own response headers, after the probe.
+probed) its own response headers, after the probe. A file cut at the download cap is read from
+its first bytes; an unreadable one excludes under the strict policy (``UNREADABLE_EXCLUDES``).
 """
 
 from __future__ import annotations
@@ -13,16 +14,17 @@ from typing import Any
 from scrapy.crawler import Crawler
 
 from crawler.consent.tdmrep import TdmRepFile, tdmrep_from_fetch, tdmrep_signal
-from crawler.consentdocs import DocumentKind
+from crawler.consentdocs import DocumentKind, size_capped_fetch
 from pipelines.base import SignalPipeline
 
 TDM_PATH = "/.well-known/tdmrep.json"
 
 
 def _parse(
-    origin: str, status: int | None, body: bytes | None, _e: str | None
+    origin: str, status: int | None, body: bytes | None, error: str | None
 ) -> TdmRepFile | None:
-    return tdmrep_from_fetch(status, body, origin + TDM_PATH)
+    status, body, truncated = size_capped_fetch(status, body, error)
+    return tdmrep_from_fetch(status, body, origin + TDM_PATH, truncated=truncated)
 
 
 class _TdmRepPipeline(SignalPipeline):
@@ -43,7 +45,15 @@ class TdmRepPagePipeline(_TdmRepPipeline):
             fetched = page.item is not None
             headers = item["headers"] if fetched else None
             meta = item["meta"] if fetched else None
-            page.add([tdmrep_signal(page.url, files[page.origin], headers, meta, page.url)])
+            signal = tdmrep_signal(
+                page.url,
+                files[page.origin],
+                headers,
+                meta,
+                page.url,
+                unreadable_excludes=self.policy.unreadable_excludes,
+            )
+            page.add([signal])
         return item
 
 
@@ -60,6 +70,13 @@ class TdmRepImagePipeline(_TdmRepPipeline):
             headers = probe.headers if probe is not None and probe.status else None
             url = candidate["url"]
             candidate["signals"].append(
-                tdmrep_signal(url, files[candidate["origin"]], headers, None, url)
+                tdmrep_signal(
+                    url,
+                    files[candidate["origin"]],
+                    headers,
+                    None,
+                    url,
+                    unreadable_excludes=self.policy.unreadable_excludes,
+                )
             )
         return item

@@ -8,6 +8,12 @@ RFC 9309 matching (our group, else ``*``; longest match wins; a tie goes to allo
 Other files named ai.txt exist. Key/value lines such as ``training: deny`` or
 ``ai-training: disallowed`` are mapped conservatively to a site-wide disallow; ``Training: yes``
 and free text (aitxt.ing-style Markdown) never allow anything.
+
+Size (issue 9): like robots.txt (RFC 9309 §2.5) only the first ``MAX_AITXT_BYTES`` are read, and
+the line a cut falls in is dropped; this holds for a download stopped at the store's size cap
+too, so a ``Disallow: *`` at the top of a huge file is honoured. A file that exists (2xx) but
+whose first line does not even end within the cap is *unreadable*: ``aitxt:unreadable`` under
+the strict policy, unknown under standard.
 """
 
 from __future__ import annotations
@@ -73,13 +79,22 @@ class AiTxt:
     deny_line: str | None = None  # a "training: deny"-style line: disallow everything
     status: int | None = 200
     groups: tuple[str, ...] = field(default=())  # user-agents seen (lowercased), for evidence
+    truncated: bool = False  # only the first part of the file was read (size cap)
+    unreadable: str | None = None  # why a 2xx body could not be read at all
 
     @property
     def has_signal(self) -> bool:
         return self.deny_line is not None or bool(self.rules)
 
-    def check(self, url_or_path: str) -> Signal:
-        """The ai.txt verdict for one URL (or path) on this host."""
+    def check(self, url_or_path: str, *, unreadable_excludes: bool = True) -> Signal:
+        """The ai.txt verdict for one URL (or path) on this host; the matched line is the value.
+
+        ``unreadable_excludes``: an unreadable file excludes (strict) or is unknown (standard).
+        """
+        if self.unreadable is not None:
+            if unreadable_excludes:
+                return Signal.disallow(FAMILY, "unreadable", self.source_url, self.unreadable)
+            return Signal.unknown(FAMILY, self.source_url, f"unreadable: {self.unreadable}")
         if self.deny_line is not None:
             return Signal.disallow(FAMILY, "disallowed", self.source_url, self.deny_line)
         if not self.rules:
@@ -164,13 +179,35 @@ def parse_aitxt(text: str, source_url: str, token: str = "consentcrawl") -> AiTx
     return AiTxt(source_url, token, fmt, tuple(compiled), deny_line, 200, seen)
 
 
-def aitxt_from_fetch(status: int | None, body: bytes | None, source_url: str, token: str) -> AiTxt:
+def _complete_lines(body: bytes) -> bytes:
+    """``body`` without the line a cut fell in."""
+    cut = max(body.rfind(b"\n"), body.rfind(b"\r"))
+    return body[: cut + 1]
+
+
+def aitxt_from_fetch(
+    status: int | None,
+    body: bytes | None,
+    source_url: str,
+    token: str,
+    *,
+    truncated: bool = False,
+) -> AiTxt:
     """Build an ``AiTxt`` from a fetch result. ``status=None`` means a network error.
 
     Anything but a 2xx with a body is "no signal": unlike robots.txt, ai.txt has no status-code
     semantics, so an unreachable file neither allows nor forbids (digest §3 "Recommend").
+    ``truncated``: ``body`` is the first part of a download stopped at its size cap.
     """
     if status is None or not 200 <= status < 300 or body is None:
         return AiTxt(source_url, token, "empty", status=status)
+    truncated = truncated or len(body) > MAX_AITXT_BYTES
+    if truncated:
+        body = _complete_lines(body[:MAX_AITXT_BYTES])
+        if not body.strip():
+            reason = "truncated before its first line ends"
+            return AiTxt(
+                source_url, token, "other", status=status, truncated=True, unreadable=reason
+            )
     parsed = parse_aitxt(decode_text(body), source_url, token)
-    return parsed if status == 200 else replace(parsed, status=status)
+    return replace(parsed, status=status, truncated=truncated)

@@ -1,8 +1,23 @@
-"""Robots-style path patterns (RFC 9309 §2.2.2), shared by robots.txt extensions, ai.txt and TDMRep.
+"""Robots-style path patterns (RFC 9309 §2.2.2-2.2.3), shared by robots.txt extensions, ai.txt and
+TDMRep.
 
 ``normalize_path`` turns a URL or a path into the canonical octet string that rules are matched
 against; ``PathPattern`` compiles one ``Allow``/``Disallow``/``location`` pattern (``*`` = any run
 of characters, a trailing ``$`` = end of path) exactly once. Matching is case-sensitive.
+
+Percent-encoding is normalised the same way on both sides (RFC 9309 §2.2.2; TDMRep "TDM File"):
+``%XX`` escapes of unreserved characters are decoded, other escapes get uppercase hex, octets
+outside RFC 3986 are encoded. The two pattern operators are the exception: in a URL a literal
+``*`` or ``$`` is encoded (``%2A``/``%24``) because a pattern can only name them that way
+(RFC 9309 §2.2.3 and the TDMRep table: the pattern ``/path/foo-%24`` matches ``/path/foo-$``);
+in a pattern ``*`` is always the wildcard and ``$`` the end anchor when last, a literal ``$``
+elsewhere.
+
+Matching takes linear time (no regex, no backtracking): the pattern is split at its ``*``\\ s,
+the first segment must be a prefix, every later segment is found with one ``str.find`` at the
+leftmost place after the previous one (greedy leftmost is exact for ``*``-only patterns), and an
+anchored last segment must end the path. A hostile file such as ``/*a*a*a*...*b`` therefore costs
+one scan per segment instead of exponential backtracking on the reactor thread.
 
 No Scrapy imports: these run on the hot path for every page and image.
 """
@@ -16,9 +31,14 @@ __all__ = ["PathPattern", "normalize_path", "path_pattern"]
 
 # RFC 3986 §2.2/§2.3: unreserved + reserved characters are left as they are; every other octet
 # (controls, SP, '"', '<', '>', '\\', '^', '`', '{', '|', '}', non-ASCII) gets percent-encoded.
-_SAFE = "A-Za-z0-9\\-._~:/?\\[\\]@!$&'()*+,;="
-_CLEAN = re.compile(f"[{_SAFE}]*\\Z")
-_TO_FIX = re.compile(f"%[0-9A-Fa-f]{{2}}|[^{_SAFE}]")
+# '*' and '$' are reserved too, but they are the pattern operators, so in a URL they are encoded
+# (see the module docstring); in a pattern '*' stays the wildcard and '$' is handled separately.
+_URL_SAFE = "A-Za-z0-9\\-._~:/?\\[\\]@!&'()+,;="
+_PATTERN_SAFE = _URL_SAFE + "*"
+_URL_CLEAN = re.compile(f"[{_URL_SAFE}]*\\Z")
+_URL_TO_FIX = re.compile(f"%[0-9A-Fa-f]{{2}}|[^{_URL_SAFE}]")
+_PATTERN_CLEAN = re.compile(f"[{_PATTERN_SAFE}]*\\Z")
+_PATTERN_TO_FIX = re.compile(f"%[0-9A-Fa-f]{{2}}|[^{_PATTERN_SAFE}]")
 _SCHEME_AUTHORITY = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^/?#]*")
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
@@ -31,12 +51,19 @@ def _fix(match: re.Match[str]) -> str:
     return "".join(f"%{octet:02X}" for octet in token.encode("utf-8", "surrogatepass"))
 
 
-def _encode(text: str) -> str:
-    """Percent-encode octets outside the RFC 3986 set; canonicalise existing ``%XX`` escapes."""
-    if _CLEAN.match(text):
+def _encode_url(text: str) -> str:
+    """Percent-encode octets outside the RFC 3986 set (and ``*``/``$``); canonicalise ``%XX``."""
+    if _URL_CLEAN.match(text):
         return text
     # A '%' not followed by two hex digits is not an escape: encode it as "%25".
-    return _TO_FIX.sub(_fix, text)
+    return _URL_TO_FIX.sub(_fix, text)
+
+
+def _encode_pattern(text: str) -> str:
+    """As ``_encode_url`` but ``*`` stays the wildcard (a literal ``$`` becomes ``%24``)."""
+    if _PATTERN_CLEAN.match(text):
+        return text
+    return _PATTERN_TO_FIX.sub(_fix, text)
 
 
 @lru_cache(maxsize=16384)
@@ -55,7 +82,7 @@ def normalize_path(path_or_url: str) -> str:
         text = text[:hash_at]
     if not text.startswith("/"):
         text = "/" + text
-    return _encode(text)
+    return _encode_url(text)
 
 
 class PathPattern:
@@ -67,7 +94,7 @@ class PathPattern:
     ``*.jpg`` (the Spawning ai.txt idiom) already starts with ``*`` and is taken as is.
     """
 
-    __slots__ = ("_literal", "_mode", "_regex", "length", "normalized", "pattern")
+    __slots__ = ("_anchored", "_head", "_middle", "_tail", "length", "normalized", "pattern")
 
     def __init__(self, pattern: str) -> None:
         self.pattern = pattern
@@ -77,41 +104,42 @@ class PathPattern:
             text = text[match.end() :] or "/"
         if text and text[0] not in "/*":
             text = "/" + text
-        normalized = _encode(text)
-        self.normalized = normalized
-        self.length = len(normalized)  # ASCII after encoding: characters == octets
-
         # RFC 9309 §2.2.3: "$" is special only as the last character of the pattern.
-        anchored = normalized.endswith("$")
-        body = normalized[:-1] if anchored else normalized
+        anchored = text.endswith("$")
+        body = _encode_pattern(text[:-1] if anchored else text)
+        self.normalized = body + "$" if anchored else body
+        self.length = len(self.normalized)  # ASCII after encoding: characters == octets
         if not anchored:
             body = body.rstrip("*")  # a trailing run of "*" adds nothing to a prefix match
-        self._regex: re.Pattern[str] | None = None
-        self._literal = body
-        if "*" not in body:
-            self._mode = 2 if anchored else 1  # 1: prefix, 2: exact
-        elif body.startswith("*") and "*" not in body.lstrip("*"):
-            # The ai.txt idiom "*.jpg" (contains) / "*.jpg$" (ends with): no regex needed.
-            self._literal = body.lstrip("*")
-            self._mode = 5 if anchored else 4
-        else:
-            self._mode = 3
-            parts = [re.escape(part) for part in re.split(r"\*+", body)]
-            source = ".*".join(parts) + (r"\Z" if anchored else "")
-            self._regex = re.compile(source, re.DOTALL)
+        segments = body.split("*")
+        self._anchored = anchored
+        self._head = segments[0]
+        # None: no wildcard at all (a prefix, or an exact match when anchored).
+        self._tail: str | None = segments[-1] if len(segments) > 1 else None
+        self._middle = tuple(segment for segment in segments[1:-1] if segment)
 
     def matches(self, normalized_path: str) -> bool:
-        """True when the pattern matches ``normalized_path`` (from ``normalize_path``)."""
-        mode = self._mode
-        if mode == 1:
-            return normalized_path.startswith(self._literal)
-        if mode == 2:
-            return normalized_path == self._literal
-        if mode == 4:
-            return self._literal in normalized_path
-        if mode == 5:
-            return normalized_path.endswith(self._literal)
-        return self._regex.match(normalized_path) is not None  # type: ignore[union-attr]
+        """True when the pattern matches ``normalized_path`` (from ``normalize_path``).
+
+        Greedy leftmost matching of the literal segments: at most one ``str.find`` each.
+        """
+        path = normalized_path
+        head = self._head
+        if not path.startswith(head):
+            return False
+        tail = self._tail
+        if tail is None:
+            return len(path) == len(head) if self._anchored else True
+        position = len(head)
+        for segment in self._middle:
+            found = path.find(segment, position)
+            if found < 0:
+                return False
+            position = found + len(segment)
+        if self._anchored:
+            # The last segment must end the path without overlapping what is already used.
+            return len(path) - len(tail) >= position and path.endswith(tail)
+        return not tail or path.find(tail, position) >= 0
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, PathPattern) and other.normalized == self.normalized

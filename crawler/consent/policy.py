@@ -9,6 +9,10 @@ own setting (``None`` follows the preset).
 | strict        | all                          | yes       | yes            | excludes     |
 | standard      | all                          | yes       | no             | kept, unknown|
 | robots-only   | robots.txt for our token     | no        | no             | (no probe)   |
+
+An unreadable document (a 2xx ai.txt or tdmrep.json that cannot be read or parsed) follows the
+failed probe: strict excludes its rows with ``<family>:unreadable``, standard records unknown
+(``UNREADABLE_EXCLUDES`` overrides the preset).
 """
 
 from __future__ import annotations
@@ -36,18 +40,21 @@ PRESETS: dict[str, dict[str, Any]] = {
         "families": set(FAMILY_SETTINGS),
         "noindex_excludes": True,
         "probe_failure_excludes": True,
+        "unreadable_excludes": True,
         "probe": "head",
     },
     "standard": {
         "families": set(FAMILY_SETTINGS),
         "noindex_excludes": False,
         "probe_failure_excludes": False,
+        "unreadable_excludes": False,
         "probe": "head",
     },
     "robots-only": {
         "families": set(),
         "noindex_excludes": False,
         "probe_failure_excludes": False,
+        "unreadable_excludes": False,
         "probe": "off",
     },
 }
@@ -66,6 +73,7 @@ class Policy:
     noindex_excludes: bool
     probe_failure_excludes: bool
     probe: str  # head | range | off
+    unreadable_excludes: bool = True  # a 2xx document that cannot be read excludes its rows
 
     def enabled(self, family: str) -> bool:
         return family in self.families
@@ -86,6 +94,7 @@ class Policy:
                 families.discard(family)
         noindex = _optional_bool(get("NOINDEX_EXCLUDES"), "NOINDEX_EXCLUDES")
         failure = _optional_bool(get("PROBE_FAILURE_EXCLUDES"), "PROBE_FAILURE_EXCLUDES")
+        unreadable = _optional_bool(get("UNREADABLE_EXCLUDES"), "UNREADABLE_EXCLUDES")
         probe = get("IMAGE_PROBE")
         probe = (probe or preset["probe"]).strip().lower()
         if probe not in PROBE_MODES:
@@ -98,6 +107,9 @@ class Policy:
                 preset["probe_failure_excludes"] if failure is None else failure
             ),
             probe=probe,
+            unreadable_excludes=(
+                preset["unreadable_excludes"] if unreadable is None else unreadable
+            ),
         )
 
     def describe(self) -> dict[str, Any]:
@@ -108,6 +120,7 @@ class Policy:
             "noindex_excludes": self.noindex_excludes,
             "probe_failure_excludes": self.probe_failure_excludes,
             "image_probe": self.probe,
+            "unreadable_excludes": self.unreadable_excludes,
         }
 
 

@@ -4,6 +4,15 @@ Carriers handled here: ``/.well-known/tdmrep.json`` (an array of ``{location, td
 tdm-policy}``), the ``tdm-reservation``/``tdm-policy`` HTTP headers and the HTML meta tags of the
 same names. Precedence: file < header < meta; an absent value never resets an earlier one and a
 value other than 0/1 is a protocol error that leaves the earlier value in place.
+
+Reading tdmrep.json fails closed (issue 9). A file is parsed entry by entry (``raw_decode``), so
+a file cut at the size cap (``MAX_TDMREP_BYTES`` here, or a download stopped at the store's cap)
+keeps every entry complete within the cap, as RFC 9309 §2.5 does for robots.txt; first-match
+order makes those entries final for the URLs they match. A file that exists (2xx) but cannot be
+read - invalid JSON, not an array or object, cut before its first entry ends - is *unreadable*:
+the strict policy excludes with ``tdmrep:unreadable``, the standard policy records unknown. In a
+broken file the entries before the error still reserve, but a ``0`` there allows nothing (a
+malformed allow counts for nothing). An empty body or an HTML page (a soft 404) is no file.
 """
 
 from __future__ import annotations
@@ -42,6 +51,17 @@ class TdmValue:
     location: str | None = None  # the matched tdmrep.json location, None for header/meta
     nonconformant: bool = False
 
+    def describe(self) -> str:
+        """The evidence text: ``1; policy=<url>; location=<pattern>; nonconformant``."""
+        text = str(self.reservation)
+        if self.policy:
+            text += f"; policy={self.policy}"
+        if self.location is not None:
+            text += f"; location={self.location}"
+        if self.nonconformant:
+            text += "; nonconformant"
+        return text
+
 
 @dataclass(frozen=True, slots=True)
 class TdmRule:
@@ -54,11 +74,18 @@ class TdmRule:
 
 @dataclass(frozen=True, slots=True)
 class TdmRepFile:
-    """A parsed ``/.well-known/tdmrep.json``. ``error`` is set when the body was not usable."""
+    """A parsed ``/.well-known/tdmrep.json``.
+
+    ``error`` says why (part of) the body was not usable. ``unreadable``: the body could not be
+    read as a tdmrep.json (see the module docstring); ``rules`` then holds the entries complete
+    before the error. ``truncated``: only the first part of the file was read (size cap).
+    """
 
     source_url: str
     rules: tuple[TdmRule, ...] = ()
     error: str | None = None
+    unreadable: bool = False
+    truncated: bool = False
 
     @property
     def nonconformant(self) -> bool:
@@ -127,8 +154,8 @@ def _rule_from(obj: Mapping[str, Any], conformant_shape: bool) -> TdmRule | None
     if reservation is None:
         return None
     nonconformant = nonconformant or loose
-    if not has_location and reservation != 1:
-        return None  # a malformed "not reserved" counts for nothing
+    if reservation != 1 and (nonconformant or not has_location):
+        return None  # a malformed "not reserved" counts for nothing (a bare object included)
     location = obj["location"] if has_location else "/"
     policy: str | None = None
     if reservation == 1:
@@ -138,19 +165,85 @@ def _rule_from(obj: Mapping[str, Any], conformant_shape: bool) -> TdmRule | None
     return TdmRule(location, path_pattern(location), reservation, policy, nonconformant)
 
 
-def parse_tdmrep_json(body: bytes, source_url: str) -> TdmRepFile:
+_DECODER = json.JSONDecoder()
+_WHITESPACE = " \t\n\r"
+
+
+def _skip_space(text: str, at: int) -> int:
+    while at < len(text) and text[at] in _WHITESPACE:
+        at += 1
+    return at
+
+
+def _leading_entries(text: str) -> tuple[list[Any], str]:
+    """The entries of a JSON array that decode before the text ends or breaks, and why it
+    stopped. Each entry costs one ``raw_decode``: linear in the text."""
+    entries: list[Any] = []
+    at = _skip_space(text, 0)
+    if not text.startswith("[", at):
+        return entries, "not a JSON array"
+    at += 1
+    while True:
+        at = _skip_space(text, at)
+        if at >= len(text):
+            return entries, f"ends after {len(entries)} entries"
+        if text[at] == "]" and not entries:
+            return entries, "empty array"
+        try:
+            entry, at = _DECODER.raw_decode(text, at)
+        except (ValueError, RecursionError) as exc:
+            return entries, f"invalid JSON after {len(entries)} entries: {exc}"[:200]
+        entries.append(entry)
+        at = _skip_space(text, at)
+        if at >= len(text):
+            return entries, f"ends after {len(entries)} entries"
+        if text[at] == ",":
+            at += 1
+        elif text[at] == "]":
+            return entries, f"invalid JSON after {len(entries)} entries: text after the array"
+        else:
+            return entries, f"invalid JSON after {len(entries)} entries: expected ',' or ']'"
+
+
+def _rules(entries: list[Any], conformant_shape: bool) -> list[TdmRule]:
+    rules = []
+    for entry in entries:
+        if isinstance(entry, Mapping):
+            rule = _rule_from(entry, conformant_shape)
+            if rule is not None:
+                rules.append(rule)
+    return rules
+
+
+def parse_tdmrep_json(body: bytes, source_url: str, *, truncated: bool = False) -> TdmRepFile:
     """Parse a tdmrep.json body; never raises.
 
     Conformant files are arrays of objects with ``location`` and ``tdm-reservation``. Real files
     deviate (see ``shared/corpus/tdmrep/real-world``): a bare object, ``tdm_reservation``, a
     reservation of ``"1"``/``true``, invented JSON-LD shapes. Those that clearly set a reservation
     of 1 become site-wide rules with ``nonconformant=True``; rules with a missing location or an
-    invalid reservation are dropped.
+    invalid reservation are dropped, and so is a nonconformant "not reserved" (it counts as
+    unknown, not as an allow).
+
+    ``truncated``: ``body`` is only the first part of the file (a download stopped at its size
+    cap). Bodies over ``MAX_TDMREP_BYTES`` are cut here too. Either way the entries complete
+    within the cut are kept.
     """
+    if len(body) > MAX_TDMREP_BYTES:
+        body, truncated = body[:MAX_TDMREP_BYTES], True
+    text = body.decode("utf-8-sig", errors="replace")
     try:
-        data = json.loads(body[:MAX_TDMREP_BYTES].decode("utf-8-sig", errors="replace"))
+        data = json.loads(text)
     except (ValueError, RecursionError) as exc:
-        return TdmRepFile(source_url, (), f"invalid JSON: {exc}"[:200])
+        entries, why = _leading_entries(text)
+        rules = _rules(entries, conformant_shape=True)
+        # In a cut file the first entry that fails to decode is the one the cut falls in.
+        if truncated and entries:
+            return TdmRepFile(source_url, tuple(rules), None, truncated=True)
+        error = why if entries else f"invalid JSON: {exc}"[:200]
+        if truncated:
+            error = f"truncated: {error}"
+        return TdmRepFile(source_url, tuple(rules), error, unreadable=True, truncated=truncated)
     if isinstance(data, Mapping):
         entries: list[Any] = [data]
         conformant_shape = False
@@ -158,23 +251,28 @@ def parse_tdmrep_json(body: bytes, source_url: str) -> TdmRepFile:
         entries = data
         conformant_shape = True
     else:
-        return TdmRepFile(source_url, (), f"unexpected JSON {type(data).__name__}")
-    rules = []
-    for entry in entries:
-        if isinstance(entry, Mapping):
-            rule = _rule_from(entry, conformant_shape)
-            if rule is not None:
-                rules.append(rule)
+        error = f"not a tdmrep.json: a JSON {type(data).__name__}"
+        return TdmRepFile(source_url, (), error, unreadable=True, truncated=truncated)
+    rules = _rules(entries, conformant_shape)
     error = None if rules or not entries else "no usable rule"
-    return TdmRepFile(source_url, tuple(rules), error)
+    return TdmRepFile(source_url, tuple(rules), error, truncated=truncated)
 
 
-def tdmrep_from_fetch(status: int | None, body: bytes | None, source_url: str) -> TdmRepFile | None:
+def _is_soft_404(body: bytes, truncated: bool) -> bool:
+    """Empty (and complete), or an HTML/XML page where the JSON file should be."""
+    head = body[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head.startswith(b"<") or (not head and not truncated)
+
+
+def tdmrep_from_fetch(
+    status: int | None, body: bytes | None, source_url: str, *, truncated: bool = False
+) -> TdmRepFile | None:
     """A 2xx body is parsed; anything else (4xx, 5xx, network error ``None``) means the origin does
-    not implement TDMRep, returned as ``None`` (TDMRep: no file reachable => unset)."""
-    if status is None or not 200 <= status < 300 or body is None:
+    not implement TDMRep, returned as ``None`` (TDMRep: no file reachable => unset). So does an
+    empty body or an HTML soft 404. ``truncated``: the download stopped at its size cap."""
+    if status is None or not 200 <= status < 300 or body is None or _is_soft_404(body, truncated):
         return None
-    return parse_tdmrep_json(body, source_url)
+    return parse_tdmrep_json(body, source_url, truncated=truncated)
 
 
 def _values(carrier: Mapping[str, Sequence[str]] | None, name: str) -> list[str]:
@@ -207,26 +305,39 @@ def tdmrep_signal(
     header_values: Mapping[str, Sequence[str]] | None,
     meta: Mapping[str, Sequence[str]] | None,
     source: str,
+    *,
+    unreadable_excludes: bool = True,
 ) -> Signal:
     """The TDMRep verdict for ``url``.
 
     ``header_values``/``meta`` map ``tdm-reservation``/``tdm-policy`` to their values as read from
     the response headers / HTML meta tags of the document at ``source`` (a URL; ``url`` when
     empty). The signal's ``source`` names the carrier that decided: the tdmrep.json URL,
-    ``header:<source>`` or ``meta:<source>``.
+    ``header:<source>`` or ``meta:<source>``. A file decision's value names the matched entry.
+
+    ``unreadable_excludes``: what an unreadable file (and nothing overriding it) means: a
+    ``tdmrep:unreadable`` exclusion (the strict policy) or unknown (standard).
     """
     base = source or url
     reservation: int | None = None
     policy: str | None = None
     nonconformant = False
     decided_by = base
+    matched: TdmValue | None = None
+    unreadable: str | None = None
 
     if file is not None:
-        value = file.lookup(url)
-        if value is not None:
-            reservation, policy = value.reservation, value.policy
-            nonconformant = value.nonconformant
+        matched = file.lookup(url)
+        if matched is not None and (matched.reservation == 1 or not file.unreadable):
+            reservation, policy = matched.reservation, matched.policy
+            nonconformant = matched.nonconformant
             decided_by = file.source_url
+        elif file.unreadable:
+            # No entry read before the error matches, or only a "0" in a broken file.
+            unreadable = file.error or "unreadable"
+            matched = None
+        else:
+            matched = None
 
     # Precedence (TDMRep "Precedence"): header overrides the file, HTML meta overrides the header.
     for prefix, carrier in (("header", header_values), ("meta", meta)):
@@ -237,14 +348,24 @@ def tdmrep_signal(
                 policy = None  # the earlier policy belonged to the overridden reservation
             reservation, nonconformant = found, False
             decided_by = f"{prefix}:{base}"
+            matched = unreadable = None
         if policies:
             policy = policies[0]  # an absent policy never resets an earlier one
 
+    if unreadable is not None and file is not None:
+        if unreadable_excludes:
+            return Signal.disallow(FAMILY, "unreadable", file.source_url, unreadable)
+        return Signal.unknown(FAMILY, file.source_url, f"unreadable: {unreadable}")
+    if matched is not None:
+        text = TdmValue(reservation or 0, policy, matched.location, nonconformant).describe()
+        if file is not None and file.truncated:
+            text += "; truncated"
+    else:
+        text = TdmValue(reservation or 0, policy, None, nonconformant).describe()
     if reservation == 1:
-        text = "1" if not policy else f"1; policy={policy}"
-        if nonconformant:
-            text += "; nonconformant"
         return Signal.disallow(FAMILY, "reserved", decided_by, text)
     if reservation == 0:
-        return Signal.allow(FAMILY, decided_by, "0")
+        return Signal.allow(FAMILY, decided_by, text)
+    if file is not None and file.truncated:
+        return Signal.unknown(FAMILY, base, "no match in the part read (truncated)")
     return Signal.unknown(FAMILY, base)

@@ -290,3 +290,56 @@ def test_corpus_12fdk_comment_lines_do_not_count() -> None:
     ai = aitxt_from_fetch(200, corpus_file("12fdk__event-stories.12f.dk.ai.txt"), SRC, "x")
     assert ai.deny_line is None
     assert ai.check("/a.jpg").value == "Allow: *"
+
+
+# --- issue 9: oversized, cut and hostile files ------------------------------------------------
+
+
+def test_download_stopped_at_the_cap_keeps_its_complete_lines() -> None:
+    # The store hands over the first bytes of a file whose download stopped at the size cap:
+    # the cut line is dropped (a cut "Allow: /x" could widen to "Allow: /"), the rest is read.
+    body = b"User-agent: *\nDisallow: *\nAllow: /photos/public/exhibit"
+    ai = aitxt_from_fetch(200, body, SRC, "consentcrawl", truncated=True)
+    assert ai.truncated and ai.unreadable is None
+    signal = ai.check("/photos/public/x.jpg")
+    assert (signal.decision, signal.value) == (DISALLOW, "Disallow: *")
+
+
+def test_nine_mib_file_with_disallow_near_the_top_is_honoured() -> None:
+    body = b"User-agent: *\nDisallow: *\n" + (b"# " + b"x" * 1021 + b"\n") * (9 * 1024)
+    assert len(body) > 9 * 1024 * 1024
+    ai = aitxt_from_fetch(200, body, SRC, "consentcrawl")
+    assert ai.truncated
+    assert ai.check("https://media.example/img/a.png").reason == "aitxt:disallowed"
+
+
+def test_a_file_cut_before_its_first_line_ends_is_unreadable() -> None:
+    body = b"User-agent: *  " + b" " * 100 + b"Disallow"  # one line, cut by the cap
+    ai = aitxt_from_fetch(200, body, SRC, "consentcrawl", truncated=True)
+    assert ai.unreadable
+    strict = ai.check("/a.jpg")
+    assert (strict.decision, strict.reason, strict.source) == (DISALLOW, "aitxt:unreadable", SRC)
+    standard = ai.check("/a.jpg", unreadable_excludes=False)
+    assert standard.decision is UNKNOWN and standard.value.startswith("unreadable")
+
+
+def test_hostile_wildcards_are_matched_in_linear_time() -> None:
+    # Exponential with the old regex matcher; a hang here would freeze every host's crawl.
+    body = ("User-agent: *\nDisallow: /" + "*a" * 20 + "*b\n").encode()
+    ai = aitxt_from_fetch(200, body, SRC, "consentcrawl")
+    assert ai.check("/" + "a" * 10_000).decision is UNKNOWN
+    assert ai.check("/" + "a" * 10_000 + "b").decision is DISALLOW
+
+
+def test_matched_line_is_the_evidence() -> None:
+    ai = parse_aitxt("User-agent: *\nDisallow: /\nAllow: *.png$\n", SRC)
+    assert ai.check("/x/a.png").value == "Allow: *.png$"
+    assert ai.check("/x/a.jpg").value == "Disallow: /"
+
+
+def test_percent_encoded_special_characters_match_their_literal_form() -> None:
+    # RFC 9309 §2.2.3: "%24" in a rule is a literal "$" in the URL, "%2A" a literal "*".
+    ai = parse_aitxt("User-agent: *\nDisallow: /price-%24\nDisallow: /star-%2A.png\n", SRC)
+    assert ai.check("https://media.example/price-$/a.png").decision is DISALLOW
+    assert ai.check("https://media.example/star-*.png").decision is DISALLOW
+    assert ai.check("https://media.example/star-x.png").decision is UNKNOWN

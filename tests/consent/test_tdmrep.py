@@ -45,7 +45,7 @@ def test_example_1_site_wide_reservation_excludes() -> None:
         assert signal.decision is Decision.DISALLOW
         assert signal.reason == "tdmrep:reserved"
         assert signal.source == FILE_URL
-        assert signal.value == "1"
+        assert signal.value == "1; location=/"  # the matched entry is the evidence
 
 
 def test_example_2_first_match_in_array_order() -> None:
@@ -115,7 +115,7 @@ def test_absent_values_never_reset() -> None:
     file = tdm([{"location": "/", "tdm-reservation": 1, "tdm-policy": POLICY}])
     signal = tdmrep_signal(PAGE, file, {"content-type": ["text/html"]}, {"robots": ["x"]}, PAGE)
     assert signal.decision is Decision.DISALLOW
-    assert signal.value == f"1; policy={POLICY}"
+    assert signal.value == f"1; policy={POLICY}; location=/"
     assert signal.source == FILE_URL
 
 
@@ -124,7 +124,7 @@ def test_header_policy_without_reservation_updates_policy_only() -> None:
     other = "https://example.com/tdm-policy.json"
     signal = tdmrep_signal(PAGE, file, {"tdm-policy": [other]}, None, PAGE)
     assert signal.decision is Decision.DISALLOW
-    assert signal.value == f"1; policy={other}"
+    assert signal.value == f"1; policy={other}; location=/"
 
 
 def test_invalid_meta_value_is_ignored() -> None:
@@ -197,7 +197,6 @@ def test_nonconformant_reservations_are_recorded(body: bytes) -> None:
         b'[{"location": "/"}]',
         b'{"tdm-reservation": 0}',
         b"[1, 2, 3]",
-        b'"just a string"',
     ],
 )
 def test_invalid_rules_are_unset(body: bytes) -> None:
@@ -251,9 +250,8 @@ def test_fetch_success_parses() -> None:
     assert file.lookup("/") == TdmValue(1, None, "/")
 
 
-def test_fetch_soft_404_html_is_a_file_with_error() -> None:
-    file = tdmrep_from_fetch(200, b"<!doctype html><p>Not found</p>", FILE_URL)
-    assert file is not None and file.error and file.lookup("/") is None
+def test_fetch_soft_404_html_is_no_file() -> None:
+    assert tdmrep_from_fetch(200, b"<!doctype html><p>Not found</p>", FILE_URL) is None
 
 
 # --- W3C spec examples and real-world files (shared/corpus/tdmrep) -----------------------------
@@ -275,7 +273,12 @@ def test_w3c_example_02_three_rules() -> None:
     assert file.lookup("/directory-b/images/a.png") is None
     assert file.lookup("/elsewhere") is None
     signal = tdmrep_signal("https://example.com/directory-b/html/p.html", file, None, None, "")
-    assert signal.value == f"1; policy={POLICY}"
+    assert signal.value == f"1; policy={POLICY}; location=/directory-b/html/"
+    image = tdmrep_signal("https://example.com/directory-b/images/a.jpg", file, None, None, "")
+    assert (image.decision, image.value) == (
+        Decision.ALLOW,
+        "0; location=/directory-b/images/*.jpg",
+    )
 
 
 def parse_header_block(text: str) -> dict[str, list[str]]:
@@ -324,7 +327,12 @@ def test_w3c_policies_are_not_tdmrep_files(name: str) -> None:
     file = parse_tdmrep_json(corpus_bytes(f"w3c-spec-examples/{name}"), FILE_URL)
     assert file.rules == ()
     assert file.error  # 19 is invalid JSON (trailing comma); 18 has no reservation
-    assert tdmrep_signal(PAGE, file, None, None, PAGE).decision is Decision.UNKNOWN
+    signal = tdmrep_signal(PAGE, file, None, None, PAGE)
+    if name.startswith("example-19"):
+        # served as a tdmrep.json, a body that is not JSON cannot be read: fail closed
+        assert file.unreadable and signal.reason == "tdmrep:unreadable"
+    else:
+        assert not file.unreadable and signal.decision is Decision.UNKNOWN
 
 
 # file -> (reservation, policy, nonconformant) for every URL of the site
@@ -398,3 +406,128 @@ def test_real_world_zero_is_overridden_by_a_page_meta() -> None:
     signal = tdmrep_signal(PAGE, file, None, {"tdm-reservation": ["1"]}, PAGE)
     assert signal.decision is Decision.DISALLOW
     assert signal.source == f"meta:{PAGE}"
+
+
+# --- issue 9: hostile and oversized files, percent-encoding, evidence ---------------------------
+
+
+def test_bare_object_not_reserved_counts_as_unknown() -> None:
+    # A malformed allow counts for nothing: a bare object (not an array) with reservation 0.
+    file = parse_tdmrep_json(b'{"location":"/","tdm-reservation":0}', FILE_URL)
+    assert file.lookup("/a.jpg") is None
+    assert tdmrep_signal(PAGE, file, None, None, PAGE).decision is Decision.UNKNOWN
+    # ...while a bare object that reserves is honoured (nonconformant), as before
+    reserved = parse_tdmrep_json(b'{"location":"/","tdm-reservation":1}', FILE_URL)
+    assert tdmrep_signal(PAGE, reserved, None, None, PAGE).decision is Decision.DISALLOW
+
+
+# TDMRep "Use of regular expressions": "If TDM Agents match special characters verbatim in the
+# URI, they MUST use "%" encoding" - the spec's table, and RFC 9309 §2.2.2's that it refers to.
+@pytest.mark.parametrize(
+    ("location", "url", "matches"),
+    [
+        ("/path/foo-%24", "https://www.example.com/path/foo-$", True),
+        ("/path/foo-%24", "https://www.example.com/path/foo-", False),
+        ("/path/file-with-a-%2A.html", "https://www.example.com/path/file-with-a-*.html", True),
+        ("/foo/bar/%E3%83%84", "https://www.example.com/foo/bar/ツ", True),
+        ("/foo/bar/ツ", "https://www.example.com/foo/bar/%E3%83%84", True),
+        ("/foo/bar/%62%61%7A", "https://www.example.com/foo/bar/baz", True),
+        ("/this/path/exactly$", "https://www.example.com/this/path/exactly", True),
+        ("/this/path/exactly$", "https://www.example.com/this/path/exactly/not", False),
+        ("/this/*/then", "https://www.example.com/this/a/b/then/x", True),
+    ],
+)
+def test_spec_percent_encoding_table(location: str, url: str, matches: bool) -> None:
+    file = tdm([{"location": location, "tdm-reservation": 1}])
+    assert (file.lookup(url) is not None) is matches
+
+
+def test_file_evidence_names_the_matched_entry() -> None:
+    file = tdm(
+        [
+            {"location": "/images/*.jpg", "tdm-reservation": 0},
+            {"location": "/", "tdm-reservation": 1, "tdm-policy": POLICY},
+        ]
+    )
+    reserved = tdmrep_signal(PAGE, file, None, None, PAGE)
+    assert reserved.value == f"1; policy={POLICY}; location=/"
+    allowed = tdmrep_signal("https://example.com/images/a.jpg", file, None, None, "")
+    assert allowed.value == "0; location=/images/*.jpg"
+    # header/meta values have no entry to name
+    header = tdmrep_signal(PAGE, file, {"tdm-reservation": ["0"]}, None, PAGE)
+    assert header.value == "0"
+
+
+def _big_array(first: dict, size: int) -> bytes:
+    filler = [{"location": f"/filler/{i:06d}/*.png", "tdm-reservation": 0} for i in range(40000)]
+    body = json.dumps([first, *filler]).encode()
+    assert len(body) > size
+    return body
+
+
+def test_oversized_file_honours_the_entries_within_the_cap() -> None:
+    # 600 KiB > the 512 KiB parse cap: the cut used to make it invalid JSON, i.e. "no file".
+    body = _big_array({"location": "/", "tdm-reservation": 1}, 600 * 1024)
+    file = tdmrep_from_fetch(200, body, FILE_URL)
+    assert file is not None and file.truncated and not file.unreadable
+    signal = tdmrep_signal(PAGE, file, None, None, PAGE)
+    assert (signal.decision, signal.reason) == (Decision.DISALLOW, "tdmrep:reserved")
+    assert "truncated" in signal.value
+
+
+def test_download_cut_inside_an_entry_keeps_the_complete_ones() -> None:
+    # What the store hands over when a download stopped at its size cap: the first bytes.
+    body = b'[{"location": "/private/", "tdm-reservation": 1},\n {"location": "/", "tdm-rese'
+    file = tdmrep_from_fetch(200, body, FILE_URL, truncated=True)
+    assert file is not None and file.truncated and len(file.rules) == 1
+    private = tdmrep_signal("https://example.com/private/a.jpg", file, None, None, "")
+    assert private.reason == "tdmrep:reserved"
+
+
+@pytest.mark.parametrize(
+    ("body", "truncated"),
+    [
+        (b'[{"location": "/", "tdm-reservation": 1', True),  # cut before the first entry ends
+        (b'{"location": "/", "tdm-reservation": 1', True),  # a cut bare object
+        (b'[{"location": "/a/", "tdm-reservation": 1} {"location": "/"}]', False),
+        (b"[" * 100_000, False),  # hostile nesting
+        (b"\x00\x01\x02\xff\xfe garbage", False),
+        (b"42", False),
+    ],
+)
+def test_a_file_that_cannot_be_read_is_unreadable(body: bytes, truncated: bool) -> None:
+    file = tdmrep_from_fetch(200, body, FILE_URL, truncated=truncated)
+    assert file is not None and file.unreadable and file.error
+    strict = tdmrep_signal(PAGE, file, None, None, PAGE)
+    assert (strict.decision, strict.reason, strict.source) == (
+        Decision.DISALLOW,
+        "tdmrep:unreadable",
+        FILE_URL,
+    )
+    standard = tdmrep_signal(PAGE, file, None, None, PAGE, unreadable_excludes=False)
+    assert standard.decision is Decision.UNKNOWN
+    assert standard.value.startswith("unreadable")
+    # a header or meta value still decides: it overrides the file (TDMRep "Precedence")
+    header = tdmrep_signal(PAGE, file, {"tdm-reservation": ["0"]}, None, PAGE)
+    assert header.decision is Decision.ALLOW
+
+
+def test_broken_json_keeps_its_leading_reservations_but_not_its_allows() -> None:
+    # A trailing comma: the reservation before it is clear, what follows the error is not.
+    body = (
+        b'[{"location": "/a/", "tdm-reservation": 1}, {"location": "/b/", "tdm-reservation": 0},]'
+    )
+    file = tdmrep_from_fetch(200, body, FILE_URL)
+    assert file is not None and file.unreadable
+    a = tdmrep_signal("https://example.com/a/x.jpg", file, None, None, "")
+    assert a.reason == "tdmrep:reserved"
+    b = tdmrep_signal("https://example.com/b/x.jpg", file, None, None, "")
+    assert b.reason == "tdmrep:unreadable"  # a malformed allow counts for nothing
+    other = tdmrep_signal("https://example.com/c", file, None, None, "")
+    assert other.reason == "tdmrep:unreadable"
+
+
+@pytest.mark.parametrize("body", [b"", b"  \n", b"<!doctype html><p>Not found</p>"])
+def test_empty_or_html_soft_404_is_no_file(body: bytes) -> None:
+    # A 200 HTML page at the well-known URL is a soft 404, not an unreadable tdmrep.json.
+    assert tdmrep_from_fetch(200, body, FILE_URL) is None

@@ -6,12 +6,23 @@ import asyncio
 import hashlib
 from typing import Any
 
-from scrapy.http import Response
+import pytest
+from scrapy import Request
+from scrapy.exceptions import StopDownload
+from scrapy.http import Headers, Response
 from scrapy.settings import Settings
+from scrapy.signalmanager import SignalManager
 from scrapy.statscollectors import MemoryStatsCollector
 
 from crawler import settings as project_settings
-from crawler.consentdocs import ConsentDocuments, DocumentKind, origin_of
+from crawler.consentdocs import (
+    SIZE_CAP_NOTE,
+    ConsentDocuments,
+    DocumentKind,
+    origin_of,
+    size_capped_fetch,
+    stopped_at_size_cap,
+)
 
 
 class FakeEngine:
@@ -20,12 +31,16 @@ class FakeEngine:
     def __init__(self, answers: dict[str, tuple[int, bytes]]) -> None:
         self.answers = answers
         self.requested: list[str] = []
+        self.requests: list[Any] = []
+        self.stopped: set[str] = set()  # URLs answered as if the download stopped at the cap
 
     async def download_async(self, request: Any) -> Response:
         self.requested.append(request.url)
+        self.requests.append(request)
         await asyncio.sleep(0.01)  # long enough for concurrent callers to pile up
         status, body = self.answers.get(request.url, (404, b""))
-        return Response(request.url, status=status, body=body)
+        flags = ["download_stopped"] if request.url in self.stopped else []
+        return Response(request.url, status=status, body=body, flags=flags)
 
 
 class FakeCrawler:
@@ -35,6 +50,7 @@ class FakeCrawler:
         for name, value in overrides.items():
             self.settings.set(name, value)
         self.stats = MemoryStatsCollector(self)
+        self.signals = SignalManager(self)
         self.engine = FakeEngine(answers)
 
 
@@ -116,3 +132,68 @@ def test_fetched_bodies_are_capped_but_hashed_whole() -> None:
     [doc] = store.drain()
     assert len(doc.body) == 100 and doc.truncated
     assert doc.sha256 == hashlib.sha256(body).hexdigest()
+
+
+# --- issue 9: a document over the download cap is cut, not lost --------------------------------
+
+
+def test_a_document_is_requested_uncompressed_without_scrapys_size_cancel() -> None:
+    crawler = FakeCrawler({"http://a.test/robots.txt": (200, b"User-agent: *\n")})
+    store = ConsentDocuments(crawler)
+    asyncio.run(store.get("robots", "http://a.test"))
+    [request] = crawler.engine.requests
+    # Scrapy's DOWNLOAD_MAXSIZE would cancel the download and drop the body: off, the store's
+    # bytes_received handler enforces the cap instead.
+    assert request.meta["download_maxsize"] == 0
+    assert request.headers.get(b"Accept-Encoding") == b"identity"
+
+
+def test_bytes_received_stops_a_document_at_the_cap_only() -> None:
+    crawler = FakeCrawler({})
+    store = ConsentDocuments(crawler)
+    assert store.download_cap == 8 * 1024 * 1024
+    document = Request("http://a.test/ai.txt", meta={"consent_document": "aitxt"})
+    page = Request("http://a.test/big.html")
+    chunk = b"x" * (1024 * 1024)
+    for _ in range(7):
+        store.on_bytes_received(data=chunk, request=document)
+        store.on_bytes_received(data=chunk, request=page)
+    with pytest.raises(StopDownload) as stopped:
+        store.on_bytes_received(data=chunk, request=document)
+    assert stopped.value.fail is False  # the response keeps the bytes received so far
+    store.on_bytes_received(data=chunk * 4, request=page)  # pages are not ours to stop
+
+
+def test_a_compressed_document_gets_scrapys_limit_back() -> None:
+    store = ConsentDocuments(FakeCrawler({}))
+    plain = Request(
+        "http://a.test/ai.txt", meta={"consent_document": "aitxt", "download_maxsize": 0}
+    )
+    gzipped = plain.replace()
+    store.on_headers_received(headers=Headers({"Content-Type": "text/plain"}), request=plain)
+    store.on_headers_received(headers=Headers({"Content-Encoding": "gzip"}), request=gzipped)
+    assert plain.meta["download_maxsize"] == 0
+    assert gzipped.meta["download_maxsize"] == store.download_cap
+
+
+def test_a_stopped_download_is_parsed_from_its_first_bytes() -> None:
+    body = b"User-agent: *\nDisallow: /\n" + b"#" * 5000
+    crawler = FakeCrawler({"http://a.test/ai.txt": (200, body)}, CONSENT_DOCUMENT_MAX_BYTES=1000)
+    crawler.engine.stopped.add("http://a.test/ai.txt")
+    store = ConsentDocuments(crawler)
+    store.register(kind_text())
+    crawler.engine.answers["http://a.test/robots.txt"] = (404, b"")
+    status, got, error = asyncio.run(store.get("aitxt", "http://a.test"))
+    assert (status, got) == (200, body)  # a cut document exists: not a network failure
+    assert stopped_at_size_cap(error) and error.startswith(SIZE_CAP_NOTE)
+    assert size_capped_fetch(status, got, error) == (200, body, True)
+    docs = {doc.kind: doc for doc in store.drain()}
+    assert not docs["aitxt"].complete and docs["aitxt"].truncated
+    assert docs["robots"].complete
+    assert crawler.stats.get_value("consent/documents_size_capped/aitxt") == 1
+
+
+def test_size_capped_fetch_without_bytes_is_a_cut_empty_document() -> None:
+    assert size_capped_fetch(200, b"x", None) == (200, b"x", False)
+    assert size_capped_fetch(None, None, "timeout") == (None, None, False)
+    assert size_capped_fetch(None, None, f"{SIZE_CAP_NOTE} (compressed): x") == (200, b"", True)

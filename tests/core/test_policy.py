@@ -77,3 +77,10 @@ def test_page_verdict_decides_rows() -> None:
     assert clean.row([], [Signal.allow("robots"), Signal.unknown("probe")])[0] == []
     deny = Signal.disallow("robots", "ai-token=GPTBot")
     assert PageVerdict([deny]).row([], [deny])[0] == ["robots:ai-token=GPTBot"]  # once
+
+
+def test_unreadable_documents_exclude_under_strict_only() -> None:
+    assert policy().unreadable_excludes
+    assert not policy(CONSENT_POLICY="standard").unreadable_excludes
+    assert policy(CONSENT_POLICY="standard", UNREADABLE_EXCLUDES="true").unreadable_excludes
+    assert policy().describe()["unreadable_excludes"] is True

@@ -174,7 +174,7 @@ def test_kept_rows_record_allowing_preferences(strict: Crawl) -> None:
     (fjord,) = strict.rows("http://tdm-order.sig.test/images/fjord.jpg")
     # first match in array order (/images/*.jpg: 0), not the longest or the restrictive one
     assert verdicts(fjord, "tdmrep", "http://tdm-order.sig.test/.well-known/tdmrep.json") == [
-        ("allow", "0")
+        ("allow", "0; location=/images/*.jpg")  # the matched entry is the evidence
     ]
     (open_map,) = strict.rows("http://cdn.sig.test/meta-tdm0/open-map.png")
     # the page's meta 0 overrides its host's file (1)
@@ -196,7 +196,7 @@ def test_excluded_rows_keep_the_evidence(strict: Crawl, standard: Crawl) -> None
     assert tdm["value"] == "1; policy=http://img-tdm.sig.test/licensing/tdm-policy.json"
     (cover,) = strict.rows("http://tdm-bare.sig.test/img/cover.png")
     assert {r["value"] for r in cover["consent"] if r["verdict"] == "disallow"} == {
-        "1; policy=http://tdm-bare.sig.test/tdm-policy.json; nonconformant"
+        "1; policy=http://tdm-bare.sig.test/tdm-policy.json; location=/; nonconformant"
     }
     (lathe,) = strict.rows("http://hdr-xrobots.sig.test/img/lathe.png")
     xr = record(lathe, "xrobots", "header:http://hdr-xrobots.sig.test/")
@@ -206,8 +206,8 @@ def test_excluded_rows_keep_the_evidence(strict: Crawl, standard: Crawl) -> None
     # the page (location /) is reserved, the image (/images/*.jpg, first match) is not: the
     # row is excluded all the same, since the page's reservation covers what is mined from it
     assert [(r["verdict"], r["value"]) for r in tdm] == [
-        ("disallow", "1; policy=http://tdm-order.sig.test/policy.json"),
-        ("allow", "0"),
+        ("disallow", "1; policy=http://tdm-order.sig.test/policy.json; location=/"),
+        ("allow", "0; location=/images/*.jpg"),
     ]
     (premium,) = strict.rows("http://img-402.sig.test/img/premium.jpg")
     assert record(premium, "probe", "http://img-402.sig.test/img/premium.jpg")["value"] == (
