@@ -37,7 +37,7 @@ import lxml.html
 
 from crawler.extract import absolute_http_url, extract_page
 from crawler.imagecontext import DEFAULT_CAPTION_SOURCES, pick_caption
-from crawler.imagesrc import largest, parse_srcset
+from crawler.imagesrc import largest, lazy_value_url, parse_srcset
 from crawler.quality.filters import QualityConfig, QualityFilter, QualityInput
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,7 +75,7 @@ def page_truth(body: bytes, page_url: str) -> dict[str, set[str]]:
     placeholders: set[str] = set()
     lazy: set[str] = set()
     for img in root.iter("img"):
-        named = [img.get(a) for a in MEASURE_LAZY if img.get(a)]
+        named = [lazy_value_url(img.get(a)) for a in MEASURE_LAZY if img.get(a)]
         for attr in MEASURE_LAZY_SRCSET:
             if img.get(attr):
                 best = largest(parse_srcset(img.get(attr)))

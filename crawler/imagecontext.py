@@ -74,7 +74,7 @@ def thumbcaption_text(img: lxml.html.HtmlElement) -> str | None:
             div_cls = div.get("class")
             if div_cls and wanted in div_cls.split():
                 return clean_text(div.text_content()) or None
-        return None
+        # a gallery's inner div.thumb has no caption: its li.gallerybox, further up, does
     return None
 
 

@@ -179,7 +179,7 @@ def _by_caption(name: str) -> dict[str, list]:
         ),
         (
             "aeb__c13b9c0e04fb28d4.html",
-            "Materials from South Dakota’s viral",
+            "Materials from South Dakota",
             "https://media.spokesman.com/photos/2019/11/19/meth_t2500.jpg?"
             "6913dd5f0afa17a0b7a91a88b4e808d586264d13",
             "data-srcset",
