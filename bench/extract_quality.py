@@ -127,8 +127,9 @@ def count_row(table: dict[str, Any], truth: dict[str, set[str]], row: dict[str, 
     table["rows per caption_source"][row["caption_source"]] += 1
 
 
-def measure(corpus: Path, before_ref: str) -> dict[str, dict[str, Any]]:
-    before_module = load_before(before_ref)
+def measure(corpus: Path, before_ref: str | None) -> dict[str, dict[str, Any]]:
+    """The tables; ``before_ref`` None measures this tree only (the "before" table stays 0)."""
+    before_module = load_before(before_ref) if before_ref else None
     urls = {}
     with (corpus / "pages.tsv").open() as fh:
         next(fh)
@@ -144,7 +145,8 @@ def measure(corpus: Path, before_ref: str) -> dict[str, dict[str, Any]]:
         for table in (before, after):
             table["pages"] += 1
         lazy_before: set[str] = set()
-        for cand in before_module.extract_page(body, page_url).candidates:
+        old = before_module.extract_page(body, page_url).candidates if before_module else []
+        for cand in old:
             before["candidates"] += 1
             if cand.caption:
                 row = {**_fields(cand), "caption_source": "alt"}

@@ -251,10 +251,12 @@ class _Candidates:
         self.keys.add(key)
         self.items.append(cand)
         self.by_url.setdefault(cand.url, cand)
+        for variant in cand.srcset:  # the same picture at another size
+            self.by_url.setdefault(variant, cand)
 
     def add_declared(self, cand: Candidate) -> None:
-        """An og:image/twitter:image: when an <img> shows the same URL, its alt joins that
-        candidate instead (one picture, one row)."""
+        """An og:image/twitter:image: when an <img> shows the same URL (as src or one of its
+        srcset sizes), its alt joins that candidate instead (one picture, one row)."""
         shown = self.by_url.get(cand.url)
         if shown is None:
             self.add(cand)

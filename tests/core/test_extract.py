@@ -316,3 +316,12 @@ def test_real_wikipedia_mozilla_article_photos() -> None:
     assert len(thumbs) == 6
     assert all(c.caption == "" and c.in_main_content for c in thumbs)
     assert {c.thumbcaption for c in thumbs} >= {"Firefox logo", "Mozilla spaces, London"}
+
+
+def test_og_image_that_is_a_srcset_size_of_an_img_is_not_a_second_row() -> None:
+    page = extract(
+        '<meta property="og:image" content="/big.jpg"><meta property="og:image:alt" content="Og">'
+        '<img src="/small.jpg" srcset="/small.jpg 1x, /big.jpg 2x" alt="">'
+    )
+    [cand] = page.candidates
+    assert cand.url == "http://site.test/small.jpg" and cand.og_alt == "Og"

@@ -148,8 +148,6 @@ def _img2dataset(index: Path, out: Path, web_env: dict[str, str]) -> dict | None
         "4",
         "--resize_mode",
         "no",
-        "--disallowed_header_directives",
-        "[]",
     ]
     result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     return {"result": result, "out": out}
