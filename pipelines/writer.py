@@ -60,6 +60,8 @@ EXTRACTION_FIELDS = (
 )
 # Reason families that are not consent facts: a row excluded only for these is not "refused".
 NOT_CONSENT_FAMILIES = frozenset({"quality", "caption"})
+# Consent reasons that mean "could not check" rather than "the site said no" (plus fetch:*).
+UNVERIFIABLE_REASONS = frozenset({"robots:unreachable", "probe:failed"})
 
 
 def iso_time(value: datetime | str | None) -> str | None:
@@ -182,6 +184,11 @@ class IndexWriterPipeline:
         families = {r.split(":", 1)[0] for r in reasons}
         if families - NOT_CONSENT_FAMILIES:
             self.cause_counts["consent"] += 1
+            consent = [r for r in reasons if r.split(":", 1)[0] not in NOT_CONSENT_FAMILIES]
+            if all(r in UNVERIFIABLE_REASONS or r.startswith("fetch:") for r in consent):
+                self.cause_counts["unverifiable"] += 1
+            else:
+                self.cause_counts["refused"] += 1
         if "quality" in families:
             self.cause_counts["quality"] += 1
             if families == {"quality"}:
@@ -242,6 +249,8 @@ class IndexWriterPipeline:
                 "excluded_by_family": dict(self.family_counts.most_common()),
                 "excluded_by_reason": dict(self.reason_counts.most_common()),
                 "excluded_rows_for_consent": self.cause_counts["consent"],
+                "excluded_rows_refused": self.cause_counts["refused"],
+                "excluded_rows_unverifiable": self.cause_counts["unverifiable"],
                 "excluded_rows_for_quality": self.cause_counts["quality"],
                 "excluded_rows_for_quality_only": self.cause_counts["quality_only"],
                 "excluded_rows_for_caption": self.cause_counts["caption"],

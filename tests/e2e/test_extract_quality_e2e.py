@@ -27,6 +27,7 @@ from crawler.simweb.control import SimWeb
 
 HOST = "wiki.i11.test"
 ALLOW_ALL = {"status": 200, "body": "User-agent: *\nAllow: /\n"}
+DISALLOW_ALL = "User-agent: *\nDisallow: /\n"
 
 
 def png(width: int, height: int) -> bytes:
@@ -66,6 +67,9 @@ PAGE = f"""<html><head><title>Fox</title>
 </div>
 <footer><img src="/icons/share.png" alt="Share on Facebook" width="16" height="16"></footer>
 <img src="http://pixel.quantserve.com/pixel/p-x.gif" alt="Quantcast" width="1" height="1">
+<img src="http://refuse.i11.test/a.png" alt="A picture its site refuses">
+<img src="http://refuse.i11.test/icon.png" alt="An icon its site refuses" width="16" height="16">
+<img src="http://down.i11.test/a.png" alt="A picture behind a failing robots.txt">
 </body></html>"""
 
 SITES = {
@@ -82,6 +86,8 @@ SITES = {
                 "/img/missing-image.svg": image(1, 1),
             }
         },
+        "refuse.i11.test": {"routes": {"/robots.txt": {"status": 200, "body": DISALLOW_ALL}}},
+        "down.i11.test": {"routes": {"/robots.txt": {"status": 503, "body": "down"}}},
         "pixel.quantserve.com": {
             "routes": {"/robots.txt": ALLOW_ALL, "/pixel/p-x.gif": image(1, 1)}
         },
@@ -190,10 +196,25 @@ def test_tracker_and_icon_are_quality_exclusions(crawls) -> None:
     icon = excluded[url("/icons/share.png")]
     assert icon["reasons"] == ["quality:small"]
     counts = crawls["standard"]["manifest"]["counts"]
-    assert counts["excluded_rows_for_quality"] == 2
+    assert counts["excluded_rows_for_quality"] == 3
     assert counts["excluded_rows_for_quality_only"] == 2
-    assert counts["excluded_rows_for_consent"] == 0
-    assert counts["excluded_by_quality_reason"]["quality:small"] == 2
+
+
+def test_consent_and_quality_are_counted_apart(crawls) -> None:
+    excluded = crawls["standard"]["excluded"]
+    # refused and junk: both reasons, each counted under its own heading
+    assert set(excluded["http://refuse.i11.test/icon.png"]["reasons"]) == {
+        "robots:disallowed",
+        "quality:small",
+    }
+    assert excluded["http://down.i11.test/a.png"]["reasons"] == ["robots:unreachable"]
+    counts = crawls["standard"]["manifest"]["counts"]
+    assert counts["excluded_rows_for_consent"] == 3
+    assert counts["excluded_rows_refused"] == 2
+    assert counts["excluded_rows_unverifiable"] == 1
+    assert counts["excluded_by_family"]["quality"] == 3
+    assert counts["excluded_by_family"]["robots"] == 3
+    assert counts["excluded_by_quality_reason"]["quality:small"] == 3
     assert counts["rows_by_caption_source"]["thumbcaption"] == 1
 
 
