@@ -28,8 +28,9 @@ CAPTION_SOURCE_NAMES = (
     "og:image:alt",
     "twitter:image:alt",
 )
-# How far up from the <img> a MediaWiki thumbnail box is looked for (img < a < div.thumbinner).
-_THUMB_DEPTH = 4
+# How far up from the <img> a MediaWiki thumbnail box is looked for (img < a < div.thumbinner;
+# a packed gallery: img < a < div < div.thumb < div < li.gallerybox).
+_THUMB_DEPTH = 6
 _CONTENT_TAGS = frozenset({"main", "article"})
 _BOILERPLATE_TAGS = frozenset({"header", "footer", "nav", "aside"})
 _CONTENT_ROLES = frozenset({"main", "article"})
@@ -53,8 +54,9 @@ def figcaption_text(img: lxml.html.HtmlElement) -> str | None:
 
 
 def thumbcaption_text(img: lxml.html.HtmlElement) -> str | None:
-    """MediaWiki's caption of a thumbnail (``div.thumbinner > div.thumbcaption``) or gallery
-    image (``li.gallerybox div.gallerytext``), if the image sits in one."""
+    """MediaWiki's caption of a thumbnail (``div.thumbinner > div.thumbcaption``), of one image
+    of a multiple-image box (``div.tsingle > div.thumbcaption``) or of a gallery image
+    (``li.gallerybox div.gallerytext``), if the image sits in one."""
     depth = 0
     for ancestor in img.iterancestors():
         depth += 1
@@ -64,7 +66,7 @@ def thumbcaption_text(img: lxml.html.HtmlElement) -> str | None:
         if not cls:
             continue
         classes = cls.split()
-        if "thumbinner" in classes or "thumb" in classes:
+        if "tsingle" in classes or "thumbinner" in classes or "thumb" in classes:
             wanted = "thumbcaption"
         elif "gallerybox" in classes:
             wanted = "gallerytext"

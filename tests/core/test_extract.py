@@ -325,3 +325,14 @@ def test_og_image_that_is_a_srcset_size_of_an_img_is_not_a_second_row() -> None:
     )
     [cand] = page.candidates
     assert cand.url == "http://site.test/small.jpg" and cand.og_alt == "Og"
+
+
+def test_real_wikipedia_gallery_and_multiple_image_captions() -> None:
+    # readability wikipedia-2 (New Zealand): a packed gallery puts each caption in
+    # li.gallerybox div.gallerytext, five levels above the <img alt="">
+    name = "readability__wikipedia-2.html"
+    body = corpus_path("html-pages", name).read_bytes()
+    page = extract_page(body, _urls()[name])
+    by_file = {c.url.rsplit("/", 1)[1]: c for c in page.candidates}
+    assert by_file["270px-NZ_Landscape.jpg"].thumbcaption == "Rural scene near Queenstown"
+    assert by_file["270px-NZ_Landscape.jpg"].caption == ""
