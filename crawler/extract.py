@@ -13,7 +13,7 @@ from urllib.parse import urljoin, urlsplit
 import lxml.html
 from lxml import etree
 
-from crawler.imagecontext import figcaption_text, in_main_content, thumbcaption_text
+from crawler.imagecontext import ContentLocator, figcaption_text, thumbcaption_text
 from crawler.imagesrc import (
     LAZY_SRC_ATTRIBUTES,
     SRCSET_ATTRIBUTES,
@@ -194,11 +194,12 @@ def extract_page(
     meta: dict[str, list[str]] = {}
     social: list[tuple[str, str]] = []  # (og/twitter property, content) in document order
     shared = shared_placeholders(root.iter("img"))
+    locate = ContentLocator()
 
     for el in root.iter("img", "a", "area", "meta", "noscript"):
         tag = el.tag
         if tag == "img":
-            candidates.add(_candidate(el, base_url, shared))
+            candidates.add(_candidate(el, base_url, shared, locate))
         elif tag == "meta":
             name = el.get("name")
             if name:
@@ -217,7 +218,7 @@ def extract_page(
             text = el.text
             if text and "<img" in text:
                 for img in _fragment_images(text):
-                    cand = _candidate(img, base_url, shared, context=el)
+                    cand = _candidate(img, base_url, shared, locate, context=el)
                     if cand is not None:
                         cand.url_attribute = f"noscript:{cand.url_attribute}"
                     candidates.add(cand)
@@ -290,6 +291,7 @@ def _candidate(
     img: lxml.html.HtmlElement,
     base_url: str,
     shared: frozenset[str],
+    locate: ContentLocator,
     context: lxml.html.HtmlElement | None = None,
 ) -> Candidate | None:
     """The candidate of one ``<img>``; ``context`` stands in for it in the page tree (a
@@ -314,7 +316,7 @@ def _candidate(
         url_attribute=source.attribute,
         replaced_src=absolute_http_url(base_url, source.replaced) if source.replaced else None,
         placeholder=source.placeholder,
-        in_main_content=in_main_content(placed),
+        in_main_content=locate(placed),
     )
 
 

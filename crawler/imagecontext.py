@@ -89,19 +89,53 @@ def in_main_content(element: lxml.html.HtmlElement) -> bool | None:
     The nearest marker decides, except that a header or footer inside an article is the
     article's own (HTML: ``header`` is a page banner only outside sectioning content), so an
     article's lead photo in its ``<header>`` is content while a ``<nav>``/``<aside>`` of related
-    links inside an article is not.
+    links inside an article is not. One page's elements share a ``ContentLocator`` to walk each
+    ancestor once.
     """
-    boilerplate_below = False
-    for ancestor in element.iterancestors():
-        tag = ancestor.tag if isinstance(ancestor.tag, str) else ""
-        role = (ancestor.get("role") or "").strip().lower()
-        if tag in _CONTENT_TAGS or role in _CONTENT_ROLES:
-            return True
-        if tag in ("nav", "aside") or role in ("navigation", "complementary"):
-            return False
-        if tag in _BOILERPLATE_TAGS or role in _BOILERPLATE_ROLES:
-            boilerplate_below = True  # header/footer: decided by what encloses it
-    return False if boilerplate_below else None
+    return ContentLocator()(element)
+
+
+_CONTENT, _NAV_ASIDE, _BOILERPLATE, _UNMARKED = range(4)
+_ANSWER = {_CONTENT: True, _NAV_ASIDE: False, _BOILERPLATE: False, _UNMARKED: None}
+
+
+def _marker(element: lxml.html.HtmlElement) -> int | None:
+    """What an element itself marks: content, nav/aside, header/footer, or nothing (None)."""
+    tag = element.tag if isinstance(element.tag, str) else ""
+    role = element.get("role")
+    role = role.strip().lower() if role else ""
+    if tag in _CONTENT_TAGS or role in _CONTENT_ROLES:
+        return _CONTENT
+    if tag in ("nav", "aside") or role in ("navigation", "complementary"):
+        return _NAV_ASIDE
+    if tag in _BOILERPLATE_TAGS or role in _BOILERPLATE_ROLES:
+        return _BOILERPLATE
+    return None
+
+
+class ContentLocator:
+    """``in_main_content`` for many elements of one page, each ancestor judged once."""
+
+    def __init__(self) -> None:
+        self._state: dict[lxml.html.HtmlElement, int] = {}
+
+    def __call__(self, element: lxml.html.HtmlElement) -> bool | None:
+        chain: list[lxml.html.HtmlElement] = []
+        state = _UNMARKED
+        for ancestor in element.iterancestors():
+            known = self._state.get(ancestor)
+            if known is not None:
+                state = known
+                break
+            chain.append(ancestor)
+        for ancestor in reversed(chain):  # from the top down: each state from its parent's
+            mark = _marker(ancestor)
+            if mark == _CONTENT or mark == _NAV_ASIDE:
+                state = mark
+            elif mark == _BOILERPLATE and state == _UNMARKED:
+                state = _BOILERPLATE
+            self._state[ancestor] = state
+        return _ANSWER[state]
 
 
 DEFAULT_CAPTION_SOURCES = ("alt", "figcaption", "thumbcaption", "og:image:alt", "twitter:image:alt")
