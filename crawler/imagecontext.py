@@ -130,7 +130,7 @@ class ContentLocator:
             chain.append(ancestor)
         for ancestor in reversed(chain):  # from the top down: each state from its parent's
             mark = _marker(ancestor)
-            if mark == _CONTENT or mark == _NAV_ASIDE:
+            if mark in (_CONTENT, _NAV_ASIDE):
                 state = mark
             elif mark == _BOILERPLATE and state == _UNMARKED:
                 state = _BOILERPLATE

@@ -148,7 +148,7 @@ def lazy_value_url(value: str) -> str | None:
 
 
 def _lazy_url(img: lxml.html.HtmlElement) -> tuple[str, str] | None:
-    if not any(name.startswith("data-") for name in img.keys()):
+    if not any(name.startswith("data-") for name in img.attrib):
         return None  # most images: no lazy attribute at all
     for attr in LAZY_SRC_ATTRIBUTES:
         value = img.get(attr)
