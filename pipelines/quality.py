@@ -12,23 +12,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from crawler.quality.filters import QualityConfig, QualityFilter, QualityInput
-from crawler.quality.trackers import TRACKER_HOSTS
-
-
-def quality_config(settings: Any) -> QualityConfig:
-    """The ``QUALITY*`` settings as a config (ValueError naming the bad setting)."""
-    return QualityConfig.preset(
-        settings.get("QUALITY") or "off",
-        enable=settings.getlist("QUALITY_ENABLE"),
-        disable=settings.getlist("QUALITY_DISABLE"),
-        small_max_px=settings.getint("QUALITY_SMALL_MAX_PX"),
-        pixel_max_px=settings.getint("QUALITY_PIXEL_MAX_PX"),
-        placeholder_repeats=settings.getint("QUALITY_PLACEHOLDER_REPEATS"),
-        caption_min_chars=settings.getint("QUALITY_CAPTION_MIN_CHARS"),
-        caption_max_chars=settings.getint("QUALITY_CAPTION_MAX_CHARS"),
-        tracker_hosts=(*TRACKER_HOSTS, *settings.getlist("QUALITY_TRACKER_HOSTS")),
-    )
+from crawler.quality.filters import QualityFilter, QualityInput, quality_config
 
 
 class QualityPipeline:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.quality.trackers import TRACKER_HOSTS
@@ -119,6 +120,21 @@ class QualityInput:
     height: int | None = None
     placeholder: bool = False
     same_url_captions: int = 1
+
+
+def quality_config(settings: Any) -> QualityConfig:
+    """The ``QUALITY*`` settings (a Scrapy ``Settings``) as a config; ValueError when one is bad."""
+    return QualityConfig.preset(
+        settings.get("QUALITY") or "off",
+        enable=settings.getlist("QUALITY_ENABLE"),
+        disable=settings.getlist("QUALITY_DISABLE"),
+        small_max_px=settings.getint("QUALITY_SMALL_MAX_PX"),
+        pixel_max_px=settings.getint("QUALITY_PIXEL_MAX_PX"),
+        placeholder_repeats=settings.getint("QUALITY_PLACEHOLDER_REPEATS"),
+        caption_min_chars=settings.getint("QUALITY_CAPTION_MIN_CHARS"),
+        caption_max_chars=settings.getint("QUALITY_CAPTION_MAX_CHARS"),
+        tracker_hosts=(*TRACKER_HOSTS, *settings.getlist("QUALITY_TRACKER_HOSTS")),
+    )
 
 
 class QualityFilter:

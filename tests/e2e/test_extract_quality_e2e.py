@@ -21,7 +21,7 @@ from struct import pack
 import pyarrow.parquet as pq
 import pytest
 
-from crawler.demo import run_crawl
+from crawler.demo import PROJECT_ROOT, crawl_command, run_crawl
 from crawler.output.shards import INDEX_SCHEMA
 from crawler.simweb.control import SimWeb
 
@@ -256,3 +256,28 @@ def test_img2dataset_carries_every_index_column(crawls) -> None:
             assert sidecar[name] == row[name], name
         # img2dataset's measured sizes sit beside the declared ones, under their own names
         assert sidecar["width"] and sidecar["width"] != sidecar["declared_width"]
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("QUALITY_DISABLE=smal", "unknown quality filter(s) smal"),
+        ("QUALITY=lenient", "QUALITY must be one of"),
+        ("CAPTION_SOURCES=alt,figcaptoin", "unknown caption source(s) figcaptoin"),
+    ],
+)
+def test_a_mistyped_quality_or_caption_setting_stops_the_run(
+    tmp_path: Path, setting: str, message: str
+) -> None:
+    cmd = crawl_command(tmp_path / "o", [f"http://{HOST}/"], ["-s", setting])
+    result = subprocess.run(
+        cmd,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "http_proxy": "http://127.0.0.1:9"},
+    )
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert not (tmp_path / "o").exists()
