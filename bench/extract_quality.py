@@ -1,9 +1,9 @@
 """Extraction quality over the shared corpus pages, before (git ``main``) and after (this tree).
 
-    .venv/bin/python -m bench.extract_quality [--before-ref main] [--corpus DIR] [--json]
+    .venv/bin/python -m bench.extract_quality [--before-ref REF] [--corpus DIR] [--json]
 
-"Before" runs ``crawler/extract.py`` as it is on ``--before-ref`` (read with ``git show`` into a
-temporary module) under the old rule: a row per ``(url, alt)``, kept when alt is non-empty, no
+"Before" runs ``crawler/extract.py`` as it is at ``--before-ref`` (default: ``BEFORE_REF``, the
+``main`` commit issue 11 was measured on; read with ``git show`` into a temporary module) under the old rule: a row per ``(url, alt)``, kept when alt is non-empty, no
 quality filters. "After" runs this tree's extraction, the default ``CAPTION_SOURCES`` and
 ``QUALITY=standard``. Consent is not evaluated (the pages are files, not a crawl): the table
 measures what extraction and quality filtering hand to the consent checks.
@@ -42,6 +42,8 @@ from crawler.quality.filters import QualityConfig, QualityFilter, QualityInput
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus" / "html-pages"
+# main when issue 11's work started (its extract.py is the "before").
+BEFORE_REF = "782cc472bf6bc072f4be6c2c6b902444e8554a9e"
 MEASURE_LAZY = ("data-src", "data-lazy-src", "data-original", "data-lazy")
 MEASURE_LAZY_SRCSET = ("data-srcset", "data-lazy-srcset")
 TRACKERS = QualityFilter(QualityConfig(frozenset({"tracker"})))
@@ -200,7 +202,7 @@ def render(result: dict[str, dict[str, Any]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--before-ref", default="main")
+    parser.add_argument("--before-ref", default=BEFORE_REF)
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args(argv)
