@@ -1,10 +1,10 @@
-"""Extraction quality over the shared corpus pages, before (git ``main``) and after (this tree).
+"""Extraction quality over the shared corpus pages, before (``main``) and after (this tree).
 
     .venv/bin/python -m bench.extract_quality [--before-ref REF] [--corpus DIR] [--json]
 
 "Before" runs ``crawler/extract.py`` as it is at ``--before-ref`` (default: ``BEFORE_REF``, the
-``main`` commit issue 11 was measured on; read with ``git show`` into a temporary module) under the old rule: a row per ``(url, alt)``, kept when alt is non-empty, no
-quality filters. "After" runs this tree's extraction, the default ``CAPTION_SOURCES`` and
+``main`` commit issue 11 was measured on; read with ``git show`` into a temporary module) under
+the old rule: a row per ``(url, alt)``, kept when alt is non-empty, no quality filters. "After" runs this tree's extraction, the default ``CAPTION_SOURCES`` and
 ``QUALITY=standard``. Consent is not evaluated (the pages are files, not a crawl): the table
 measures what extraction and quality filtering hand to the consent checks.
 
