@@ -4,9 +4,10 @@
 
 "Before" runs ``crawler/extract.py`` as it is at ``--before-ref`` (default: ``BEFORE_REF``, the
 ``main`` commit issue 11 was measured on; read with ``git show`` into a temporary module) under
-the old rule: a row per ``(url, alt)``, kept when alt is non-empty, no quality filters. "After" runs this tree's extraction, the default ``CAPTION_SOURCES`` and
-``QUALITY=standard``. Consent is not evaluated (the pages are files, not a crawl): the table
-measures what extraction and quality filtering hand to the consent checks.
+the old rule: a row per ``(url, alt)``, kept when alt is non-empty, no quality filters. "After"
+runs this tree's extraction, the default ``CAPTION_SOURCES`` and ``QUALITY=standard``. Consent
+is not evaluated (the pages are files, not a crawl): the table measures what extraction and
+quality filtering hand to the consent checks.
 
 Measures (rows = kept rows, i.e. captioned and not excluded for quality):
 
