@@ -13,8 +13,28 @@ from urllib.parse import urljoin, urlsplit
 import lxml.html
 from lxml import etree
 
-LAZY_SRC_ATTRIBUTES = ("data-src", "data-lazy-src", "data-original")
-SRCSET_ATTRIBUTES = ("srcset", "data-srcset")
+from crawler.imagecontext import ContentLocator, figcaption_text, thumbcaption_text
+from crawler.imagesrc import (
+    LAZY_SRC_ATTRIBUTES,
+    SRCSET_ATTRIBUTES,
+    ImageSource,
+    choose_source,
+    parse_srcset,
+    shared_placeholders,
+)
+
+__all__ = [
+    "LAZY_SRC_ATTRIBUTES",
+    "SRCSET_ATTRIBUTES",
+    "Candidate",
+    "PageExtract",
+    "absolute_http_url",
+    "clean_text",
+    "extract_page",
+    "parse_html",
+    "parse_srcset",
+]
+
 
 _parsers: dict[str | None, etree.HTMLParser] = {}
 
@@ -32,15 +52,41 @@ def _parser(encoding: str | None) -> etree.HTMLParser:
 
 @dataclass(slots=True)
 class Candidate:
-    """One ``<img>`` element's image URL and the text that describes it."""
+    """One image of a page (an ``<img>``, or an ``og:image``/``twitter:image`` declaration), its
+    URL, the texts that may caption it, and how both were found.
+
+    ``caption`` is the ``alt`` text; the caption pipeline replaces it with the first non-empty
+    text among the allowed sources (``caption_texts``) and records which in ``caption_source``.
+    """
 
     url: str
     caption: str
     title: str | None = None
     figcaption: str | None = None
-    width: int | None = None
+    width: int | None = None  # declared (attribute / og:image:width), not measured
     height: int | None = None
-    srcset: list[str] = field(default_factory=list)
+    srcset: list[str] = field(default_factory=list)  # every srcset/<source> candidate
+    thumbcaption: str | None = None
+    og_alt: str | None = None  # og:image:alt (for an <img> showing the og:image too)
+    twitter_alt: str | None = None
+    image_source: str = "img"  # "img" | "og:image" | "twitter:image"
+    url_attribute: str = "src"  # src, data-src, srcset, picture, noscript, meta, ...
+    replaced_src: str | None = None  # the placeholder src that gave way to ``url``
+    placeholder: bool = False  # ``url`` itself looks like a placeholder, and no better one
+    same_url_captions: int = 1  # distinct alt texts this URL has on the page
+    in_main_content: bool | None = None  # inside <main>/<article>; None: page does not say
+
+    def caption_texts(self) -> dict[str, str]:
+        """Non-empty caption texts by source name (see crawler.imagecontext)."""
+        texts = {
+            "alt": self.caption,
+            "figcaption": self.figcaption,
+            "thumbcaption": self.thumbcaption,
+            "title": self.title,
+            "og:image:alt": self.og_alt,
+            "twitter:image:alt": self.twitter_alt,
+        }
+        return {name: text for name, text in texts.items() if text}
 
 
 @dataclass(slots=True)
@@ -110,44 +156,6 @@ def _origin(base: str) -> str:
     return origin
 
 
-def parse_srcset(value: str) -> list[tuple[str, float]]:
-    """``srcset`` candidates as (url, size): ``w`` widths, else ``x`` densities, else 0.
-
-    Follows the HTML "parse a srcset attribute" steps: a URL is a run of non-whitespace (commas
-    inside it are kept, trailing commas end the candidate), then descriptors up to a comma.
-    """
-    out: list[tuple[str, float]] = []
-    pos, n = 0, len(value)
-    while pos < n:
-        while pos < n and (value[pos].isspace() or value[pos] == ","):
-            pos += 1
-        start = pos
-        while pos < n and not value[pos].isspace():
-            pos += 1
-        url = value[start:pos]
-        if not url:
-            break
-        descriptor = ""
-        if url.endswith(","):
-            url = url.rstrip(",")
-        else:
-            comma = value.find(",", pos)
-            end = n if comma == -1 else comma
-            descriptor = value[pos:end].strip().lower()
-            pos = end + 1
-        size = 0.0
-        if descriptor[-1:] in ("w", "x"):
-            try:
-                size = float(descriptor[:-1])
-            except ValueError:
-                size = 0.0
-            if descriptor.endswith("w"):
-                size *= 1000.0  # a width outranks any density
-        if url:
-            out.append((url, size))
-    return out
-
-
 def _int_attribute(value: str | None) -> int | None:
     if value is None:
         return None
@@ -155,15 +163,6 @@ def _int_attribute(value: str | None) -> int | None:
     if value.endswith("px"):
         value = value[:-2].strip()
     return int(value) if value.isdigit() and len(value) < 10 else None
-
-
-def _figcaption(img: lxml.html.HtmlElement) -> str | None:
-    for ancestor in img.iterancestors("figure"):
-        cap = ancestor.find(".//figcaption")
-        if cap is not None:
-            return clean_text(cap.text_content()) or None
-        return None
-    return None
 
 
 def parse_html(body: bytes, encoding: str | None = None) -> lxml.html.HtmlElement | None:
@@ -178,7 +177,7 @@ def parse_html(body: bytes, encoding: str | None = None) -> lxml.html.HtmlElemen
 def extract_page(
     body: bytes, page_url: str, encoding: str | None = None, *, keep_root: bool = False
 ) -> PageExtract:
-    """Candidates (one per distinct (url, caption)), followable links and meta tags of a page."""
+    """Candidates (one per distinct URL and caption texts), followable links and meta tags."""
     root = parse_html(body, encoding)
     if root is None:
         return PageExtract(page_url, [], [], {})
@@ -189,25 +188,40 @@ def extract_page(
         if resolved:
             base_url = resolved
 
-    candidates: list[Candidate] = []
-    seen_pairs: set[tuple[str, str]] = set()
+    candidates = _Candidates()
     links: list[str] = []
     seen_links: set[str] = set()
     meta: dict[str, list[str]] = {}
+    social: list[tuple[str, str]] = []  # (og/twitter property, content) in document order
+    shared = shared_placeholders(root.iter("img"))
+    locate = ContentLocator()
 
-    for el in root.iter("img", "a", "area", "meta"):
+    for el in root.iter("img", "a", "area", "meta", "noscript"):
         tag = el.tag
         if tag == "img":
-            cand = _candidate(el, base_url)
-            if cand is not None:
-                pair = (cand.url, cand.caption)
-                if pair not in seen_pairs:
-                    seen_pairs.add(pair)
-                    candidates.append(cand)
+            candidates.add(_candidate(el, base_url, shared, locate))
         elif tag == "meta":
             name = el.get("name")
             if name:
-                meta.setdefault(name.strip().lower(), []).append(el.get("content") or "")
+                name = name.strip().lower()
+                meta.setdefault(name, []).append(el.get("content") or "")
+                if name.startswith("twitter:image"):
+                    social.append((name, el.get("content") or ""))
+            prop = el.get("property")
+            if prop:
+                prop = prop.strip().lower()
+                if prop.startswith(("og:image", "twitter:image")):
+                    social.append((prop, el.get("content") or ""))
+        elif tag == "noscript":
+            # A <noscript> lxml kept as text (it does so in <head> and some broken markup)
+            # still names the real image of a lazy page: parse it as a fragment.
+            text = el.text
+            if text and "<img" in text:
+                for img in _fragment_images(text):
+                    cand = _candidate(img, base_url, shared, locate, context=el)
+                    if cand is not None:
+                        cand.url_attribute = f"noscript:{cand.url_attribute}"
+                    candidates.add(cand)
         else:
             rel = el.get("rel")
             if rel and "nofollow" in rel.lower().split():
@@ -216,39 +230,141 @@ def extract_page(
             if url and url not in seen_links:
                 seen_links.add(url)
                 links.append(url)
-    return PageExtract(base_url, candidates, links, meta, root if keep_root else None)
+    for cand in _social_candidates(social, base_url):
+        candidates.add_declared(cand)
+    return PageExtract(base_url, candidates.finish(), links, meta, root if keep_root else None)
 
 
-def _candidate(img: lxml.html.HtmlElement, base_url: str) -> Candidate | None:
-    get = img.get
-    srcset: list[tuple[str, float]] = []
-    for attr in SRCSET_ATTRIBUTES:
-        value = get(attr)
-        if value:
-            srcset = parse_srcset(value)
-            if srcset:
-                break
-    raw = get("src")
-    if not raw or not raw.strip() or raw.strip().startswith("data:"):
-        raw = None
-        for attr in LAZY_SRC_ATTRIBUTES:
-            value = get(attr)
-            if value and value.strip() and not value.strip().startswith("data:"):
-                raw = value
-                break
-        if raw is None and srcset:
-            raw = max(srcset, key=lambda c: c[1])[0]
-    url = absolute_http_url(base_url, raw)
+class _Candidates:
+    """Candidates of one page in document order, one per URL and set of caption texts."""
+
+    def __init__(self) -> None:
+        self.items: list[Candidate] = []
+        self.keys: set[tuple[str, str, str | None, str | None]] = set()
+        self.by_url: dict[str, Candidate] = {}
+
+    def add(self, cand: Candidate | None) -> None:
+        if cand is None:
+            return
+        key = (cand.url, cand.caption, cand.figcaption, cand.thumbcaption)
+        if key in self.keys:
+            return
+        self.keys.add(key)
+        self.items.append(cand)
+        self.by_url.setdefault(cand.url, cand)
+        for variant in cand.srcset:  # the same picture at another size
+            self.by_url.setdefault(variant, cand)
+
+    def add_declared(self, cand: Candidate) -> None:
+        """An og:image/twitter:image: when an <img> shows the same URL (as src or one of its
+        srcset sizes), its alt joins that candidate instead (one picture, one row)."""
+        shown = self.by_url.get(cand.url)
+        if shown is None:
+            self.add(cand)
+            return
+        shown.og_alt = shown.og_alt or cand.og_alt
+        shown.twitter_alt = shown.twitter_alt or cand.twitter_alt
+
+    def finish(self) -> list[Candidate]:
+        captions: dict[str, set[str]] = {}
+        for cand in self.items:
+            if cand.caption:
+                captions.setdefault(cand.url, set()).add(cand.caption)
+        for cand in self.items:
+            cand.same_url_captions = max(1, len(captions.get(cand.url, ())))
+        return self.items
+
+
+def _fragment_images(text: str) -> list[lxml.html.HtmlElement]:
+    try:
+        fragments = lxml.html.fragments_fromstring(text)
+    except (etree.ParserError, ValueError):
+        return []
+    images: list[lxml.html.HtmlElement] = []
+    for fragment in fragments:
+        if isinstance(fragment, lxml.html.HtmlElement):
+            images.extend(fragment.iter("img"))
+    return images
+
+
+def _candidate(
+    img: lxml.html.HtmlElement,
+    base_url: str,
+    shared: frozenset[str],
+    locate: ContentLocator,
+    context: lxml.html.HtmlElement | None = None,
+) -> Candidate | None:
+    """The candidate of one ``<img>``; ``context`` stands in for it in the page tree (a
+    ``<noscript>`` whose text held the image)."""
+    source: ImageSource = choose_source(img, shared)
+    url = absolute_http_url(base_url, source.raw)
     if url is None:
         return None
-    resolved_srcset = [u for u in (absolute_http_url(base_url, s) for s, _ in srcset) if u]
+    get = img.get
     title = get("title")
+    placed = img if context is None else context
+    resolved_srcset = [u for u in (absolute_http_url(base_url, s) for s in source.srcset) if u]
     return Candidate(
         url=url,
         caption=clean_text(get("alt")),
         title=clean_text(title) or None if title else None,
-        figcaption=_figcaption(img),
+        figcaption=figcaption_text(placed),
         width=_int_attribute(get("width")),
         height=_int_attribute(get("height")),
         srcset=resolved_srcset,
+        thumbcaption=thumbcaption_text(placed),
+        url_attribute=source.attribute,
+        replaced_src=absolute_http_url(base_url, source.replaced) if source.replaced else None,
+        placeholder=source.placeholder,
+        in_main_content=locate(placed),
     )
+
+
+_SOCIAL_IMAGE = {
+    "og:image": "og:image",
+    "og:image:url": "og:image",
+    "og:image:secure_url": "og:image",
+    "twitter:image": "twitter:image",
+    "twitter:image:src": "twitter:image",
+}
+
+
+def _social_candidates(social: list[tuple[str, str]], base_url: str) -> list[Candidate]:
+    """``og:image`` / ``twitter:image`` declarations as candidates (Open Graph structured
+    properties: ``og:image:alt``/``:width``/``:height`` describe the og:image before them)."""
+    out: list[Candidate] = []
+    by_url: dict[str, Candidate] = {}
+    current: Candidate | None = None
+    current_kind = ""
+    for prop, content in social:
+        kind = _SOCIAL_IMAGE.get(prop)
+        if kind is not None:
+            url = absolute_http_url(base_url, content)
+            if url is None:
+                current = None
+                continue
+            if url in by_url:
+                current = by_url[url]
+                if prop == "og:image:secure_url" or current.image_source == kind:
+                    current_kind = kind
+                    continue
+                current_kind = kind
+                continue
+            current = Candidate(url=url, caption="", image_source=kind, url_attribute="meta")
+            current_kind = kind
+            by_url[url] = current
+            out.append(current)
+            continue
+        if current is None:
+            continue
+        text = clean_text(content)
+        if prop == f"{current_kind}:alt" and text:
+            if current_kind == "og:image":
+                current.og_alt = current.og_alt or text
+            else:
+                current.twitter_alt = current.twitter_alt or text
+        elif prop in ("og:image:width", "twitter:image:width"):
+            current.width = current.width or _int_attribute(content)
+        elif prop in ("og:image:height", "twitter:image:height"):
+            current.height = current.height or _int_attribute(content)
+    return out

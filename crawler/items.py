@@ -48,6 +48,15 @@ def candidate_dict(c: Candidate) -> dict[str, Any]:
         "width": c.width,
         "height": c.height,
         "srcset": c.srcset,
+        # issue 11: caption provenance, how the URL was found, where the image sits
+        "captions": c.caption_texts(),
+        "caption_source": "alt" if c.caption else None,
+        "thumbcaption": c.thumbcaption,
+        "image_source": c.image_source,
+        "url_attribute": c.url_attribute,
+        "placeholder": c.placeholder,
+        "same_url_captions": c.same_url_captions,
+        "in_main_content": c.in_main_content,
         "signals": [],
         "reasons": [],
     }

@@ -75,6 +75,7 @@ ITEM_PIPELINES = {
     "pipelines.xrobots.XRobotsImagePipeline": 620,
     "pipelines.aipref.ImageHeaderPreferencesPipeline": 640,
     "pipelines.license.LicensePipeline": 800,
+    "pipelines.quality.QualityPipeline": 850,
     "pipelines.writer.IndexWriterPipeline": 900,
 }
 
@@ -158,3 +159,27 @@ INDEX_OVERWRITE = False
 INDEX_ROWS_PER_SHARD = 100_000
 # Parquet compression codec.
 INDEX_COMPRESSION = "zstd"
+
+# --- captions and quality (issue 11) ------------------------------------------------------
+# Where a caption may come from, in order: the first non-empty one is the row's caption and its
+# name the caption_source column. Names: alt, figcaption, thumbcaption (MediaWiki), title,
+# og:image:alt, twitter:image:alt. ["alt"] is LAION's alt-only rule.
+CAPTION_SOURCES = ["alt", "figcaption", "thumbcaption", "og:image:alt", "twitter:image:alt"]
+# Quality filters (quality:* reasons, never consent): off | standard | strict (adds icon-url).
+QUALITY = "standard"
+# Filters to add to / remove from the preset: tracker, pixel, small, placeholder,
+# filename-caption, caption-short, caption-long, icon-url.
+QUALITY_ENABLE = []
+QUALITY_DISABLE = []
+# quality:small when a declared width or height is at most this many pixels.
+QUALITY_SMALL_MAX_PX = 32
+# quality:pixel when every declared side is at most this many pixels (1x1 beacons).
+QUALITY_PIXEL_MAX_PX = 2
+# quality:placeholder when one URL carries this many different captions on one page.
+QUALITY_PLACEHOLDER_REPEATS = 3
+# quality:caption-short below this many characters (LAION-5B's threshold is 5).
+QUALITY_CAPTION_MIN_CHARS = 5
+# quality:caption-long above this many characters (our choice; LAION publishes no maximum).
+QUALITY_CAPTION_MAX_CHARS = 1000
+# Extra tracking-pixel hosts (host or host/path-prefix) beside the shipped list.
+QUALITY_TRACKER_HOSTS = []

@@ -1,17 +1,28 @@
-"""Caption pipeline: a candidate without alt text is excluded as ``caption:missing``."""
+"""Caption pipeline: pick each candidate's caption from the allowed sources, in order.
+
+``CAPTION_SOURCES`` (default alt, figcaption, thumbcaption, og:image:alt, twitter:image:alt)
+names where a caption may come from; the first non-empty one becomes ``caption`` and its name
+``caption_source``. ``["alt"]`` is LAION's alt-only rule. With ``CAPTION_REQUIRED``, a candidate
+with no text in any allowed source is excluded as ``caption:missing``.
+
+Candidates that arrive without extraction texts (``scrapy regenerate`` rows carry the input's
+caption) keep their caption as it is.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+
+from crawler.imagecontext import check_caption_sources, pick_caption
 
 
 class CaptionPipeline:
     def __init__(self, crawler: Crawler) -> None:
-        if not crawler.settings.getbool("CAPTION_REQUIRED"):
-            raise NotConfigured("CAPTION_REQUIRED is off")
+        settings = crawler.settings
+        self.required = settings.getbool("CAPTION_REQUIRED")
+        self.sources = check_caption_sources(settings.getlist("CAPTION_SOURCES"))
         self.stats = crawler.stats
 
     @classmethod
@@ -21,6 +32,12 @@ class CaptionPipeline:
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         if item.get("type") == "page":
             for candidate in item["candidates"]:
-                if not candidate["caption"]:
+                texts = candidate.get("captions")
+                if texts is not None:
+                    caption, source = pick_caption(texts, self.sources)
+                    candidate["caption"], candidate["caption_source"] = caption, source
+                    if source is not None:
+                        self.stats.inc_value(f"consentcrawl/caption_source/{source}")
+                if self.required and not candidate["caption"]:
                     candidate["reasons"].append("caption:missing")
         return item

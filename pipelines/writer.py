@@ -50,6 +50,28 @@ LICENSE_FIELDS = (
     "acquire_license_page",
 )
 
+# Index columns copied from the candidate as they are (issue 11).
+EXTRACTION_FIELDS = (
+    "caption_source",
+    "thumbcaption",
+    "image_source",
+    "url_attribute",
+    "in_main_content",
+)
+# Reason families that are not consent facts: a row excluded only for these is not "refused".
+NOT_CONSENT_FAMILIES = frozenset({"quality", "caption"})
+# Consent reasons that mean "could not check" rather than "the site said no" (plus fetch:*).
+UNVERIFIABLE_REASONS = frozenset({"robots:unreachable", "probe:failed"})
+
+
+def iso_time(value: datetime | str | None) -> str | None:
+    """A timestamp as ISO 8601 text in UTC (JSON-safe, e.g. for img2dataset's sidecars)."""
+    if value is None or isinstance(value, str):
+        return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat()
+
 
 class IndexWriterPipeline:
     def __init__(self, crawler: Crawler) -> None:
@@ -62,6 +84,9 @@ class IndexWriterPipeline:
         self.counts: Counter[str] = Counter()
         self.reason_counts: Counter[str] = Counter()
         self.family_counts: Counter[str] = Counter()
+        # issue 11: quality and consent exclusions counted apart; caption provenance of rows.
+        self.cause_counts: Counter[str] = Counter()
+        self.caption_source_counts: Counter[str] = Counter()
         self.started_at = datetime.now(UTC)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -116,6 +141,7 @@ class IndexWriterPipeline:
             if reasons:
                 self.counts["excluded"] += 1
                 self._count_reasons(reasons)
+                self._count_cause(reasons)
                 self.excluded.add(
                     {
                         "url": cand["url"],
@@ -130,23 +156,45 @@ class IndexWriterPipeline:
                 )
                 continue
             self.counts["kept"] += 1
+            source = cand.get("caption_source")
+            self.caption_source_counts[source or "none"] += 1
             row = {
                 "url": cand["url"],
                 "caption": cand["caption"],
                 "page_url": page_url,
                 "title": cand["title"],
                 "figcaption": cand["figcaption"],
-                "width": cand["width"],
-                "height": cand["height"],
+                "declared_width": cand.get("width"),
+                "declared_height": cand.get("height"),
                 "srcset": cand["srcset"],
-                "fetched_at": fetched_at,
+                "fetched_at": iso_time(fetched_at),
                 "consent": consent,
             }
+            for name in EXTRACTION_FIELDS:
+                row[name] = cand.get(name)
             for name in LICENSE_FIELDS:
                 row[name] = cand.get(name)
             if row["license"]:
                 self.counts[f"license:{row['license']}"] += 1
             self.index.add(row)
+
+    def _count_cause(self, reasons: list[str]) -> None:
+        """A row excluded for consent (any reason outside quality/caption), for quality, or
+        both: each is counted, so quality never hides a consent exclusion or the reverse."""
+        families = {r.split(":", 1)[0] for r in reasons}
+        if families - NOT_CONSENT_FAMILIES:
+            self.cause_counts["consent"] += 1
+            consent = [r for r in reasons if r.split(":", 1)[0] not in NOT_CONSENT_FAMILIES]
+            if all(r in UNVERIFIABLE_REASONS or r.startswith("fetch:") for r in consent):
+                self.cause_counts["unverifiable"] += 1
+            else:
+                self.cause_counts["refused"] += 1
+        if "quality" in families:
+            self.cause_counts["quality"] += 1
+            if families == {"quality"}:
+                self.cause_counts["quality_only"] += 1
+        if "caption" in families:
+            self.cause_counts["caption"] += 1
 
     def _count_reasons(self, reasons: list[str]) -> None:
         stats = self.crawler.stats
@@ -200,6 +248,16 @@ class IndexWriterPipeline:
                 "excluded": self.counts["excluded"],
                 "excluded_by_family": dict(self.family_counts.most_common()),
                 "excluded_by_reason": dict(self.reason_counts.most_common()),
+                "excluded_rows_for_consent": self.cause_counts["consent"],
+                "excluded_rows_refused": self.cause_counts["refused"],
+                "excluded_rows_unverifiable": self.cause_counts["unverifiable"],
+                "excluded_rows_for_quality": self.cause_counts["quality"],
+                "excluded_rows_for_quality_only": self.cause_counts["quality_only"],
+                "excluded_rows_for_caption": self.cause_counts["caption"],
+                "excluded_by_quality_reason": {
+                    k: v for k, v in self.reason_counts.most_common() if k.startswith("quality:")
+                },
+                "rows_by_caption_source": dict(self.caption_source_counts.most_common()),
                 "rows_by_license": {
                     k.removeprefix("license:"): v
                     for k, v in self.counts.items()

@@ -121,6 +121,8 @@ class Command(ScrapyCommand):
         self.settings.set("ITEM_PIPELINES", pipelines, priority="cmdline")
         # The explanation is about consent: a missing caption is not what is being asked.
         self.settings.set("CAPTION_REQUIRED", False, priority="cmdline")
+        # Likewise quality (issue 11): quality:* reasons are not consent.
+        self.settings.set("QUALITY", "off", priority="cmdline")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:

@@ -12,7 +12,9 @@ import sys
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 
 from crawler.config import ConfigError
+from crawler.imagecontext import check_caption_sources
 from crawler.output.indexdir import check_index_dir
+from crawler.quality.filters import quality_config
 from crawler.runtime import apply_config, known_settings
 from crawler.seeds import SeedError, load_seeds
 
@@ -23,6 +25,11 @@ def preflight(settings, spargs: dict[str, str]) -> None:
     apply_config(effective, spargs.get("config"), known_settings())
     load_seeds(spargs.get("seeds") or "")
     check_index_dir(effective.get("INDEX_DIR"), effective.getbool("INDEX_OVERWRITE"))
+    try:  # issue 11: a mistyped filter or caption source would silently change every row
+        quality_config(effective)
+        check_caption_sources(effective.getlist("CAPTION_SOURCES"))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 class Command(ScrapyCrawlCommand):

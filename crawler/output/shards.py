@@ -33,9 +33,16 @@ INDEX_SCHEMA = pa.schema(
         ("page_url", pa.string()),
         ("title", pa.string()),
         ("figcaption", pa.string()),
-        ("width", pa.int32()),
-        ("height", pa.int32()),
+        # Declared sizes (attributes), named so img2dataset's own width/height do not clash.
+        ("declared_width", pa.int32()),
+        ("declared_height", pa.int32()),
         ("srcset", pa.list_(pa.string())),
+        # issue 11: caption provenance, how the image was found, where it sits on the page
+        ("caption_source", pa.string()),
+        ("thumbcaption", pa.string()),
+        ("image_source", pa.string()),
+        ("url_attribute", pa.string()),
+        ("in_main_content", pa.bool_()),
         ("license", pa.string()),
         ("license_url", pa.string()),
         ("license_scope", pa.string()),
@@ -44,7 +51,8 @@ INDEX_SCHEMA = pa.schema(
         ("credit", pa.string()),
         ("creator", pa.string()),
         ("acquire_license_page", pa.string()),
-        ("fetched_at", TIMESTAMP),
+        # ISO 8601 text, not a timestamp: it must survive img2dataset's JSON sidecars.
+        ("fetched_at", pa.string()),
         ("consent", pa.list_(CONSENT_RECORD)),
     ]
 )

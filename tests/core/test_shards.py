@@ -18,9 +18,9 @@ def row(i: int) -> dict:
         "url": f"https://img.test/{i}.jpg",
         "caption": f"caption {i}",
         "page_url": "https://page.test/",
-        "width": i,
+        "declared_width": i,
         "srcset": [],
-        "fetched_at": datetime(2026, 1, 1, tzinfo=UTC),
+        "fetched_at": datetime(2026, 1, 1, tzinfo=UTC).isoformat(),
         "consent": [{"family": "robots", "verdict": "allow", "source": "s", "value": ""}],
     }
 
@@ -38,8 +38,9 @@ def test_shards_of_fixed_size_and_remainder(tmp_path: Path) -> None:
     ]
     table = pq.read_table(tmp_path / "index")
     assert table.num_rows == 10
-    assert table.schema.field("width").type == INDEX_SCHEMA.field("width").type
-    assert sorted(table.column("width").to_pylist()) == list(range(10))
+    width = INDEX_SCHEMA.field("declared_width").type
+    assert table.schema.field("declared_width").type == width
+    assert sorted(table.column("declared_width").to_pylist()) == list(range(10))
     assert all(file_sha256(p.path) == p.sha256 for p in parts)
     assert not list((tmp_path / "index").glob(".*tmp"))  # no temporary files left behind
 
@@ -85,5 +86,5 @@ def test_rows_are_compacted_into_batches_before_a_shard_is_full(tmp_path: Path) 
         writer.add(row(i))
     parts = writer.close()
     assert [p.rows for p in parts] == [10, 10, 5]
-    widths = pq.read_table(tmp_path / "index").column("width").to_pylist()
+    widths = pq.read_table(tmp_path / "index").column("declared_width").to_pylist()
     assert widths == list(range(25))  # order kept across batches and shards

@@ -25,7 +25,7 @@ SITES = {
             "routes": {
                 "/robots.txt": ALLOW_ALL,
                 "/": page(
-                    '<img src="/ok.png" alt="fine">'
+                    '<img src="/ok.png" alt="fine photo">'
                     '<img src="http://slowrobots.fail.test/a.png" alt="behind a slow robots.txt">'
                     '<img src="http://droprobots.fail.test/a.png" alt="dropped robots.txt">'
                     '<img src="http://looprobots.fail.test/a.png" alt="behind a robots loop">'
@@ -130,7 +130,7 @@ def test_page_failures_are_excluded_pages(crawl) -> None:
 
 
 def test_the_good_rows_survive(crawl) -> None:
-    assert crawl["kept"]["http://start.fail.test/ok.png"]["caption"] == "fine"
+    assert crawl["kept"]["http://start.fail.test/ok.png"]["caption"] == "fine photo"
     counts = crawl["manifest"]["counts"]
     assert crawl["manifest"]["finish_reason"] == "finished"
     assert counts["kept"] == len(crawl["kept"])

@@ -196,7 +196,7 @@ def test_manifest(crawl) -> None:
 
 def test_index_columns_for_img2dataset(crawl) -> None:
     schema = pq.read_schema(next((crawl["out"] / "index").glob("part-*.parquet")))
-    for column in ("url", "caption", "page_url", "title", "figcaption", "width", "height"):
+    for column in ("url", "caption", "page_url", "title", "figcaption", "declared_width"):
         assert column in schema.names
     for column in ("license", "fetched_at", "consent"):
         assert column in schema.names

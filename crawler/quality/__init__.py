@@ -1,0 +1,1 @@
+"""Quality filters (``quality:*`` reasons): usefulness of a row, never a consent fact."""
