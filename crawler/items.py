@@ -14,10 +14,13 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import DNSLookupError, TCPTimedOutError
 from twisted.internet.error import TimeoutError as TxTimeoutError
 
+from crawler.consent.verdict import Signal
 from crawler.consentdocs import origin_of
 from crawler.extract import Candidate, PageExtract, extract_page
 from crawler.httpheaders import signal_headers
 from crawler.middlewares import ConsentIgnoreRequest
+from crawler.netguard import PUBLIC_ONLY, AddressPolicy
+from crawler.urls import split_http_url
 
 
 def declared_encoding(response: Response) -> str | None:
@@ -38,22 +41,49 @@ def declared_encoding(response: Response) -> str | None:
     return "utf-8"
 
 
-def candidate_dict(c: Candidate) -> dict[str, Any]:
+def candidate_dict(c: Candidate, addresses: AddressPolicy = PUBLIC_ONLY) -> dict[str, Any]:
+    """The row of one candidate. Its URL is parsed here, once: an unusable URL, or one that is
+    not the public web, makes an excluded row (origin None: no document is fetched for it)."""
+    origin, reasons, signals = candidate_target(c.url, addresses)
     return {
         "url": c.url,
-        "origin": origin_of(c.url),
+        "origin": origin,
         "caption": c.caption,
         "title": c.title,
         "figcaption": c.figcaption,
         "width": c.width,
         "height": c.height,
         "srcset": c.srcset,
-        "signals": [],
-        "reasons": [],
+        "signals": signals,
+        "reasons": reasons,
     }
 
 
-def page_item(response: Response, keep_root: bool) -> tuple[dict[str, Any], PageExtract | None]:
+def candidate_target(
+    url: str, addresses: AddressPolicy = PUBLIC_ONLY
+) -> tuple[str | None, list[str], list[Signal]]:
+    """(origin, reasons, signals) of a row's image URL: origin None when it must not be checked.
+
+    A non-public target is a disallowing ``address`` signal (its value says why, in the row's
+    consent records and in ``scrapy consent``); an unusable URL is ``input:invalid-url``.
+    """
+    parsed = split_http_url(url)
+    if parsed is None:
+        return None, ["input:invalid-url"], []
+    if parsed.address is not None:
+        refusal = addresses.address_refusal(parsed.address)
+    else:
+        refusal = addresses.host_refusal(parsed.host)
+    if refusal is None:
+        return parsed.origin, [], []
+    if refusal.reason != "address:non-public":
+        return None, [refusal.reason], []
+    return None, [], [Signal.disallow("address", "non-public", url[:300], str(refusal))]
+
+
+def page_item(
+    response: Response, keep_root: bool, addresses: AddressPolicy = PUBLIC_ONLY
+) -> tuple[dict[str, Any], PageExtract | None]:
     """The page item of a response (no candidates for a non-HTML one) and its extraction."""
     page_url = response.url
     content_type = (response.headers.get(b"Content-Type") or b"").lower()
@@ -71,7 +101,9 @@ def page_item(response: Response, keep_root: bool) -> tuple[dict[str, Any], Page
         "fetched_at": datetime.now(UTC),
         "headers": signal_headers(response),
         "meta": extract.meta if extract else {},
-        "candidates": [candidate_dict(c) for c in (extract.candidates if extract else ())],
+        "candidates": [
+            candidate_dict(c, addresses) for c in (extract.candidates if extract else ())
+        ],
         "page_signals": [],
         "root": extract.root if extract else None,
     }

@@ -155,3 +155,12 @@ INDEX_OVERWRITE = False
 INDEX_ROWS_PER_SHARD = 100_000
 # Parquet compression codec.
 INDEX_COMPRESSION = "zstd"
+
+# --- the public web only (SSRF guard, crawler/guard.py) -----------------------------------
+# Every request (pages, consent documents, probes, each redirect hop) whose target is not a
+# public address is refused, and the row excluded as address:non-public. CIDRs listed here
+# (e.g. ["10.0.0.0/8"]) are opened, for intranet crawls.
+ALLOWED_NETWORKS = []
+DOWNLOADER_MIDDLEWARES["crawler.guard.AddressGuardMiddleware"] = 50
+# Names are checked on the address they resolve to, at connection time (DNS rebinding).
+TWISTED_DNS_RESOLVER = "crawler.guard.GuardedResolver"

@@ -18,11 +18,13 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.consentdocs import ConsentDocuments, origin_of
+from crawler.consentdocs import ConsentDocuments
+from crawler.guard import address_policy
 from crawler.items import failure_reasons, page_item
 from crawler.runtime import apply_config, known_settings
 from crawler.scope import Scope
 from crawler.seeds import Seeds, load_seeds
+from crawler.urls import split_http_url
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +61,7 @@ class ImagesSpider(scrapy.Spider):
         self.token = settings.get("ROBOTSTXT_USER_AGENT")
         self.docs = ConsentDocuments.of(self.crawler)
         self.keep_root = settings.getbool("LICENSE_DETECTION_ENABLED")
+        self.addresses = address_policy(settings)
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.seed_info.urls:
@@ -73,7 +76,7 @@ class ImagesSpider(scrapy.Spider):
             return  # reached again through a redirect: its rows are already written
         self.parsed.add(response.url)
         self.seen.add(response.url)
-        item, extract = page_item(response, self.keep_root)
+        item, extract = page_item(response, self.keep_root, self.addresses)
         yield item
         if extract is None or not self.follow or self._nofollow(extract.meta):
             return
@@ -92,13 +95,19 @@ class ImagesSpider(scrapy.Spider):
 
     def follow_links(self, links: list[str]) -> Iterator[Any]:
         seen, scope, docs, token = self.seen, self.scope, self.docs, self.token
+        stats = self.crawler.stats
         for url in links:
             if url in seen:
                 continue
             seen.add(url)
+            parsed = split_http_url(url)
+            if parsed is None:
+                # One unusable link (bad port, broken IPv6 literal) costs that link, not the rest.
+                stats.inc_value("consentcrawl/links_invalid")
+                continue
             if not scope.allows(url):
                 continue
-            rules = docs.cached("robots", origin_of(url))
+            rules = docs.cached("robots", parsed.origin)
             if rules is not None:
                 # Known verdict: record the refusal here instead of making a doomed Request.
                 if rules.unreachable:
