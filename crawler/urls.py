@@ -115,5 +115,5 @@ def origin_of(url: str) -> str:
     """The origin of ``url`` (raises ValueError if it is not a usable http(s) URL)."""
     parsed = split_http_url(url)
     if parsed is None:
-        raise ValueError(f"not a usable http(s) URL: {url[:200]!r}")
+        raise ValueError(f"not a usable http(s) URL: {str(url)[:200]!r}")
     return parsed.origin
