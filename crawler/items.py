@@ -82,7 +82,10 @@ def candidate_target(
 
 
 def page_item(
-    response: Response, keep_root: bool, addresses: AddressPolicy = PUBLIC_ONLY
+    response: Response,
+    keep_root: bool,
+    addresses: AddressPolicy = PUBLIC_ONLY,
+    max_candidates: int | None = None,
 ) -> tuple[dict[str, Any], PageExtract | None]:
     """The page item of a response (no candidates for a non-HTML one) and its extraction."""
     page_url = response.url
@@ -91,7 +94,11 @@ def page_item(
     extract = None
     if is_html:
         extract = extract_page(
-            response.body, page_url, declared_encoding(response), keep_root=keep_root
+            response.body,
+            page_url,
+            declared_encoding(response),
+            keep_root=keep_root,
+            max_candidates=max_candidates,
         )
     item = {
         "type": "page",
@@ -107,7 +114,48 @@ def page_item(
         "page_signals": [],
         "root": extract.root if extract else None,
     }
+    if extract is not None:
+        item["candidates"].extend(bound_rows(extract, page_url, max_candidates))
     return item, extract
+
+
+def bound_rows(
+    extract: PageExtract, page_url: str, max_candidates: int | None
+) -> list[dict[str, Any]]:
+    """One excluded row per bound a page hit, so that what was not checked is on record.
+
+    - ``input:candidate-cap``: the first ``<img>`` past MAX_CANDIDATES_PER_PAGE stands for all
+      of them; its consent record counts them (they are neither extracted nor probed).
+    - ``input:page-cut``: the parser stopped early (nesting too deep); the row is the page.
+    """
+    rows = []
+    if extract.over_cap:
+        first = extract.first_over_cap or Candidate(url=page_url, caption="")
+        row = candidate_dict(first)
+        row.update(origin=None, reasons=["input:candidate-cap"], signals=[])
+        row["signals"].append(
+            Signal.disallow(
+                "input",
+                "candidate-cap",
+                page_url[:300],
+                f"{extract.over_cap} <img> past MAX_CANDIDATES_PER_PAGE={max_candidates} "
+                "on this page were not checked",
+            )
+        )
+        rows.append(row)
+    if extract.cut:
+        row = candidate_dict(Candidate(url=page_url, caption=""))
+        row.update(origin=None, reasons=["input:page-cut"], signals=[])
+        row["signals"].append(
+            Signal.disallow(
+                "input",
+                "page-cut",
+                page_url[:300],
+                f"{extract.cut}: images and links after this point were not seen",
+            )
+        )
+        rows.append(row)
+    return rows
 
 
 def failure_reasons(exc: BaseException) -> list[str]:

@@ -164,3 +164,12 @@ ALLOWED_NETWORKS = []
 DOWNLOADER_MIDDLEWARES["crawler.guard.AddressGuardMiddleware"] = 50
 # Names are checked on the address they resolve to, at connection time (DNS rebinding).
 TWISTED_DNS_RESOLVER = "crawler.guard.GuardedResolver"
+
+# --- bounded work per page and per host ---------------------------------------------------
+# <img> past this many candidates on one page are not extracted nor probed: one excluded row
+# (input:candidate-cap) records how many. Pages nested deeper than the HTML parser allows are
+# recorded as input:page-cut.
+MAX_CANDIDATES_PER_PAGE = 1000
+# Image probes (HEAD / ranged GET) sent to one host over a whole run; past it, that host's
+# images count as not probed (probe:failed under the strict policy). 0: no limit.
+IMAGE_PROBE_HOST_BUDGET = 50_000

@@ -62,6 +62,7 @@ class ImagesSpider(scrapy.Spider):
         self.docs = ConsentDocuments.of(self.crawler)
         self.keep_root = settings.getbool("LICENSE_DETECTION_ENABLED")
         self.addresses = address_policy(settings)
+        self.max_candidates = settings.getint("MAX_CANDIDATES_PER_PAGE")
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.seed_info.urls:
@@ -76,7 +77,9 @@ class ImagesSpider(scrapy.Spider):
             return  # reached again through a redirect: its rows are already written
         self.parsed.add(response.url)
         self.seen.add(response.url)
-        item, extract = page_item(response, self.keep_root, self.addresses)
+        item, extract = page_item(response, self.keep_root, self.addresses, self.max_candidates)
+        if extract is not None and (extract.over_cap or extract.cut):
+            self._record_bounds(response.url, extract.over_cap, extract.cut)
         yield item
         if extract is None or not self.follow or self._nofollow(extract.meta):
             return
@@ -84,6 +87,16 @@ class ImagesSpider(scrapy.Spider):
         if self.depth_limit and depth >= self.depth_limit:
             return
         yield from self.follow_links(extract.links)
+
+    def _record_bounds(self, url: str, over_cap: int, cut: str | None) -> None:
+        stats = self.crawler.stats
+        if over_cap:
+            stats.inc_value("consentcrawl/candidates_over_cap", over_cap)
+            stats.inc_value("consentcrawl/pages_over_cap")
+            logger.info("%s: %d <img> past MAX_CANDIDATES_PER_PAGE not checked", url, over_cap)
+        if cut:
+            stats.inc_value("consentcrawl/pages_cut")
+            logger.warning("%s: parsing stopped early (%s)", url, cut)
 
     def _nofollow(self, meta: dict[str, list[str]]) -> bool:
         for name in ("robots", self.token):

@@ -41,6 +41,8 @@ REGEN_DEFAULTS = {
     "REGEN_BATCHES_IN_FLIGHT": 3,  # batches read but not yet written (memory bound)
     "REGEN_PROGRESS": True,  # the live progress line on stderr
     "REGEN_PROGRESS_INTERVAL": 1.0,
+    # Every input row is one image to re-check: a host with many rows is the workload itself.
+    "IMAGE_PROBE_HOST_BUDGET": 0,
 }
 
 
