@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import sys
 import urllib.request
 from typing import Any
 from urllib.parse import urlsplit
@@ -152,8 +153,8 @@ class AddressGuardMiddleware:
 
     @staticmethod
     def _install_policy(policy: AddressPolicy) -> GuardedResolver | None:
-        from twisted.internet import reactor
-
+        # The crawl's reactor is installed by now; never install one as a side effect here.
+        reactor = sys.modules.get("twisted.internet.reactor")
         resolver = getattr(reactor, "resolver", None)
         if isinstance(resolver, GuardedResolver):
             resolver.policy = policy
