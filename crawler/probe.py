@@ -20,7 +20,7 @@ from crawler.consentdocs import describe_error
 from crawler.httpheaders import signal_headers
 from crawler.middlewares import ConsentIgnoreRequest
 from crawler.singleflight import SingleFlight
-from crawler.urls import safe_origin
+from crawler.urls import split_http_url
 
 # Statuses with which a server says "no HEAD here": retry as a ranged GET.
 HEAD_REFUSED = (400, 403, 405, 406, 501)
@@ -74,7 +74,8 @@ class ImageProber:
         return await self._flights.run(url, lambda: self._probe_and_cache(url))
 
     async def _probe_and_cache(self, url: str) -> ProbeResult:
-        host = safe_origin(url) or ""
+        parsed = split_http_url(url)
+        host = parsed.host if parsed is not None else ""
         if self.host_budget and self._host_probes[host] >= self.host_budget:
             self.crawler.stats.inc_value("consent/probes_over_host_budget")
             # Not remembered: the budget is per run, the answer would not change.
