@@ -30,6 +30,7 @@ from scrapy.crawler import Crawler
 from scrapy.resolver import CachingThreadedResolver
 from scrapy.settings import BaseSettings
 from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.error import DNSLookupError
 
 from crawler.middlewares import ConsentIgnoreRequest
 from crawler.netguard import AddressPolicy, Refusal
@@ -53,13 +54,18 @@ class AddressRefused(ConsentIgnoreRequest):
         return f"{self.url[:200]}: {self.refusal} ({self.refusal.reason})"
 
 
-class NonPublicAddressError(ConsentIgnoreRequest):
-    """A name resolved to a non-public address: the connection is not made (an IgnoreRequest,
-    so that it is not retried, with the row's reason like every consent refusal)."""
+class NonPublicAddressError(DNSLookupError):
+    """A name resolved to a non-public address: the connection is not made.
+
+    A DNSLookupError, because that is what Twisted's resolution path expects of a resolver (it
+    logs anything else as a critical error); its ``reasons`` give the row's reason.
+    """
 
     def __init__(self, name: str, why: str) -> None:
-        super().__init__(name, ["address:non-public"])
+        super().__init__(why)
+        self.name = name
         self.why = why
+        self.reasons = ["address:non-public"]
 
     def __str__(self) -> str:
         return f"{self.why} (address:non-public)"

@@ -17,6 +17,7 @@ from twisted.internet.error import TimeoutError as TxTimeoutError
 from crawler.consent.verdict import Signal
 from crawler.consentdocs import origin_of
 from crawler.extract import Candidate, PageExtract, extract_page
+from crawler.guard import NonPublicAddressError
 from crawler.httpheaders import signal_headers
 from crawler.middlewares import ConsentIgnoreRequest
 from crawler.netguard import PUBLIC_ONLY, AddressPolicy
@@ -160,7 +161,7 @@ def bound_rows(
 
 def failure_reasons(exc: BaseException) -> list[str]:
     """Why a page could not be used: consent refusals keep their reasons, fetch errors get one."""
-    if isinstance(exc, ConsentIgnoreRequest):
+    if isinstance(exc, ConsentIgnoreRequest | NonPublicAddressError):
         return exc.reasons
     if isinstance(exc, HttpError):
         return [f"fetch:http-{exc.response.status}"]

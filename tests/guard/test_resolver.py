@@ -42,13 +42,12 @@ def _direct_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
 
 
-def _crawl(web: SimWeb, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    seed = f"http://2130706433:{web.port}/"
-    cmd = crawl_command(
-        out,
-        [seed],
-        ["-s", f"DOWNLOADER_MIDDLEWARES={NO_MIDDLEWARE}", "-s", "RETRY_TIMES=0", *extra],
-    )
+def _crawl(
+    web: SimWeb, out: Path, *extra: str, host: str = "2130706433", guard: bool = False
+) -> subprocess.CompletedProcess[str]:
+    seed = f"http://{host}:{web.port}/"
+    middlewares = [] if guard else ["-s", f"DOWNLOADER_MIDDLEWARES={NO_MIDDLEWARE}"]
+    cmd = crawl_command(out, [seed], [*middlewares, "-s", "RETRY_TIMES=0", *extra])
     return subprocess.run(
         cmd, cwd=PROJECT_ROOT, env=_direct_env(), capture_output=True, text=True, timeout=300
     )
@@ -66,6 +65,26 @@ def test_a_name_resolving_to_loopback_is_refused_at_connection_time(tmp_path: Pa
     # Without the middleware even robots.txt could not be fetched: the page fails closed.
     assert manifest["counts"]["pages_excluded"] == 1
     assert manifest["counts"]["pages_fetched"] == 0
+
+
+def test_allowed_networks_from_a_config_file_reach_the_resolver(tmp_path: Path) -> None:
+    """The resolver is built per process (from -s only); the middleware hands it the crawl's
+    policy, config file included. ``localhost`` passes the name check once 127/8 is opened,
+    so only the resolver (which sees 127.0.0.1) decides."""
+    config = tmp_path / "intranet.toml"
+    config.write_text('allowed_networks = ["127.0.0.0/8"]\n')
+    with SimWeb(SITES, workdir=tmp_path / "web", max_seconds=120, max_requests=100) as web:
+        refused = _crawl(web, tmp_path / "refused", host="localhost", guard=True)
+        assert refused.returncode == 0, refused.stderr[-3000:]
+        assert web.requests() == []
+        opened = _crawl(
+            web, tmp_path / "opened", "-a", f"config={config}", host="localhost", guard=True
+        )
+        assert opened.returncode == 0, opened.stderr[-3000:]
+        assert web.requests(), "a config file opens ranges as -s does"
+    manifest = json.loads((tmp_path / "refused" / "manifest.json").read_text())
+    assert manifest["counts"]["excluded_by_reason"] == {"address:non-public": 1}
+    assert "CRITICAL" not in refused.stderr
 
 
 class _Resolved(GuardedResolver):
