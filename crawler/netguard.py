@@ -18,6 +18,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import unquote_to_bytes
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -244,6 +245,9 @@ class AddressPolicy:
         Names pass here (except ``localhost``, which RFC 6761 reserves for loopback): the
         address they resolve to is checked when the connection is made.
         """
+        return _host_refusal(self, host)
+
+    def _host_refusal(self, host: str) -> Refusal | None:
         try:
             parsed = parse_host(host)
         except InvalidHost as exc:
@@ -256,6 +260,12 @@ class AddressPolicy:
                 return Refusal(host, "a loopback name (RFC 6761)")
             return None
         return self.address_refusal(parsed)
+
+
+@lru_cache(maxsize=8192)
+def _host_refusal(policy: AddressPolicy, host: str) -> Refusal | None:
+    # Cached: a page names a few hosts many times, and this runs for every candidate.
+    return policy._host_refusal(host)
 
 
 PUBLIC_ONLY = AddressPolicy()
