@@ -43,9 +43,9 @@ def _parser(encoding: str | None) -> etree.HTMLParser:
     parser = _parsers.get(encoding)
     if parser is None:
         try:
-            parser = lxml.html.HTMLParser(encoding=encoding, remove_comments=True)
+            parser = lxml.html.HTMLParser(encoding=encoding, remove_comments=True, huge_tree=True)
         except LookupError:
-            parser = lxml.html.HTMLParser(remove_comments=True)
+            parser = lxml.html.HTMLParser(remove_comments=True, huge_tree=True)
         _parsers[encoding] = parser
     return parser
 
@@ -96,6 +96,11 @@ class PageExtract:
     links: list[str]
     meta: dict[str, list[str]]  # lowercased meta name -> contents, in document order
     root: lxml.html.HtmlElement | None = None
+    # Bounds (issue 10): <img> elements past ``max_candidates`` (counted, not extracted), the
+    # first of them, and whether the parser stopped early (nesting deeper than libxml2 allows).
+    over_cap: int = 0
+    first_over_cap: Candidate | None = None
+    cut: str | None = None
 
 
 def clean_text(value: str | None) -> str:
@@ -174,11 +179,35 @@ def parse_html(body: bytes, encoding: str | None = None) -> lxml.html.HtmlElemen
         return None
 
 
+def _parse_cut(encoding: str | None) -> str | None:
+    """Why the last parse with this encoding's parser stopped early, if it did.
+
+    Even with ``huge_tree`` libxml2 stops at nesting depth 2048 ("Excessive depth in document")
+    and silently drops the rest of the page.
+    """
+    parser = _parsers.get(encoding) or _parsers.get(None)
+    if parser is None:
+        return None
+    for entry in parser.error_log:
+        if "Excessive depth" in entry.message:
+            return entry.message.strip()[:200]
+    return None
+
+
 def extract_page(
-    body: bytes, page_url: str, encoding: str | None = None, *, keep_root: bool = False
+    body: bytes,
+    page_url: str,
+    encoding: str | None = None,
+    *,
+    keep_root: bool = False,
+    max_candidates: int | None = None,
 ) -> PageExtract:
-    """Candidates (one per distinct URL and caption texts), followable links and meta tags."""
+    """Candidates (one per distinct URL and caption texts), followable links and meta tags.
+
+    With ``max_candidates``, ``<img>`` elements past that many candidates are only counted.
+    """
     root = parse_html(body, encoding)
+    cut = _parse_cut(encoding) if root is not None else None
     if root is None:
         return PageExtract(page_url, [], [], {})
     base_url = page_url
@@ -195,10 +224,17 @@ def extract_page(
     social: list[tuple[str, str]] = []  # (og/twitter property, content) in document order
     shared = shared_placeholders(root.iter("img"))
     locate = ContentLocator()
+    over_cap, first_over_cap = 0, None
+    cap = max_candidates if max_candidates is not None and max_candidates >= 0 else -1
 
     for el in root.iter("img", "a", "area", "meta", "noscript"):
         tag = el.tag
         if tag == "img":
+            if len(candidates.items) == cap:
+                over_cap += 1
+                if first_over_cap is None:
+                    first_over_cap = _candidate(el, base_url, shared, locate)
+                continue
             candidates.add(_candidate(el, base_url, shared, locate))
         elif tag == "meta":
             name = el.get("name")
@@ -232,7 +268,16 @@ def extract_page(
                 links.append(url)
     for cand in _social_candidates(social, base_url):
         candidates.add_declared(cand)
-    return PageExtract(base_url, candidates.finish(), links, meta, root if keep_root else None)
+    return PageExtract(
+        base_url,
+        candidates.finish(),
+        links,
+        meta,
+        root if keep_root else None,
+        over_cap,
+        first_over_cap,
+        cut,
+    )
 
 
 class _Candidates:

@@ -14,10 +14,14 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import DNSLookupError, TCPTimedOutError
 from twisted.internet.error import TimeoutError as TxTimeoutError
 
+from crawler.consent.verdict import Signal
 from crawler.consentdocs import origin_of
 from crawler.extract import Candidate, PageExtract, extract_page
+from crawler.guard import NonPublicAddressError
 from crawler.httpheaders import signal_headers
 from crawler.middlewares import ConsentIgnoreRequest
+from crawler.netguard import PUBLIC_ONLY, AddressPolicy
+from crawler.urls import split_http_url
 
 
 def declared_encoding(response: Response) -> str | None:
@@ -38,10 +42,13 @@ def declared_encoding(response: Response) -> str | None:
     return "utf-8"
 
 
-def candidate_dict(c: Candidate) -> dict[str, Any]:
+def candidate_dict(c: Candidate, addresses: AddressPolicy = PUBLIC_ONLY) -> dict[str, Any]:
+    """The row of one candidate. Its URL is parsed here, once: an unusable URL, or one that is
+    not the public web, makes an excluded row (origin None: no document is fetched for it)."""
+    origin, reasons, signals = candidate_target(c.url, addresses)
     return {
         "url": c.url,
-        "origin": origin_of(c.url),
+        "origin": origin,
         "caption": c.caption,
         "title": c.title,
         "figcaption": c.figcaption,
@@ -57,12 +64,39 @@ def candidate_dict(c: Candidate) -> dict[str, Any]:
         "placeholder": c.placeholder,
         "same_url_captions": c.same_url_captions,
         "in_main_content": c.in_main_content,
-        "signals": [],
-        "reasons": [],
+        "signals": signals,
+        "reasons": reasons,
     }
 
 
-def page_item(response: Response, keep_root: bool) -> tuple[dict[str, Any], PageExtract | None]:
+def candidate_target(
+    url: str, addresses: AddressPolicy = PUBLIC_ONLY
+) -> tuple[str | None, list[str], list[Signal]]:
+    """(origin, reasons, signals) of a row's image URL: origin None when it must not be checked.
+
+    A non-public target is a disallowing ``address`` signal (its value says why, in the row's
+    consent records and in ``scrapy consent``); an unusable URL is ``input:invalid-url``.
+    """
+    parsed = split_http_url(url)
+    if parsed is None:
+        return None, ["input:invalid-url"], []
+    if parsed.address is not None:
+        refusal = addresses.address_refusal(parsed.address)
+    else:
+        refusal = addresses.host_refusal(parsed.host)
+    if refusal is None:
+        return parsed.origin, [], []
+    if refusal.reason != "address:non-public":
+        return None, [refusal.reason], []
+    return None, [], [Signal.disallow("address", "non-public", url[:300], str(refusal))]
+
+
+def page_item(
+    response: Response,
+    keep_root: bool,
+    addresses: AddressPolicy = PUBLIC_ONLY,
+    max_candidates: int | None = None,
+) -> tuple[dict[str, Any], PageExtract | None]:
     """The page item of a response (no candidates for a non-HTML one) and its extraction."""
     page_url = response.url
     content_type = (response.headers.get(b"Content-Type") or b"").lower()
@@ -70,7 +104,11 @@ def page_item(response: Response, keep_root: bool) -> tuple[dict[str, Any], Page
     extract = None
     if is_html:
         extract = extract_page(
-            response.body, page_url, declared_encoding(response), keep_root=keep_root
+            response.body,
+            page_url,
+            declared_encoding(response),
+            keep_root=keep_root,
+            max_candidates=max_candidates,
         )
     item = {
         "type": "page",
@@ -80,16 +118,59 @@ def page_item(response: Response, keep_root: bool) -> tuple[dict[str, Any], Page
         "fetched_at": datetime.now(UTC),
         "headers": signal_headers(response),
         "meta": extract.meta if extract else {},
-        "candidates": [candidate_dict(c) for c in (extract.candidates if extract else ())],
+        "candidates": [
+            candidate_dict(c, addresses) for c in (extract.candidates if extract else ())
+        ],
         "page_signals": [],
         "root": extract.root if extract else None,
     }
+    if extract is not None:
+        item["candidates"].extend(bound_rows(extract, page_url, max_candidates))
     return item, extract
+
+
+def bound_rows(
+    extract: PageExtract, page_url: str, max_candidates: int | None
+) -> list[dict[str, Any]]:
+    """One excluded row per bound a page hit, so that what was not checked is on record.
+
+    - ``input:candidate-cap``: the first ``<img>`` past MAX_CANDIDATES_PER_PAGE stands for all
+      of them; its consent record counts them (they are neither extracted nor probed).
+    - ``input:page-cut``: the parser stopped early (nesting too deep); the row is the page.
+    """
+    rows = []
+    if extract.over_cap:
+        first = extract.first_over_cap or Candidate(url=page_url, caption="")
+        row = candidate_dict(first)
+        row.update(origin=None, reasons=["input:candidate-cap"], signals=[])
+        row["signals"].append(
+            Signal.disallow(
+                "input",
+                "candidate-cap",
+                page_url[:300],
+                f"{extract.over_cap} <img> past MAX_CANDIDATES_PER_PAGE={max_candidates} "
+                "on this page were not checked",
+            )
+        )
+        rows.append(row)
+    if extract.cut:
+        row = candidate_dict(Candidate(url=page_url, caption=""))
+        row.update(origin=None, reasons=["input:page-cut"], signals=[])
+        row["signals"].append(
+            Signal.disallow(
+                "input",
+                "page-cut",
+                page_url[:300],
+                f"{extract.cut}: images and links after this point were not seen",
+            )
+        )
+        rows.append(row)
+    return rows
 
 
 def failure_reasons(exc: BaseException) -> list[str]:
     """Why a page could not be used: consent refusals keep their reasons, fetch errors get one."""
-    if isinstance(exc, ConsentIgnoreRequest):
+    if isinstance(exc, ConsentIgnoreRequest | NonPublicAddressError):
         return exc.reasons
     if isinstance(exc, HttpError):
         return [f"fetch:http-{exc.response.status}"]

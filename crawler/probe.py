@@ -10,7 +10,7 @@ at most once (results are remembered, concurrent probes of one URL share one req
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 
 from scrapy import Request
@@ -20,6 +20,7 @@ from crawler.consentdocs import describe_error
 from crawler.httpheaders import signal_headers
 from crawler.middlewares import ConsentIgnoreRequest
 from crawler.singleflight import SingleFlight
+from crawler.urls import split_http_url
 
 # Statuses with which a server says "no HEAD here": retry as a ranged GET.
 HEAD_REFUSED = (400, 403, 405, 406, 501)
@@ -47,6 +48,9 @@ class ImageProber:
         self.mode = mode
         self.nbytes = max(1, settings.getint("IMAGE_PROBE_BYTES"))
         self.cache_size = settings.getint("IMAGE_PROBE_CACHE_SIZE")
+        # One page (or many) must not aim unbounded requests at one third-party host.
+        self.host_budget = max(0, settings.getint("IMAGE_PROBE_HOST_BUDGET"))
+        self._host_probes: Counter[str] = Counter()
         self._cache: OrderedDict[str, ProbeResult] = OrderedDict()
         self._flights: SingleFlight[ProbeResult] = SingleFlight()
         # download_async() bypasses the global CONCURRENT_REQUESTS limit: bound probes here.
@@ -70,6 +74,18 @@ class ImageProber:
         return await self._flights.run(url, lambda: self._probe_and_cache(url))
 
     async def _probe_and_cache(self, url: str) -> ProbeResult:
+        parsed = split_http_url(url)
+        host = parsed.host if parsed is not None else ""
+        if self.host_budget and self._host_probes[host] >= self.host_budget:
+            self.crawler.stats.inc_value("consent/probes_over_host_budget")
+            # Not remembered: the budget is per run, the answer would not change.
+            return ProbeResult(
+                url,
+                "HEAD" if self.mode == "head" else "GET",
+                None,
+                error=f"not probed: IMAGE_PROBE_HOST_BUDGET={self.host_budget} reached for {host}",
+            )
+        self._host_probes[host] += 1
         result = await self._probe(url)
         self._cache[url] = result
         if len(self._cache) > self.cache_size:

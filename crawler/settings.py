@@ -183,3 +183,21 @@ QUALITY_CAPTION_MIN_CHARS = 5
 QUALITY_CAPTION_MAX_CHARS = 1000
 # Extra tracking-pixel hosts (host or host/path-prefix) beside the shipped list.
 QUALITY_TRACKER_HOSTS = []
+
+# --- the public web only (SSRF guard, crawler/guard.py) -----------------------------------
+# Every request (pages, consent documents, probes, each redirect hop) whose target is not a
+# public address is refused, and the row excluded as address:non-public. CIDRs listed here
+# (e.g. ["10.0.0.0/8"]) are opened, for intranet crawls.
+ALLOWED_NETWORKS = []
+DOWNLOADER_MIDDLEWARES["crawler.guard.AddressGuardMiddleware"] = 50
+# Names are checked on the address they resolve to, at connection time (DNS rebinding).
+TWISTED_DNS_RESOLVER = "crawler.guard.GuardedResolver"
+
+# --- bounded work per page and per host ---------------------------------------------------
+# <img> past this many candidates on one page are not extracted nor probed: one excluded row
+# (input:candidate-cap) records how many. Pages nested deeper than the HTML parser allows are
+# recorded as input:page-cut.
+MAX_CANDIDATES_PER_PAGE = 1000
+# Image probes (HEAD / ranged GET) sent to one host over a whole run; past it, that host's
+# images count as not probed (probe:failed under the strict policy). 0: no limit.
+IMAGE_PROBE_HOST_BUDGET = 50_000

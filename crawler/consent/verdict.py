@@ -41,6 +41,7 @@ FAMILIES = (
     "probe",
     "fetch",
     "input",
+    "address",  # the SSRF guard: not the public web (crawler/netguard.py)
 )
 
 

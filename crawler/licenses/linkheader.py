@@ -24,7 +24,11 @@ def license_links(header_values: Iterable[str], base_url: str) -> list[str]:
                 continue
             rels = (rel.group(1) or rel.group(2) or "").lower().split()
             if "license" in rels:
-                out.append(urljoin(base_url, match.group(1).strip()))
+                target = match.group(1).strip()
+                try:
+                    out.append(urljoin(base_url, target))
+                except ValueError:  # e.g. <http://[::1>: keep the text as the evidence said it
+                    out.append(target)
     return out
 
 

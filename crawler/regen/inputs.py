@@ -14,19 +14,17 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
-from crawler.urls import origin_from
+from crawler.urls import safe_origin
 
 __all__ = [
     "Batch",
@@ -306,30 +304,14 @@ def detect_columns(
     )
 
 
-_BAD_URL_CHARS = re.compile(r"[\r\n\t\x00]")
-
-
 def valid_origin(value: Any) -> str | None:
     """The origin (scheme://host[:port]) of an http(s) URL the crawler can check, else None.
 
-    One ``urlsplit`` per row: this runs for every input row (and page) of a regeneration.
+    One parse per row (crawler.urls): this runs for every input row (and page) of a regeneration.
     """
-    if not isinstance(value, str) or not value or len(value) > 8192:
+    if not isinstance(value, str) or value != value.strip():
         return None
-    if value != value.strip() or _BAD_URL_CHARS.search(value):
-        return None
-    try:
-        parts = urlsplit(value)
-        port = parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        return None
-    host = parts.hostname or ""
-    if not host or " " in host or "%" in host:
-        return None
-    return origin_from(scheme, host, port)
+    return safe_origin(value)
 
 
 def url_is_valid(value: Any) -> bool:

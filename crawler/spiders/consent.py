@@ -14,8 +14,8 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.consentdocs import origin_of
 from crawler.extract import Candidate
+from crawler.guard import address_policy
 from crawler.items import candidate_dict, failure_reasons, page_item
 
 
@@ -28,7 +28,8 @@ class ConsentSpider(scrapy.Spider):
         self.page = page or None
 
     def _target(self, caption: str = "") -> dict[str, Any]:
-        return candidate_dict(Candidate(url=self.url, caption=caption))
+        addresses = address_policy(self.crawler.settings)
+        return candidate_dict(Candidate(url=self.url, caption=caption), addresses)
 
     async def start(self) -> AsyncIterator[Any]:
         if self.page:
@@ -55,7 +56,7 @@ class ConsentSpider(scrapy.Spider):
         }
 
     def parse(self, response: Response) -> Iterator[Any]:
-        item, _ = page_item(response, keep_root=True)
+        item, _ = page_item(response, True, address_policy(self.crawler.settings))
         found = [c for c in item["candidates"] if c["url"] == self.url]
         target = found[0] if found else self._target()
         target["found_on_page"] = bool(found)
@@ -66,7 +67,6 @@ class ConsentSpider(scrapy.Spider):
         # The page itself could not be used: the row would be excluded for the page's reasons.
         target = self._target()
         target["reasons"].extend(failure_reasons(failure.value))
-        target["origin"] = origin_of(self.url)
         yield {
             "type": "page",
             "page_url": self.page,

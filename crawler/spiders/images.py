@@ -18,11 +18,13 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.consentdocs import ConsentDocuments, origin_of
+from crawler.consentdocs import ConsentDocuments
+from crawler.guard import address_policy
 from crawler.items import failure_reasons, page_item
 from crawler.runtime import apply_config, known_settings
 from crawler.scope import Scope
 from crawler.seeds import Seeds, load_seeds
+from crawler.urls import split_http_url
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +61,8 @@ class ImagesSpider(scrapy.Spider):
         self.token = settings.get("ROBOTSTXT_USER_AGENT")
         self.docs = ConsentDocuments.of(self.crawler)
         self.keep_root = settings.getbool("LICENSE_DETECTION_ENABLED")
+        self.addresses = address_policy(settings)
+        self.max_candidates = settings.getint("MAX_CANDIDATES_PER_PAGE")
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.seed_info.urls:
@@ -73,7 +77,9 @@ class ImagesSpider(scrapy.Spider):
             return  # reached again through a redirect: its rows are already written
         self.parsed.add(response.url)
         self.seen.add(response.url)
-        item, extract = page_item(response, self.keep_root)
+        item, extract = page_item(response, self.keep_root, self.addresses, self.max_candidates)
+        if extract is not None and (extract.over_cap or extract.cut):
+            self._record_bounds(response.url, extract.over_cap, extract.cut)
         yield item
         if extract is None or not self.follow or self._nofollow(extract.meta):
             return
@@ -81,6 +87,16 @@ class ImagesSpider(scrapy.Spider):
         if self.depth_limit and depth >= self.depth_limit:
             return
         yield from self.follow_links(extract.links)
+
+    def _record_bounds(self, url: str, over_cap: int, cut: str | None) -> None:
+        stats = self.crawler.stats
+        if over_cap:
+            stats.inc_value("consentcrawl/candidates_over_cap", over_cap)
+            stats.inc_value("consentcrawl/pages_over_cap")
+            logger.info("%s: %d <img> past MAX_CANDIDATES_PER_PAGE not checked", url, over_cap)
+        if cut:
+            stats.inc_value("consentcrawl/pages_cut")
+            logger.warning("%s: parsing stopped early (%s)", url, cut)
 
     def _nofollow(self, meta: dict[str, list[str]]) -> bool:
         for name in ("robots", self.token):
@@ -92,13 +108,19 @@ class ImagesSpider(scrapy.Spider):
 
     def follow_links(self, links: list[str]) -> Iterator[Any]:
         seen, scope, docs, token = self.seen, self.scope, self.docs, self.token
+        stats = self.crawler.stats
         for url in links:
             if url in seen:
                 continue
             seen.add(url)
+            parsed = split_http_url(url)
+            if parsed is None:
+                # One unusable link (bad port, broken IPv6 literal) costs that link, not the rest.
+                stats.inc_value("consentcrawl/links_invalid")
+                continue
             if not scope.allows(url):
                 continue
-            rules = docs.cached("robots", origin_of(url))
+            rules = docs.cached("robots", parsed.origin)
             if rules is not None:
                 # Known verdict: record the refusal here instead of making a doomed Request.
                 if rules.unreachable:

@@ -23,6 +23,8 @@ from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
 from crawler.consentdocs import origin_of
+from crawler.guard import address_policy
+from crawler.items import candidate_target
 from crawler.regen.batches import BatchBook, OpenBatch
 from crawler.regen.inputs import iter_batches, valid_origin
 from crawler.regen.plan import RegenPlan, build_plan
@@ -39,6 +41,8 @@ REGEN_DEFAULTS = {
     "REGEN_BATCHES_IN_FLIGHT": 3,  # batches read but not yet written (memory bound)
     "REGEN_PROGRESS": True,  # the live progress line on stderr
     "REGEN_PROGRESS_INTERVAL": 1.0,
+    # Every input row is one image to re-check: a host with many rows is the workload itself.
+    "IMAGE_PROBE_HOST_BUDGET": 0,
 }
 
 
@@ -87,6 +91,7 @@ class RegenerateSpider(scrapy.Spider):
         spider.item_rows = max(1, settings.getint("REGEN_ITEM_ROWS"))
         spider.window = max(1, settings.getint("REGEN_BATCHES_IN_FLIGHT"))
         spider.keep_root = settings.getbool("LICENSE_DETECTION_ENABLED")
+        spider.addresses = address_policy(settings)
         spider.book = BatchBook.of(crawler)
         return spider
 
@@ -133,14 +138,17 @@ class RegenerateSpider(scrapy.Spider):
             # Each row carries its own page (pipelines.base.page_groups): an item of rows from
             # many pages still gets every page's documents checked, once per page. Rows of one
             # page origin travel together, so an item waits on a few origins only.
-            page_origins: dict[Any, str | None] = {}
+            page_origins: dict[Any, tuple[str | None, list[Any]]] = {}
             for page, candidate in zip(pages, candidates, strict=True):
-                origin = page_origins.get(page, "")
-                if origin == "":
-                    origin = page_origins[page] = _origin(page)
+                known = page_origins.get(page)
+                if known is None:
+                    known = page_origins[page] = self.page_target(page)
+                origin, refusals = known
                 if origin:
                     candidate["page_url"] = page
                     candidate["page_origin"] = origin
+                elif refusals:  # a page inside the network: its rows say so, nothing is fetched
+                    candidate["signals"].extend(refusals)
             candidates.sort(key=lambda c: (c.get("page_origin") or "", c["origin"] or ""))
             for start in range(0, n, size):
                 yield self.rows_item(batch.number, candidates[start : start + size], None)
@@ -162,15 +170,26 @@ class RegenerateSpider(scrapy.Spider):
             for start in range(0, len(rows), size):
                 yield self.rows_item(batch.number, rows[start : start + size], page_url)
 
-    @staticmethod
-    def candidate(number: int, row: int, url: Any, caption: Any) -> dict[str, Any]:
-        origin = _origin(url)
+    def page_target(self, page: Any) -> tuple[str | None, list[Any]]:
+        """(origin, address refusals) of a row's page URL; origin None: no page checks."""
+        if _origin(page) is None:
+            return None, []
+        origin, _reasons, refusals = candidate_target(page, self.addresses)
+        return origin, refusals
+
+    def candidate(self, number: int, row: int, url: Any, caption: Any) -> dict[str, Any]:
+        # One parse per row (crawler.urls): an unusable URL or a non-public target is this
+        # row's own exclusion, never its item's.
+        if _origin(url) is None:
+            origin, reasons, signals = None, ["input:invalid-url"], []
+        else:
+            origin, reasons, signals = candidate_target(url, self.addresses)
         return {
             "url": url if isinstance(url, str) else "",
             "origin": origin,
             "caption": caption,
-            "signals": [],
-            "reasons": [] if origin else ["input:invalid-url"],
+            "signals": signals,
+            "reasons": reasons,
             "batch": number,
             "row": row,
         }
@@ -199,7 +218,7 @@ class RegenerateSpider(scrapy.Spider):
         """The page's own headers and meta tags (and tree, for licences) for its rows."""
         from crawler.items import page_item
 
-        page, _extract = page_item(response, self.keep_root)
+        page, _extract = page_item(response, self.keep_root, self.addresses)
         item = self.rows_item(
             response.meta["regen_batch"], response.meta["regen_rows"], page["page_url"]
         )
