@@ -52,6 +52,7 @@ SITE_ROUTES: dict[str, Any] = {
         + _img("https://site.test/redir/to-http.png", "An orange cat asleep on a mat")
         + _img("http://site.test/redir/to-https.png", "A purple flower in a glass vase")
         + _img("https://site.test/redir/to-refused.png", "A brown dog running on a beach")
+        + _img("https://unplayed.test/real.png", "A host the simulated web does not play")
         + '<a href="https://site.test/private/over-https.html">a</a>'
         + '<a href="http://site.test/private/over-http.html">b</a>'
         + '<a href="https://site.test/go/to-http">c</a>'
@@ -148,6 +149,7 @@ EXPECTED = {
     ("https://site.test/", "https://site.test/redir/to-http.png"): [],
     ("https://site.test/", "http://site.test/redir/to-https.png"): [],
     ("https://site.test/", "https://site.test/redir/to-refused.png"): ["robots:disallowed"],
+    ("https://site.test/", "https://unplayed.test/real.png"): ["robots:unreachable"],
     ("https://site.test/private/over-https.html", "https://site.test/img/private-https.png"): [],
     ("http://site.test/landing-http.html", "http://site.test/img/landing-http.png"): [],
     ("https://site.test/landing-https.html", "https://site.test/img/landing-https.png"): [
@@ -197,9 +199,15 @@ def test_nothing_a_robots_txt_refused_was_requested_over_its_scheme(result: Craw
 
 def test_https_requests_went_through_accepted_connects_only(result: Crawl) -> None:
     connects = [r for r in result.requests if r["method"] == "CONNECT"]
-    assert connects and {r["status"] for r in connects} == {200}
-    https_hosts = {r["host"] for r in result.requests if r["scheme"] == "https"}
-    assert {r["host"] for r in connects} == https_hosts == {"site.test", "img.test", "rev.test"}
+    accepted = {r["host"] for r in connects if r["status"] == 200}
+    https_hosts = {
+        r["host"] for r in result.requests if r["method"] != "CONNECT" and r["scheme"] == "https"
+    }
+    assert accepted == https_hosts == {"site.test", "img.test", "rev.test"}
+    # A host the simulated web does not play: its CONNECT is refused, nothing is tunnelled, and
+    # its row is excluded (never kept on the strength of an unreachable robots.txt).
+    assert {r["host"] for r in connects if r["status"] != 200} <= {"unplayed.test"}
+    assert all(r["method"] == "CONNECT" for r in result.requests if r["host"] == "unplayed.test")
     assert result.manifest["finish_reason"] == "finished"
 
 
