@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import http.client
+import ipaddress
 import os
 import socket
 import ssl
@@ -27,6 +28,7 @@ import pytest
 from crawler.simweb.control import SimWeb, SimWebError
 from crawler.simweb.demo import DEMO_SEEDS, EXPECTED, demo_sites
 from crawler.simweb.server import Route, Sites, _parse_range, _split_authority, _split_target
+from crawler.simweb.tls import LocalCA
 
 SITES: dict[str, Any] = {
     "hosts": {
@@ -658,3 +660,33 @@ def test_demo_robots_cases_over_http(tmp_path: Path) -> None:
         assert msg["Content-Type"].startswith("text/html") and b"<html" in body
         for seed in DEMO_SEEDS:
             assert fetch(sim, seed)[0] == 200
+
+
+# --- the start-up CA ------------------------------------------------------------------------
+
+
+def test_local_ca_issues_a_certificate_per_host() -> None:
+    from cryptography import x509
+
+    ca = LocalCA()
+    try:
+        assert ca.ca_cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+        for host, name in [
+            ("a.test", x509.DNSName("a.test")),
+            ("bücher.test", x509.DNSName("xn--bcher-kva.test")),  # A-label, RFC 5280 7.2
+            ("127.0.0.1", x509.IPAddress(ipaddress.ip_address("127.0.0.1"))),
+            ("::1", x509.IPAddress(ipaddress.ip_address("::1"))),
+        ]:
+            leaf = ca.issue(host)
+            leaf.verify_directly_issued_by(ca.ca_cert)
+            sans = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+            assert list(sans) == [name]
+        assert ca.server_context("A.test") is ca.server_context("a.test")  # built once per host
+    finally:
+        ca.close()
+    # Each CA is made at start-up: two servers never share one.
+    other = LocalCA()
+    try:
+        assert other.ca_pem != ca.ca_pem
+    finally:
+        other.close()

@@ -488,9 +488,13 @@ class SimServer:
                 if outcome is not True:  # CONNECT accepted: TLS from here on, as that host
                     assert self.tls is not None
                     try:
+                        context = self.tls.server_context(outcome[0])
+                    except Exception:  # a name no certificate can carry: close, keep serving
+                        traceback.print_exc()
+                        break
+                    try:
                         await writer.start_tls(
-                            self.tls.server_context(outcome[0]),
-                            ssl_handshake_timeout=_TLS_HANDSHAKE_SECONDS,
+                            context, ssl_handshake_timeout=_TLS_HANDSHAKE_SECONDS
                         )
                     except (ssl.SSLError, OSError, TimeoutError):
                         break  # the client gave up on the handshake (e.g. it verifies, we failed)

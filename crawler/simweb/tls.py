@@ -43,7 +43,10 @@ def _san(host: str) -> x509.GeneralName:
     try:
         return x509.IPAddress(ipaddress.ip_address(host.strip("[]")))
     except ValueError:
-        return x509.DNSName(host)
+        pass
+    if not host.isascii():  # certificates carry A-labels (RFC 5280 section 7.2)
+        host = host.encode("idna").decode("ascii")
+    return x509.DNSName(host)
 
 
 class LocalCA:
