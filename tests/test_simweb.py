@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import base64
 import http.client
+import ipaddress
 import os
+import socket
+import ssl
 import struct
 import time
 import urllib.error
@@ -24,7 +27,8 @@ import pytest
 
 from crawler.simweb.control import SimWeb, SimWebError
 from crawler.simweb.demo import DEMO_SEEDS, EXPECTED, demo_sites
-from crawler.simweb.server import Route, Sites, _parse_range, _split_target
+from crawler.simweb.server import Route, Sites, _parse_range, _split_authority, _split_target
+from crawler.simweb.tls import LocalCA
 
 SITES: dict[str, Any] = {
     "hosts": {
@@ -58,6 +62,24 @@ SITES: dict[str, Any] = {
         },
         "b.test": {"routes": {"/": {"body": "b on 80"}}},
         "b.test:8080": {"routes": {"/": {"body": "b on 8080"}}},
+        # Per scheme: https://s.test has its own robots.txt; plain.test is never played over https.
+        "s.test": {
+            "routes": {
+                "/robots.txt": {"body": "User-agent: *\nAllow: /\n"},
+                "/": {"body": "s over any scheme"},
+            }
+        },
+        "https://s.test": {
+            "routes": {
+                "/robots.txt": {"body": "User-agent: *\nDisallow: /\n"},
+                "/": {"body": "s over https"},
+                "/to-http": {"redirect": "http://s.test/", "status": 302},
+                "/img.png": {"headers": {"Content-Type": "image/png"}, "body": "0123456789"},
+                "/drop": {"drop": True},
+            }
+        },
+        "https://s.test:8443": {"routes": {"/": {"body": "s on 8443"}}},
+        "http://plain.test": {"routes": {"/": {"body": "plain http only"}}},
     },
     "default": {"status": 502, "body": "unknown host"},
 }
@@ -89,9 +111,57 @@ def fetch(
         conn.close()
 
 
+def verifying_context(web: SimWeb) -> ssl.SSLContext:
+    """A client TLS context trusting only the simulated web's start-up CA (and checking names)."""
+    return ssl.create_default_context(cafile=web.ca_path)
+
+
+def fetch_https(
+    web: SimWeb,
+    url: str,
+    *,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+    context: ssl.SSLContext | None = None,
+) -> tuple[int, http.client.HTTPMessage, bytes]:
+    """One https request through a CONNECT tunnel on a fresh connection, verifying the server."""
+    parts = urlsplit(url)
+    conn = http.client.HTTPSConnection(
+        "127.0.0.1", web.port, timeout=5, context=context or verifying_context(web)
+    )
+    conn.set_tunnel(parts.hostname or "", parts.port or 443)
+    try:
+        conn.request(
+            method, parts.path + (f"?{parts.query}" if parts.query else ""), headers=headers or {}
+        )
+        resp = conn.getresponse()
+        return resp.status, resp.msg, resp.read()
+    finally:
+        conn.close()
+
+
+def connect(web: SimWeb, authority: str) -> tuple[int, bytes, socket.socket]:
+    """Send ``CONNECT authority`` by hand: (status, the whole answer head, the open socket)."""
+    sock = socket.create_connection(("127.0.0.1", web.port), timeout=5)
+    sock.sendall(f"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n\r\n".encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        head += chunk
+    return int(head.split(b" ", 2)[1]), head, sock
+
+
 def via_proxy(web: SimWeb, url: str) -> tuple[int, bytes]:
-    """What a proxy-aware client (urllib with http_proxy) sees; follows redirects."""
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({"http": web.proxy_url}))
+    """What a proxy-aware client (urllib with http_proxy and https_proxy) sees; follows redirects.
+
+    https is verified against the simulated web's CA, so a wrong certificate fails the test.
+    """
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({"http": web.proxy_url, "https": web.proxy_url}),
+        urllib.request.HTTPSHandler(context=verifying_context(web)),
+    )
     try:
         with opener.open(url, timeout=5) as resp:
             return resp.status, resp.read()
@@ -215,8 +285,110 @@ def test_keep_alive_serves_many_requests_on_one_connection(web: SimWeb) -> None:
         conn.close()
 
 
-def test_connect_is_refused(web: SimWeb) -> None:
-    assert fetch(web, "a.test:443", method="CONNECT")[0] == 501
+# --- https through CONNECT ------------------------------------------------------------------
+
+
+def test_https_through_connect_with_a_verified_certificate(web: SimWeb) -> None:
+    # A verifying client (the start-up CA is its only trust anchor) reaches the virtual host.
+    assert via_proxy(web, "https://a.test/") == (200, b"<html>home</html>")
+    assert fetch_https(web, "https://a.test/page?x=1")[2] == b"with query"
+    connects = [r for r in web.requests() if r["method"] == "CONNECT" and r["host"] == "a.test"]
+    assert connects and {(r["scheme"], r["status"], r["path"]) for r in connects} == {
+        ("https", 200, "")
+    }
+    assert fetch_https(web, "https://a.test/img/deep/tls.png")[2] == b"deep"
+    assert web.requested("a.test", "/img/deep/tls.png", scheme="https")
+    assert not web.requested("a.test", "/img/deep/tls.png", scheme="http")
+
+
+def test_certificate_is_issued_for_the_connect_host(web: SimWeb) -> None:
+    status, _, sock = connect(web, "a.test:443")
+    assert status == 200
+    with verifying_context(web).wrap_socket(sock, server_hostname="a.test") as tls:
+        cert = tls.getpeercert()
+    assert cert is not None and ("DNS", "a.test") in cert["subjectAltName"]
+    # The certificate names that host only: a client expecting another name refuses it.
+    status, _, sock = connect(web, "b.test:443")
+    assert status == 200
+    with pytest.raises(ssl.SSLCertVerificationError):
+        verifying_context(web).wrap_socket(sock, server_hostname="a.test")
+    sock.close()
+    # And nothing but the start-up CA vouches for it.
+    status, _, sock = connect(web, "a.test:443")
+    with pytest.raises(ssl.SSLCertVerificationError):
+        ssl.create_default_context().wrap_socket(sock, server_hostname="a.test")
+    sock.close()
+
+
+def test_content_per_scheme(web: SimWeb) -> None:
+    # RFC 9309 2.3: robots.txt belongs to scheme, host and port; the simulated web can differ.
+    assert fetch(web, "http://s.test/robots.txt")[2] == b"User-agent: *\nAllow: /\n"
+    assert fetch_https(web, "https://s.test/robots.txt")[2] == b"User-agent: *\nDisallow: /\n"
+    assert fetch(web, "http://s.test/")[2] == b"s over any scheme"
+    assert fetch_https(web, "https://s.test/")[2] == b"s over https"
+    assert fetch_https(web, "https://s.test:8443/")[2] == b"s on 8443"
+    assert fetch_https(web, "https://a.test/img/x.png")[2] == b"0123456789"  # any scheme
+    assert fetch(web, "http://plain.test/")[2] == b"plain http only"
+    logged = {(r["scheme"], r["host"], r["path"]) for r in web.requests()}
+    assert {
+        ("http", "s.test", "/robots.txt"),
+        ("https", "s.test", "/robots.txt"),
+        ("https", "s.test:8443", "/"),
+    } <= logged
+
+
+def test_https_redirect_head_range_and_drop(web: SimWeb) -> None:
+    status, msg, _ = fetch_https(web, "https://s.test/to-http")
+    assert (status, msg["Location"]) == (302, "http://s.test/")
+    assert via_proxy(web, "https://s.test/to-http") == (200, b"s over any scheme")
+    assert via_proxy(web, "http://a.test/old") == (200, b"<html>home</html>")
+    status, msg, body = fetch_https(web, "https://s.test/img.png", method="HEAD")
+    assert (status, msg["Content-Length"], body) == (200, "10", b"")
+    status, _, body = fetch_https(web, "https://s.test/img.png", headers={"Range": "bytes=2-4"})
+    assert (status, body) == (206, b"234")
+    with pytest.raises((http.client.RemoteDisconnected, ConnectionError, ssl.SSLError)):
+        fetch_https(web, "https://s.test/drop")
+
+
+def test_keep_alive_inside_a_tunnel(web: SimWeb) -> None:
+    conn = http.client.HTTPSConnection(
+        "127.0.0.1", web.port, timeout=5, context=verifying_context(web)
+    )
+    conn.set_tunnel("a.test", 443)
+    try:
+        conn.request("GET", "/")
+        conn.getresponse().read()
+        sock = conn.sock
+        for path in ("/page", "/img/x.png", "/nope"):
+            conn.request("GET", path, headers={"Host": "elsewhere.test"})  # the tunnel decides
+            conn.getresponse().read()
+            assert conn.sock is sock
+    finally:
+        conn.close()
+    assert web.requested("a.test", "/nope", scheme="https")
+    assert not web.requested("elsewhere.test", "/nope")
+
+
+@pytest.mark.parametrize(
+    "authority",
+    ["nowhere.test:443", "plain.test:443", "169.254.169.254:443", "example.com:443"],
+)
+def test_connect_to_a_host_not_played_is_refused(web: SimWeb, authority: str) -> None:
+    # Refused by the simulated web itself: it has no way to tunnel anywhere.
+    status, head, sock = connect(web, authority)
+    sock.close()
+    assert status == 403, head
+    host = authority.rpartition(":")[0]
+    entry = [r for r in web.requests() if r["method"] == "CONNECT" and r["host"] == host][-1]
+    assert (entry["scheme"], entry["status"]) == ("https", 403)
+    assert not [r for r in web.requests() if r["host"] == host and r["scheme"] == "https"][1:]
+
+
+def test_malformed_connect_is_a_bad_request(web: SimWeb) -> None:
+    for authority in ("a.test:99999", "a.test:abc", "[::1:443", ":443"):
+        status, _, sock = connect(web, authority)
+        sock.close()
+        assert status == 400, authority
 
 
 def test_request_log(web: SimWeb) -> None:
@@ -241,8 +413,10 @@ def test_env_points_at_proxy(web: SimWeb, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("no_proxy", "*")
     monkeypatch.setenv("HTTPS_PROXY", "http://elsewhere:1")
     env = web.env()
-    assert env["http_proxy"] == env["HTTP_PROXY"] == f"http://127.0.0.1:{web.port}"
-    assert not {"no_proxy", "NO_PROXY", "https_proxy", "HTTPS_PROXY"} & env.keys()
+    proxy = f"http://127.0.0.1:{web.port}"
+    assert env["http_proxy"] == env["HTTP_PROXY"] == proxy
+    assert env["https_proxy"] == env["HTTPS_PROXY"] == proxy  # https never leaves either
+    assert not {"no_proxy", "NO_PROXY"} & env.keys()
     assert env.get("PATH") == os.environ.get("PATH")
 
 
@@ -273,6 +447,29 @@ def test_max_requests_bounds_the_server(tmp_path: Path) -> None:
         conn.close()
         assert sim.wait(timeout=5) == 0
         assert [r["path"] for r in sim.requests()] == ["/", "/", "/"]
+    finally:
+        sim.stop()
+
+
+def test_max_requests_counts_connect_and_tunnelled_requests(tmp_path: Path) -> None:
+    sim = SimWeb(SITES, workdir=tmp_path, max_seconds=30, max_requests=3).start()
+    try:
+        conn = http.client.HTTPSConnection(
+            "127.0.0.1", sim.port, timeout=5, context=verifying_context(sim)
+        )
+        conn.set_tunnel("a.test", 443)
+        for _ in range(2):
+            conn.request("GET", "/")
+            resp = conn.getresponse()
+            resp.read()
+        assert resp.getheader("Connection") == "close"  # CONNECT + 2 GETs: the bound
+        conn.close()
+        assert sim.wait(timeout=5) == 0
+        assert [(r["method"], r["scheme"]) for r in sim.requests()] == [
+            ("CONNECT", "https"),
+            ("GET", "https"),
+            ("GET", "https"),
+        ]
     finally:
         sim.stop()
 
@@ -330,6 +527,10 @@ def test_factory_generates_pages_and_falls_back_to_sites(tmp_path: Path) -> None
         assert fetch(sim, "http://gen.test/robots.txt")[0] == 200
         assert fetch(sim, "http://a.test/")[2] == b"<html>home</html>"  # static sites still served
         assert sim.requested("gen.test", "/p19999.html")
+        # The resolver plays gen.test over https too (it answers "/"); other names stay refused.
+        assert fetch_https(sim, "https://gen.test/p1.html")[2].startswith(b'<html><a href="/p2')
+        assert sim.requested("gen.test", "/p1.html", scheme="https")
+        assert connect(sim, "other.test:443")[0] == 403
 
 
 # --- pure helpers ---------------------------------------------------------------------------
@@ -341,6 +542,15 @@ def test_split_target() -> None:
     assert _split_target("http://a.test?q", "") == ("a.test", 80, "/?q")
     assert _split_target("http://user@a.test/", "") == ("a.test", 80, "/")
     assert _split_target("/p", "b.test:81") == ("b.test", 81, "/p")
+
+
+def test_split_authority() -> None:
+    assert _split_authority("A.test:443") == ("a.test", 443)
+    assert _split_authority("a.test.:8443") == ("a.test", 8443)
+    assert _split_authority("a.test") == ("a.test", 443)
+    assert _split_authority("[::1]:443") == ("::1", 443)
+    for bad in ("a.test:0", "a.test:65536", "a.test:x", "[::1", "[::1]x", ":443", ""):
+        assert _split_authority(bad) is None, bad
 
 
 def test_parse_range() -> None:
@@ -356,6 +566,15 @@ def test_sites_lookup_without_a_server() -> None:
     assert sites.lookup("a.test", 80, "/img/deep/z").body == b"deep"
     assert sites.lookup("zzz.test", 80, "/").status == 502
     assert Sites().lookup("a.test", 80, "/").status == 502
+    # Scheme-prefixed keys first, then host:port before the bare host.
+    assert sites.lookup("s.test", 443, "/", "https").body == b"s over https"
+    assert sites.lookup("s.test", 8443, "/", "https").body == b"s on 8443"
+    assert sites.lookup("s.test", 80, "/", "http").body == b"s over any scheme"
+    assert sites.lookup("plain.test", 443, "/", "https").status == 502
+    assert sites.site("plain.test", 80, "http") is not None
+    assert sites.site("plain.test", 443, "https") is None
+    with pytest.raises(ValueError, match="only http:// and https://"):
+        Sites({"hosts": {"ftp://a.test": {}}})
 
 
 # --- the demo web ---------------------------------------------------------------------------
@@ -441,3 +660,33 @@ def test_demo_robots_cases_over_http(tmp_path: Path) -> None:
         assert msg["Content-Type"].startswith("text/html") and b"<html" in body
         for seed in DEMO_SEEDS:
             assert fetch(sim, seed)[0] == 200
+
+
+# --- the start-up CA ------------------------------------------------------------------------
+
+
+def test_local_ca_issues_a_certificate_per_host() -> None:
+    from cryptography import x509
+
+    ca = LocalCA()
+    try:
+        assert ca.ca_cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+        for host, name in [
+            ("a.test", x509.DNSName("a.test")),
+            ("bücher.test", x509.DNSName("xn--bcher-kva.test")),  # A-label, RFC 5280 7.2
+            ("127.0.0.1", x509.IPAddress(ipaddress.ip_address("127.0.0.1"))),
+            ("::1", x509.IPAddress(ipaddress.ip_address("::1"))),
+        ]:
+            leaf = ca.issue(host)
+            leaf.verify_directly_issued_by(ca.ca_cert)
+            sans = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+            assert list(sans) == [name]
+        assert ca.server_context("A.test") is ca.server_context("a.test")  # built once per host
+    finally:
+        ca.close()
+    # Each CA is made at start-up: two servers never share one.
+    other = LocalCA()
+    try:
+        assert other.ca_pem != ca.ca_pem
+    finally:
+        other.close()

@@ -32,8 +32,10 @@ __all__ = ["SimWeb", "SimWebError"]
 # The project root, so the server (and a factory module such as ``bench.web``) imports even when
 # the package is not installed.
 _PROJECT_ROOT = Path(__file__).resolve().parents[2]
-_PROXY_VARS = ("http_proxy", "HTTP_PROXY")
-_UNSET_VARS = ("https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY")
+# Both schemes go to the simulated web: https through CONNECT, answered by the server itself
+# (TLS with a certificate from its start-up CA), so no request can leak to the real internet.
+_PROXY_VARS = ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY")
+_UNSET_VARS = ("no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY")
 
 
 class SimWebError(RuntimeError):
@@ -73,6 +75,11 @@ class SimWeb:
         return self._dir() / "requests.jsonl"
 
     @property
+    def ca_path(self) -> Path:
+        """The PEM certificate of the server's start-up CA (for clients that verify https)."""
+        return self._dir() / "ca.pem"
+
+    @property
     def stderr_path(self) -> Path:
         return self._dir() / "server.stderr"
 
@@ -99,6 +106,8 @@ class SimWeb:
             str(self.log_path),
             "--ready-file",
             str(ready),
+            "--ca-cert",
+            str(self.ca_path),
             "--max-seconds",
             str(self.max_seconds),
             "--max-requests",
@@ -197,7 +206,8 @@ class SimWeb:
         return f"http://127.0.0.1:{self.port}"
 
     def env(self) -> dict[str, str]:
-        """os.environ with the proxy pointing here, so a crawl subprocess reaches only us."""
+        """os.environ with http_proxy and https_proxy pointing here: a crawl subprocess reaches
+        only the simulated web, over both schemes."""
         env = {k: v for k, v in os.environ.items() if k not in _UNSET_VARS}
         for name in _PROXY_VARS:
             env[name] = self.proxy_url
@@ -220,11 +230,16 @@ class SimWeb:
                     continue  # a line being written while we read
         return out
 
-    def requested(self, host: str, path: str, *, prefix: bool = False) -> bool:
-        """Whether ``host`` saw a request for ``path`` (or, with prefix=True, anything under it)."""
+    def requested(
+        self, host: str, path: str, *, prefix: bool = False, scheme: str | None = None
+    ) -> bool:
+        """Whether ``host`` saw a request for ``path`` (or, with prefix=True, anything under it),
+        over ``scheme`` (``"http"`` or ``"https"``; None: either)."""
         host = host.lower()
         for entry in self.requests():
             if entry.get("host") != host:
+                continue
+            if scheme is not None and entry.get("scheme", "http") != scheme:
                 continue
             got = entry.get("path", "")
             if got == path or (prefix and got.startswith(path)):

@@ -3,8 +3,13 @@
 Tests, the demo and the benchmark crawl a *simulated* web: the crawler reaches this server
 through the standard ``http_proxy`` variable, so Scrapy sends absolute-URI requests
 (``GET http://news.demo.test/a.html HTTP/1.1``) and the server picks the virtual host from
-that URI (falling back to the ``Host`` header for direct requests). Only ``http://`` is
-simulated; ``CONNECT`` is refused.
+that URI (falling back to the ``Host`` header for direct requests).
+
+``https://`` goes through ``https_proxy`` (the same server): the client sends
+``CONNECT host:443``; for a host the simulated web plays, the server answers 200 and speaks TLS
+inside the tunnel itself, presenting a certificate for that host issued by a throwaway CA made at
+start-up (crawler.simweb.tls; ``--ca-cert`` publishes it for verifying clients). Nothing is ever
+tunnelled onwards: a CONNECT to a host the simulated web does not play is refused (403).
 
 Sites are data (a dict, loadable from JSON)::
 
@@ -13,19 +18,28 @@ Sites are data (a dict, loadable from JSON)::
                                   "default": {"status": 404, "body": "not found"}}},
      "default": {"status": 502, "body": "unknown host"}}
 
+A host key may start with a scheme (``"https://a.test"``, ``"http://a.test:8080"``): it is
+matched before the scheme-less key, so a site can serve different content per scheme (robots.txt
+is per scheme, host and port: RFC 9309 section 2.3). A host declared only as ``http://...`` is
+not played over https (its CONNECT is refused), and vice versa.
+
 Route fields: ``status`` (default 200, or 301 with ``redirect``), ``headers`` (object, or a list
 of ``[name, value]`` pairs so a header can repeat), ``body`` (str, UTF-8) or ``body_b64``,
 ``delay`` (seconds before answering), ``drop`` (close without answering), ``redirect``
 (``Location`` value). Route lookup: exact path+query, exact path, longest ``*`` prefix route,
 the host's ``default``, else 404. A host key may carry a port (``a.test:8080``), matched before
-the bare host. Unknown hosts get the top-level ``default`` (502).
+the bare host. Unknown hosts get the top-level ``default`` (502). Lookup order for
+``scheme://host:port``: ``scheme://host:port``, ``scheme://host``, ``host:port``, ``host``.
 
 Large generated webs (benchmarks) use a *resolver* instead of, or in front of, the dict: a
 callable ``(host, path) -> Route | dict | None`` (``None``: ask the dict). On the command line
-it is given as ``--factory module:builder`` and built with ``builder(**factory_args)``.
+it is given as ``--factory module:builder`` and built with ``builder(**factory_args)``. A resolver
+serves both schemes alike; it plays a host over https (accepts its CONNECT) when it answers that
+host's ``/`` with something other than None.
 
-Every request is logged as one JSON line (flushed before the response is sent, so whatever a
-client has received is already in the log) so tests can prove that a path was never requested.
+Every request (CONNECT included) is logged as one JSON line with its ``scheme`` (flushed before
+the response is sent, so whatever a client has received is already in the log) so tests can prove
+that a path was never requested over a scheme.
 The server exits on its own after ``max_seconds`` or ``max_requests``, or on SIGTERM/SIGINT.
 """
 
@@ -39,6 +53,7 @@ import importlib
 import json
 import os
 import signal
+import ssl
 import sys
 import time
 import traceback
@@ -47,12 +62,16 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import IO, Any
 
+from crawler.simweb.tls import LocalCA
+
 __all__ = ["Resolver", "Route", "SimServer", "Sites", "load_factory", "main", "serve"]
 
 # Response headers the server computes itself; values given in a route are ignored.
 _COMPUTED_HEADERS = frozenset({"content-length", "connection", "transfer-encoding", "keep-alive"})
 _MAX_HEADER_BYTES = 64 * 1024
 _CRLF = b"\r\n"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_TLS_HANDSHAKE_SECONDS = 10.0
 
 
 def _reason(status: int) -> str:
@@ -225,27 +244,46 @@ _SERVER_ERROR = Route(500, [("Content-Type", "text/plain; charset=utf-8")], b"re
 _UNKNOWN_HOST = Route(502, [("Content-Type", "text/plain; charset=utf-8")], b"unknown host")
 
 
+def _host_key(name: object) -> str:
+    key = str(name).lower().rstrip(".")
+    scheme, sep, _ = key.partition("://")
+    if sep and scheme not in _DEFAULT_PORTS:
+        raise ValueError(f"host key {name!r}: only http:// and https:// can prefix a host")
+    return key
+
+
 class Sites:
-    """The declared web, compiled once: host lookup (``host:port`` before bare host), then route."""
+    """The declared web, compiled once: host lookup (scheme, then ``host:port`` before bare host),
+    then route."""
 
     def __init__(self, spec: Mapping[str, Any] | None = None) -> None:
         spec = spec or {}
         self.hosts = {
-            str(name).lower().rstrip("."): _Host(host_spec)
+            _host_key(name): _Host(host_spec)
             for name, host_spec in (spec.get("hosts") or {}).items()
         }
         default = spec.get("default")
         self.default = Route.from_spec(default) if default is not None else _UNKNOWN_HOST
 
-    def lookup(self, host: str, port: int, path: str) -> Route:
-        site = self.hosts.get(f"{host}:{port}") or self.hosts.get(host)
+    def site(self, host: str, port: int, scheme: str = "http") -> _Host | None:
+        """The host declaration serving ``scheme://host:port``, if any."""
+        hosts = self.hosts
+        return (
+            hosts.get(f"{scheme}://{host}:{port}")
+            or hosts.get(f"{scheme}://{host}")
+            or hosts.get(f"{host}:{port}")
+            or hosts.get(host)
+        )
+
+    def lookup(self, host: str, port: int, path: str, scheme: str = "http") -> Route:
+        site = self.site(host, port, scheme)
         if site is None:
             return self.default
         return site.lookup(path) or _NOT_FOUND
 
 
 # A generated web: (host, path+query) -> a Route, a route dict, or None to ask the static sites.
-# ``host`` is lower-case, with ":port" only when the port is not 80.
+# ``host`` is lower-case, with ":port" only when the port is not the scheme's default (80, 443).
 Resolver = Callable[[str, str], Route | Mapping[str, Any] | None]
 
 
@@ -287,6 +325,31 @@ def _split_target(target: str, host_header: str) -> tuple[str, int, str]:
     return host.rstrip("."), port, path
 
 
+def _split_authority(authority: str, default_port: int = 443) -> tuple[str, int] | None:
+    """(host, port) of a CONNECT target (``host:port``, ``[v6]:port``); None if malformed."""
+    authority = authority.strip().lower()
+    if authority.startswith("["):
+        host, bracket, rest = authority[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            return None
+        port_text = rest[1:]
+    else:
+        host, _, port_text = authority.partition(":")
+    if not port_text:
+        port = default_port
+    elif port_text.isdigit() and 0 < int(port_text) < 65536:
+        port = int(port_text)
+    else:
+        return None
+    host = host.rstrip(".")
+    return (host, port) if host else None
+
+
+def _vhost(host: str, port: int, scheme: str) -> str:
+    """The name a host is logged and resolved under: ``host``, or ``host:port`` off-default."""
+    return host if port == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
+
+
 class SimServer:
     """The asyncio server; ``run()`` serves until a bound is hit or ``stop()`` is called."""
 
@@ -299,6 +362,7 @@ class SimServer:
         port: int = 0,
         log_path: str | os.PathLike[str] | None = None,
         ready_file: str | os.PathLike[str] | None = None,
+        ca_cert: str | os.PathLike[str] | None = None,
         max_seconds: float = 300.0,
         max_requests: int = 1_000_000,
     ) -> None:
@@ -311,6 +375,8 @@ class SimServer:
         self.port = 0
         self.log_path = Path(log_path) if log_path else None
         self.ready_file = Path(ready_file) if ready_file else None
+        self.ca_cert = Path(ca_cert) if ca_cert else None
+        self.tls: LocalCA | None = None
         self.max_seconds = max_seconds
         self.max_requests = max_requests
         self.count = 0
@@ -332,6 +398,9 @@ class SimServer:
     async def run(self) -> None:
         """Listen, announce the port, serve until a bound or stop(), then flush and close."""
         self._stop = asyncio.Event()
+        self.tls = LocalCA()  # before "ready": a client may fetch the CA certificate at once
+        if self.ca_cert:
+            self.ca_cert.write_bytes(self.tls.ca_pem)
         if self.log_path:
             self._log = open(self.log_path, "w", encoding="utf-8")  # noqa: SIM115
         loop = asyncio.get_running_loop()
@@ -358,6 +427,7 @@ class SimServer:
                 self._log.flush()
                 self._log.close()
                 self._log = None
+            self.tls.close()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                     loop.remove_signal_handler(sig)
@@ -373,13 +443,25 @@ class SimServer:
         if tasks:
             await asyncio.wait(tasks, timeout=2.0)
 
-    def _route(self, host: str, port: int, path: str) -> tuple[str, Route]:
-        vhost = host if port == 80 else f"{host}:{port}"
+    def _route(self, scheme: str, host: str, port: int, path: str) -> tuple[str, Route]:
+        vhost = _vhost(host, port, scheme)
         if self.resolver is not None:
             found = self.resolver(vhost, path)
             if found is not None:
                 return vhost, found if isinstance(found, Route) else Route.from_spec(found)
-        return vhost, self.sites.lookup(host, port, path)
+        return vhost, self.sites.lookup(host, port, path, scheme)
+
+    def plays(self, host: str, port: int, scheme: str = "https") -> bool:
+        """Whether the simulated web serves ``scheme://host:port`` (decides CONNECT)."""
+        if self.sites.site(host, port, scheme) is not None:
+            return True
+        if self.resolver is None:
+            return False
+        try:
+            return self.resolver(_vhost(host, port, scheme), "/") is not None
+        except Exception:
+            traceback.print_exc()
+            return False
 
     def _write_log(self, entry: dict[str, Any]) -> None:
         log = self._log
@@ -392,15 +474,31 @@ class SimServer:
         if task is not None:
             self._tasks.add(task)
         self._writers.add(writer)
-        transport = writer.transport
+        # (host, port) once a CONNECT turned this connection into a TLS tunnel to that host.
+        tunnel: tuple[str, int] | None = None
         try:
             while not self.stopping:
                 try:
                     raw = await reader.readuntil(b"\r\n\r\n")
                 except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
                     break
-                if not await self._serve_one(raw, reader, writer, transport):
+                outcome = await self._serve_one(raw, reader, writer, tunnel)
+                if outcome is False:
                     break
+                if outcome is not True:  # CONNECT accepted: TLS from here on, as that host
+                    assert self.tls is not None
+                    try:
+                        context = self.tls.server_context(outcome[0])
+                    except Exception:  # a name no certificate can carry: close, keep serving
+                        traceback.print_exc()
+                        break
+                    try:
+                        await writer.start_tls(
+                            context, ssl_handshake_timeout=_TLS_HANDSHAKE_SECONDS
+                        )
+                    except (ssl.SSLError, OSError, TimeoutError):
+                        break  # the client gave up on the handshake (e.g. it verifies, we failed)
+                    tunnel = outcome
         except (ConnectionError, asyncio.CancelledError):
             pass
         finally:
@@ -415,10 +513,11 @@ class SimServer:
         raw: bytes,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
-        transport: asyncio.BaseTransport,
-    ) -> bool:
-        """Answer one request; False closes the connection."""
+        tunnel: tuple[str, int] | None,
+    ) -> bool | tuple[str, int]:
+        """Answer one request; False closes the connection, (host, port) starts TLS for it."""
         now = time.time()
+        transport = writer.transport
         lines = raw.decode("latin-1").lstrip("\r\n").split("\r\n")
         parts = lines[0].split(" ")
         if len(parts) != 3 or not parts[2].startswith("HTTP/"):
@@ -431,9 +530,7 @@ class SimServer:
                 name, _, value = line.partition(":")
                 headers[name.strip().lower()] = value.strip()
         if method == "CONNECT":
-            self._write_log(self._entry(now, method, target, "", 501, headers))
-            writer.write(_NO_CONNECT)
-            return False
+            return self._connect(now, target, headers, writer, tunnel)
         if "chunked" in headers.get("transfer-encoding", "").lower():
             writer.write(_NO_CHUNKED)
             return False
@@ -451,16 +548,22 @@ class SimServer:
         else:
             close = last or "close" in connection
 
-        host, port, path = _split_target(target, headers.get("host", ""))
+        if tunnel is not None:
+            # Inside a tunnel the CONNECT target names the host (its certificate was shown).
+            scheme, (host, port) = "https", tunnel
+            path = _split_target(target, "")[2]
+        else:
+            scheme = "https" if target[:8].lower() == "https://" else "http"
+            host, port, path = _split_target(target, headers.get("host", ""))
         try:
-            vhost, route = self._route(host, port, path)
+            vhost, route = self._route(scheme, host, port, path)
         except Exception:  # a broken resolver answers 500 instead of killing the connection
             traceback.print_exc()
             vhost, route = host, _SERVER_ERROR
         if route.delay:
             await asyncio.sleep(route.delay)
         if route.drop:
-            self._write_log(self._entry(now, method, vhost, path, 0, headers))
+            self._write_log(self._entry(now, method, vhost, path, 0, headers, scheme))
             transport.abort()  # type: ignore[attr-defined]
             return False
 
@@ -474,19 +577,56 @@ class SimServer:
             status = route.status
         if not data:
             data = route.wire(head_only=head_only, close=close)
-        self._write_log(self._entry(now, method, vhost, path, status, headers))
+        self._write_log(self._entry(now, method, vhost, path, status, headers, scheme))
         writer.write(data)
         if transport.get_write_buffer_size() > 256 * 1024:  # type: ignore[attr-defined]
             await writer.drain()
         return not close
 
+    def _connect(
+        self,
+        now: float,
+        target: str,
+        headers: Mapping[str, str],
+        writer: asyncio.StreamWriter,
+        tunnel: tuple[str, int] | None,
+    ) -> bool | tuple[str, int]:
+        """Accept ``CONNECT host:port`` for a host we play (TLS follows); refuse anything else.
+
+        Refusal never means forwarding: the simulated web has no way out to the real internet.
+        """
+        self.count += 1
+        if self.count >= self.max_requests:
+            self.stop()
+        authority = _split_authority(target)
+        if authority is None or tunnel is not None:
+            self._write_log(self._entry(now, "CONNECT", target, "", 400, headers, "https"))
+            writer.write(_BAD_REQUEST)
+            return False
+        host, port = authority
+        vhost = _vhost(host, port, "https")
+        if self.stopping or not self.plays(host, port, "https"):
+            self._write_log(self._entry(now, "CONNECT", vhost, "", 403, headers, "https"))
+            writer.write(_NO_TUNNEL)
+            return False
+        self._write_log(self._entry(now, "CONNECT", vhost, "", 200, headers, "https"))
+        writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        return authority
+
     @staticmethod
     def _entry(
-        now: float, method: str, host: str, path: str, status: int, headers: Mapping[str, str]
+        now: float,
+        method: str,
+        host: str,
+        path: str,
+        status: int,
+        headers: Mapping[str, str],
+        scheme: str = "http",
     ) -> dict[str, Any]:
         return {
             "t": now,
             "method": method,
+            "scheme": scheme,
             "host": host,
             "path": path,
             "status": status,
@@ -504,7 +644,7 @@ def _fixed(status: int, text: str) -> bytes:
 
 
 _BAD_REQUEST = _fixed(400, "bad request")
-_NO_CONNECT = _fixed(501, "simweb simulates http:// only; CONNECT is not supported")
+_NO_TUNNEL = _fixed(403, "simweb does not play this host over https; nothing is tunnelled")
 _NO_CHUNKED = _fixed(501, "chunked request bodies are not supported")
 
 
@@ -512,7 +652,7 @@ def serve(sites: Mapping[str, Any] | Resolver | None, **options: Any) -> int:
     """Serve in the foreground until a bound is hit or a signal arrives; returns the count.
 
     ``options`` are SimServer's keyword arguments (resolver, host, port, log_path, ready_file,
-    max_seconds, max_requests).
+    ca_cert, max_seconds, max_requests).
     """
     server = SimServer(sites, **options)
     asyncio.run(server.run())
@@ -529,6 +669,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--log", type=Path, help="request log (JSON lines)")
     parser.add_argument("--ready-file", type=Path, help="written with the port once listening")
+    parser.add_argument(
+        "--ca-cert", type=Path, help="write the start-up CA certificate (PEM) here for https"
+    )
     parser.add_argument("--max-seconds", type=float, default=300.0)
     parser.add_argument("--max-requests", type=int, default=1_000_000)
     args = parser.parse_args(argv)
@@ -543,6 +686,7 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         log_path=args.log,
         ready_file=args.ready_file,
+        ca_cert=args.ca_cert,
         max_seconds=args.max_seconds,
         max_requests=args.max_requests,
     )

@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from crawler.demo import run_crawl
+from crawler.simweb.control import SimWeb
 from crawler.simweb.signalweb import signal_web
 
 # Keep every crawl to a few seconds: no retries, short timeouts.
@@ -60,8 +61,14 @@ class Crawl:
         return [r for r in [*self.index, *self.image_rows] if r["url"] == url]
 
     def requests_to(self, url: str) -> list[dict[str, Any]]:
-        host, path = url.split("://", 1)[1].split("/", 1)
-        return [r for r in self.requests if r["host"] == host and r["path"] == "/" + path]
+        """Requests for exactly this URL: same scheme, host and path (CONNECTs excluded)."""
+        scheme, rest = url.split("://", 1)
+        host, path = rest.split("/", 1)
+        return [
+            r
+            for r in self.requests
+            if r["host"] == host and r["path"] == "/" + path and r.get("scheme") == scheme
+        ]
 
     def document_fetches(self) -> Counter[tuple[str, str]]:
         """(host, kind) -> how many times that consent document was requested."""
@@ -76,8 +83,10 @@ def crawl(
     seeds: list[str],
     settings: dict[str, str] | None = None,
     args: list[str] | tuple[str, ...] = (),
+    sites: dict[str, Any] | None = None,
 ) -> Crawl:
-    """Crawl the signal web once (its own SimWeb, stopped on return) and read the outputs.
+    """Crawl the signal web (or ``sites``) once (its own SimWeb, stopped on return) and read the
+    outputs.
 
     ``settings`` become ``-s NAME=VALUE``; ``args`` are passed as they are (e.g. ``-a config=``).
     """
@@ -88,7 +97,9 @@ def crawl(
         for arg in ("-s", f"{key}={value}")
     ]
     extra += args
-    with signal_web(workdir=base / "web", max_seconds=120, max_requests=5000) as web:
+    bounds: dict[str, Any] = {"workdir": base / "web", "max_seconds": 120, "max_requests": 5000}
+    web = SimWeb(sites, **bounds) if sites is not None else signal_web(**bounds)
+    with web:
         result = run_crawl(web, base / "out", seeds, extra)
     requests = web.requests()  # complete: the server flushed its log when it stopped
     assert result.returncode == 0, result.stderr[-4000:]
