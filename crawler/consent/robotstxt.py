@@ -24,6 +24,8 @@ not end a group either. Rules before the first user-agent line are ignored.
 User-agent matching (§2.2.1): a ``user-agent`` value names a product token, its leading run of
 ``[A-Za-z_-]`` (so ``CCBot/2.0`` names ``ccbot``, as Google's reference parser reads it), and it
 matches a crawler token exactly, case-insensitively: ``Google`` never selects ``Google-Extended``.
+A name that goes on with digits names its longer run too (``img2dataset``: Google would read
+only ``img``, which would lose real AI-crawler opt-outs).
 ``*`` matches every token that no group names. All groups naming the token are merged (§2.2.1).
 
 Path matching (§2.2.2, §2.2.3): own matcher, not protego's. The most specific match (the
@@ -58,6 +60,7 @@ __all__ = [
     "normalize_robots_path",
     "parse_robots_txt",
     "product_token",
+    "product_tokens",
 ]
 
 USER_AGENT_KEYS = frozenset({"user-agent", "useragent", "user agent"})
@@ -74,6 +77,7 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _KEY = re.compile(r"[A-Za-z][A-Za-z0-9_ \-]*")
 _NO_COLON = re.compile(r"\s*([A-Za-z][A-Za-z \-]*?)[ \t]+(\S.*)")
 _PRODUCT = re.compile(r"[A-Za-z_\-]+")
+_PRODUCT_WITH_DIGITS = re.compile(r"[A-Za-z0-9_\-]+")
 
 # RFC 3986 §2.2/§2.3: unreserved + reserved characters stay; every other octet is encoded.
 _SAFE = "A-Za-z0-9\\-._~:/?\\[\\]@!$&'()*+,;="
@@ -119,6 +123,18 @@ def product_token(value: str) -> str:
         return "*"
     match = _PRODUCT.match(value)
     return match.group().lower() if match else ""
+
+
+def product_tokens(value: str) -> list[str]:
+    """The tokens a ``user-agent`` value selects: its ``product_token`` and, when the name goes
+    on with digits (``img2dataset``), also the run of ``[A-Za-z0-9_-]``: real AI crawlers have
+    digits in their names, which Google's parser (letters only) would cut to ``img``."""
+    token = product_token(value)
+    if not token or token == "*":
+        return [token] if token else []
+    match = _PRODUCT_WITH_DIGITS.match(value.strip())
+    longer = match.group().lower() if match else token
+    return [token, longer] if longer != token else [token]
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,8 +337,7 @@ def parse_robots_txt(text: str) -> RobotsTxt:
                 current = Group()
                 groups.append(current)
                 in_rules = False
-            token = product_token(value)
-            if token:
+            for token in product_tokens(value):
                 current.agents.append(token)
                 current.agent_lines.append(f"{key}: {value}")
             continue
