@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 __all__ = [
     "Group",
@@ -101,6 +102,7 @@ def _encode(text: str) -> str:
     return _TO_FIX.sub(_fix, text)  # a "%" without two hex digits becomes "%25"
 
 
+@lru_cache(maxsize=16384)  # a page's URL is asked for our token and every AI token
 def normalize_robots_path(url: str) -> str:
     """The path and query of ``url`` (or of a bare path), normalised for rule matching."""
     text = url.strip()
