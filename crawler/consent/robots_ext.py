@@ -30,7 +30,7 @@ __all__ = ["RobotsExtensions", "parse_robots_extensions"]
 
 MAX_ROBOTS_CHARS = 512 * 1024
 
-_USAGE, _SIGNAL, _AITRAIN = "content-usage", "content-signal", "aitraining"
+_USAGE, _SIGNAL = "content-usage", "content-signal"
 # Path at the start of a Content-Usage / Content-Signal value: "/" up to the first SP or HTAB.
 _LEADING_PATH = re.compile(r"(/[^ \t]*)[ \t]+(.*)", re.DOTALL)
 

@@ -246,3 +246,18 @@ def test_hostile_wildcard_pattern_is_linear() -> None:
     assert rules.allowed(url, "consentcrawl")
     assert not rules.allowed(url + "b", "consentcrawl")
     assert time.perf_counter() - started < 1.0
+
+
+def test_allow_disallow_and_extension_records_share_one_grouping() -> None:
+    # Before issue 9, protego split this group at Crawl-delay while robots_ext did not: the
+    # two readings of one file disagreed about agent A.
+    rules = parsed(
+        "User-agent: A\nCrawl-delay: 5\nUser-agent: B\n"
+        "Content-Signal: ai-train=no\nDisallow: /x/\n\nUser-agent: *\nAllow: /\n"
+    )
+    for token in ("A", "B"):
+        assert not rules.allowed(f"{ORIGIN}/x/1", token)
+        [signal] = rules.extension_signals(f"{ORIGIN}/y", (token,))
+        assert signal.reason == "content-signal:ai-train=no"
+    assert rules.allowed(f"{ORIGIN}/x/1", "consentcrawl")
+    assert rules.extension_signals(f"{ORIGIN}/y", ("consentcrawl",)) == []
