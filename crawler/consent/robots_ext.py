@@ -31,6 +31,11 @@ __all__ = ["RobotsExtensions", "parse_robots_extensions"]
 MAX_ROBOTS_CHARS = 512 * 1024
 
 _USAGE, _SIGNAL = "content-usage", "content-signal"
+# Cheap pre-check for parse_robots_extensions: most robots.txt files carry none of these records.
+_HAS_EXTENSION = re.compile(
+    r"^[ \t\ufeff]*(?:content-usage|content-signal|(?:dis)?allowaitraining)[ \t]*:",
+    re.IGNORECASE | re.MULTILINE,
+)
 # Path at the start of a Content-Usage / Content-Signal value: "/" up to the first SP or HTAB.
 _LEADING_PATH = re.compile(r"(/[^ \t]*)[ \t]+(.*)", re.DOTALL)
 
@@ -209,5 +214,11 @@ def _extension_groups(robots: RobotsTxt) -> list[_Group]:
 
 
 def parse_robots_extensions(text: str, source_url: str) -> RobotsExtensions:
-    """Parse the extension records of a robots.txt body (already decoded to ``str``)."""
+    """Parse the extension records of a robots.txt body (already decoded to ``str``).
+
+    The crawl does not call this: it reads the records from the file's one parse
+    (``RobotsExtensions.from_robots``); this is the entry point for a body on its own.
+    """
+    if not _HAS_EXTENSION.search(text, 0, MAX_ROBOTS_CHARS):
+        return RobotsExtensions(source_url, [])
     return RobotsExtensions.from_robots(parse_robots_txt(text[:MAX_ROBOTS_CHARS]), source_url)
