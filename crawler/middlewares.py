@@ -10,23 +10,35 @@ downloader slot.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 
+from crawler.consent.verdict import Decision, Signal
 from crawler.consentdocs import ConsentDocuments, origin_of
 
 logger = logging.getLogger(__name__)
 
 
 class ConsentIgnoreRequest(IgnoreRequest):
-    """A request refused for consent reasons (``reasons`` are ``family:detail`` strings)."""
+    """A request refused for consent reasons (``reasons`` are ``family:detail`` strings).
 
-    def __init__(self, url: str, reasons: list[str]) -> None:
+    ``signals`` are the evidence behind the reasons (the robots.txt URL and the matched rule or
+    the error), recorded in the excluded page row's ``consent`` column.
+    """
+
+    def __init__(self, url: str, reasons: list[str], signals: Sequence[Signal] = ()) -> None:
         super().__init__(f"{url}: {', '.join(reasons)}")
         self.url = url
         self.reasons = reasons
+        self.signals = list(signals)
+
+
+def refusal_signals(exc: BaseException) -> list[Signal]:
+    """The evidence of a consent refusal (``[]`` for any other failure)."""
+    return list(exc.signals) if isinstance(exc, ConsentIgnoreRequest) else []
 
 
 class ConsentRobotsMiddleware:
@@ -49,13 +61,11 @@ class ConsentRobotsMiddleware:
         rules = self.docs.cached("robots", origin)
         if rules is None:
             rules = await self.docs.get("robots", origin)
-        stats = self.crawler.stats
-        if rules.unreachable:
-            stats.inc_value("consent/requests_refused/robots:unreachable")
-            raise ConsentIgnoreRequest(request.url, ["robots:unreachable"])
-        if not rules.allowed(request.url, self.token):
-            stats.inc_value("consent/requests_refused/robots:disallowed")
-            raise ConsentIgnoreRequest(request.url, ["robots:disallowed"])
+        verdict = rules.check(request.url, self.token)
+        if verdict.decision is Decision.DISALLOW:
+            reason = verdict.reason or "robots:disallowed"
+            self.crawler.stats.inc_value(f"consent/requests_refused/{reason}")
+            raise ConsentIgnoreRequest(request.url, [reason], [verdict])
         delay = rules.crawl_delay(self.token)
         if delay:
             self._apply_crawl_delay(request, delay)

@@ -15,7 +15,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 
 from crawler.consent.verdict import Decision
-from pipelines.base import SignalPipeline, page_fetched
+from pipelines.base import SignalPipeline
 
 
 class RobotsPipeline(SignalPipeline):
@@ -37,10 +37,11 @@ class RobotsPipeline(SignalPipeline):
         token = self.token
         for page in pages:
             page_rules = rules[page.origin]
-            if not page_fetched(page):
-                # A page known only by its URL (regenerate without --fetch-pages): the
-                # middleware never saw it, so its crawl permission is checked here.
-                page.add([page_rules.check(page.url, token)])
+            # The page host's verdict goes into every row's evidence, also when the middleware
+            # already let the page through (an allow then) and when the image sits on another
+            # host. A page known only by its URL (regenerate without --fetch-pages) was never
+            # seen by the middleware, so this is also its crawl-permission check.
+            page.add([page_rules.check(page.url, token)])
             page.add(self._ai_tokens(page_rules, page.url))
         for candidate in candidates:
             url = candidate["url"]

@@ -122,7 +122,7 @@ class IndexWriterPipeline:
                     "reasons": item["reasons"],
                     "license": None,
                     "fetched_at": item["fetched_at"],
-                    "consent": [],
+                    "consent": [s.as_record() for s in item.get("page_signals", ())],
                 }
             )
         # The page's lxml tree and signal objects are not needed past this point.

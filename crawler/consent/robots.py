@@ -1,4 +1,4 @@
-"""robots.txt per RFC 9309, built on protego, with the status semantics Scrapy lacks.
+"""robots.txt per RFC 9309, with the status semantics Scrapy lacks.
 
 Scrapy's own middleware parses whatever body comes back and allows everything on a network error;
 RFC 9309 §2.3.1 says an unreachable robots.txt (5xx, network error) MUST be read as complete
@@ -10,18 +10,21 @@ disallow. Here the fetch outcome is turned into one of three states:
   longer than 5 hops: complete disallow, reason ``robots:unreachable`` (§2.3.1.4). We fail
   closed on the redirect case even though the RFC allows "unavailable" there.
 
-Besides our own product token, the rules are evaluated for the AI-crawler tokens: a disallow for
-any of them on a path means the site refused AI training there (consent-signals.md §1).
+A parsed body is read once, by ``crawler.consent.robotstxt`` (its docstring records the
+design): the same groups answer allow/disallow for our token and every AI token,
+``Crawl-delay``, and the extension records of ``crawler.consent.robots_ext``. Besides our own
+product token, the rules are evaluated for the AI-crawler tokens: a disallow for any of them on a
+path means the site refused AI training there (consent-signals.md §1). Every robots signal
+carries its evidence: the matched rule (``User-agent: GPTBot / Disallow: /``) or the error.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
-from protego import Protego
-
+from crawler.consent.robotstxt import RobotsTxt, parse_robots_txt
 from crawler.consent.text import MAX_TEXT_BYTES, decode_text
 from crawler.consent.verdict import Signal
 
@@ -38,10 +41,10 @@ class RobotsRules:
     origin: str
     state: RobotsState
     detail: str = ""  # why: "http 503", "timeout", "4xx: no restrictions", ...
-    protego: Protego | None = None
+    robots: RobotsTxt | None = None
     text: str = ""
-    _token_groups: dict[str, object] = field(default_factory=dict)
-    _extensions: object | None = None
+    _distinct: dict[str, tuple[Sequence[str], list[str]]] = field(default_factory=dict)
+    _extensions: Any = None
 
     @property
     def unreachable(self) -> bool:
@@ -55,68 +58,70 @@ class RobotsRules:
         """Whether ``token`` may fetch ``url`` (a full URL or a path)."""
         if self.state == "unreachable":
             return False
-        if self.protego is None:
+        if self.robots is None:
             return True
-        return self.protego.can_fetch(url, token)
+        return self.robots.allowed(url, token)
 
     def check(self, url: str, token: str) -> Signal:
-        """Crawl permission for our own token as a Signal (family ``robots``)."""
+        """Crawl permission for our own token as a Signal (family ``robots``).
+
+        The value is the evidence: the error of an unreachable file, the matched rule
+        (``User-agent: * / Disallow: /private/``), or the state when no rule matched.
+        """
         if self.state == "unreachable":
             return Signal.disallow("robots", "unreachable", self.source, self.detail)
-        if self.protego is not None and not self.protego.can_fetch(url, token):
-            return Signal.disallow("robots", "disallowed", self.source, token)
-        return Signal.allow("robots", self.source, self.state)
+        if self.robots is None:
+            return Signal.allow("robots", self.source, self.state)
+        verdict = self.robots.verdict(url, token)
+        if not verdict.allowed:
+            return Signal.disallow("robots", "disallowed", self.source, verdict.evidence)
+        return Signal.allow("robots", self.source, verdict.evidence or self.state)
 
     def ai_token_signals(self, url: str, our_token: str, ai_tokens: Sequence[str]) -> list[Signal]:
         """A disallow for each AI token whose group refuses ``url`` while ours allows it.
 
-        Tokens that fall into the same group as ours give the same answer and are skipped, so
-        the common file (one ``*`` group) costs nothing per URL. protego's group lookup is
-        private API, but memoised and stable across its releases; it is the only way to ask
-        "which group applies" without re-implementing its matcher.
+        Tokens that fall into the same groups as ours give the same answer and are skipped, so
+        the common file (one ``*`` group) costs nothing per URL.
         """
-        if self.protego is None or self.state != "parsed":
+        if self.robots is None or self.state != "parsed":
             return []
         out = []
         for token in self._distinct_ai_tokens(our_token, ai_tokens):
-            if not self.protego.can_fetch(url, token):
-                out.append(Signal.disallow("robots", f"ai-token={token}", self.source, token))
+            verdict = self.robots.verdict(url, token)
+            if not verdict.allowed:
+                out.append(
+                    Signal.disallow("robots", f"ai-token={token}", self.source, verdict.evidence)
+                )
         return out
 
     def _distinct_ai_tokens(self, our_token: str, ai_tokens: Sequence[str]) -> list[str]:
         # One crawl uses one token list: remember the answer for the last list seen.
-        cached = self._token_groups.get(our_token)
+        cached = self._distinct.get(our_token)
         if cached is not None and cached[0] is ai_tokens:
-            return cached[1]  # type: ignore[return-value]
-        assert self.protego is not None
-        # protego's group choice per token (its own memoised lookup); one query per group.
-        ours = self.protego._get_matching_rule_set(our_token)
-        distinct = [
-            token
-            for token in ai_tokens
-            if (group := self.protego._get_matching_rule_set(token)) is not None
-            and group is not ours
-        ]
-        self._token_groups[our_token] = (ai_tokens, distinct)
+            return cached[1]
+        assert self.robots is not None
+        ours = self.robots.for_token(our_token).indices
+        distinct = [t for t in ai_tokens if self.robots.for_token(t).indices != ours]
+        self._distinct[our_token] = (ai_tokens, distinct)
         return distinct
 
     def crawl_delay(self, token: str) -> float | None:
-        if self.protego is None:
+        if self.robots is None:
             return None
-        return self.protego.crawl_delay(token)
+        return self.robots.for_token(token).crawl_delay()
 
     def extension_signals(self, url_path: str, tokens: Sequence[str]) -> list[Signal]:
         """AIPREF ``Content-Usage``, ``Content-Signal`` and ``DisallowAITraining`` records."""
-        if self.state != "parsed" or not self.text:
+        if self.state != "parsed" or self.robots is None:
             return []
         if self._extensions is None:
-            from crawler.consent.robots_ext import parse_robots_extensions
+            from crawler.consent.robots_ext import RobotsExtensions
 
-            self._extensions = parse_robots_extensions(self.text, self.source)
+            self._extensions = RobotsExtensions.from_robots(self.robots, self.source)
         ext = self._extensions
-        if not getattr(ext, "has_extensions", True):
+        if not ext.has_extensions:
             return []
-        return ext.signals(url_path, tokens)  # type: ignore[attr-defined]
+        return ext.signals(url_path, tokens)
 
 
 def robots_from_fetch(
@@ -135,7 +140,7 @@ def robots_from_fetch(
         return RobotsRules(origin, "unreachable", error or "network error")
     if 200 <= status < 300:
         text = decode_text(body or b"")
-        return RobotsRules(origin, "parsed", f"http {status}", Protego.parse(text), text)
+        return RobotsRules(origin, "parsed", f"http {status}", parse_robots_txt(text), text)
     if status == 429:
         return RobotsRules(origin, "unreachable", "http 429")
     if 400 <= status < 500:

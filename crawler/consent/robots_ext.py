@@ -5,10 +5,9 @@
   syntax; an optional leading path is accepted like AIPREF's).
 * ``DisallowAITraining:`` / ``AllowAITraining:`` - draft-canel-robots-ai-control (expired).
 
-Grouping follows RFC 9309 §2.2.1: a group is one or more ``user-agent`` lines followed by rules,
-ending at a ``user-agent`` line that comes after a rule; records before the first
-``user-agent`` are ignored; unknown records (``Sitemap``, ``Crawl-delay``, ...) neither belong to
-nor end a group. Allow/Disallow and the extension records above are rules.
+Grouping is not done here: the records are read from the groups of the one parse of the file
+(``crawler.consent.robotstxt``, whose docstring has the rules), the same groups that answer
+Allow/Disallow, so the two readings cannot disagree. A group's agents are product tokens.
 
 ``RobotsExtensions.signals`` evaluates the groups naming one of our tokens *and* the ``*`` group
 and combines them most-restrictively: stricter than RFC 9309's "one group" choice, as the digest
@@ -24,25 +23,19 @@ from dataclasses import dataclass
 from crawler.consent.aipref import train_ai_preference
 from crawler.consent.contentsignal import ai_train_preference
 from crawler.consent.patterns import PathPattern, normalize_path, path_pattern
+from crawler.consent.robotstxt import EXTENSION_RULE_KEYS, RobotsTxt, parse_robots_txt
 from crawler.consent.verdict import Decision, Signal
 
 __all__ = ["RobotsExtensions", "parse_robots_extensions"]
 
 MAX_ROBOTS_CHARS = 512 * 1024
 
-# Cheap pre-check: most robots.txt files carry none of these records.
+_USAGE, _SIGNAL = "content-usage", "content-signal"
+# Cheap pre-check for parse_robots_extensions: most robots.txt files carry none of these records.
 _HAS_EXTENSION = re.compile(
     r"^[ \t\ufeff]*(?:content-usage|content-signal|(?:dis)?allowaitraining)[ \t]*:",
     re.IGNORECASE | re.MULTILINE,
 )
-_LINE = re.compile(r"\s*([A-Za-z][A-Za-z0-9_ \-]*?)\s*:\s*(.*?)\s*")
-
-_USER_AGENT = frozenset({"user-agent", "useragent", "user agent"})
-_USAGE, _SIGNAL, _AITRAIN = "content-usage", "content-signal", "aitraining"
-_RULE_KEYS = frozenset(
-    {"allow", "disallow", _USAGE, _SIGNAL, "disallowaitraining", "allowaitraining"}
-)
-_AGENT_TOKEN = re.compile(r"[A-Za-z0-9_.\-]+|\*")
 # Path at the start of a Content-Usage / Content-Signal value: "/" up to the first SP or HTAB.
 _LEADING_PATH = re.compile(r"(/[^ \t]*)[ \t]+(.*)", re.DOTALL)
 
@@ -118,6 +111,11 @@ class RobotsExtensions:
 
     __slots__ = ("_by_agent", "_scopes", "groups", "has_extensions", "source_url")
 
+    @classmethod
+    def from_robots(cls, robots: RobotsTxt, source_url: str) -> RobotsExtensions:
+        """The extension records of an already parsed robots.txt (its one reading)."""
+        return cls(source_url, _extension_groups(robots))
+
     def __init__(self, source_url: str, groups: list[_Group]) -> None:
         self.source_url = source_url
         self.groups = tuple(g for g in groups if g.usage or g.signal or g.aitrain)
@@ -136,7 +134,7 @@ class RobotsExtensions:
             # merged), plus the merged "*" scope; identical scopes are evaluated once.
             seen: set[tuple[int, ...]] = set()
             merged: list[_Group] = []
-            wanted = [t.strip().lower() for t in tokens]
+            wanted = [t.strip().lower() for t in tokens]  # exact tokens, as in for_token
             if include_star:
                 wanted.append("*")
             for token in wanted:
@@ -196,42 +194,31 @@ class RobotsExtensions:
         return out
 
 
+def _extension_groups(robots: RobotsTxt) -> list[_Group]:
+    groups: list[_Group] = []
+    for group in robots.groups:
+        ours = _Group(list(dict.fromkeys(group.agents)), [], [], [])
+        for record in group.records:
+            key, value, raw = record.key, record.value, record.raw
+            if not value or key not in EXTENSION_RULE_KEYS:
+                continue  # an empty value is a no-op, like "Disallow:"
+            if key == _USAGE:
+                ours.usage.append(_pref_rule(_USAGE, value, raw))
+            elif key == _SIGNAL:
+                ours.signal.append(_pref_rule(_SIGNAL, value, raw))
+            else:
+                verdict = Decision.DISALLOW if key.startswith("dis") else Decision.ALLOW
+                ours.aitrain.append(_Rule(path_pattern(value), verdict, raw))
+        groups.append(ours)
+    return groups
+
+
 def parse_robots_extensions(text: str, source_url: str) -> RobotsExtensions:
-    """Parse the extension records of a robots.txt body (already decoded to ``str``)."""
+    """Parse the extension records of a robots.txt body (already decoded to ``str``).
+
+    The crawl does not call this: it reads the records from the file's one parse
+    (``RobotsExtensions.from_robots``); this is the entry point for a body on its own.
+    """
     if not _HAS_EXTENSION.search(text, 0, MAX_ROBOTS_CHARS):
         return RobotsExtensions(source_url, [])
-    groups: list[_Group] = []
-    current: _Group | None = None
-    in_rules = False
-    for line in text[:MAX_ROBOTS_CHARS].lstrip("\ufeff").splitlines():
-        line = line.split("#", 1)[0]  # AIPREF attach: the value runs up to CR, LF or "#"
-        match = _LINE.fullmatch(line)
-        if not match:
-            continue
-        key = match.group(1).lower()
-        value = match.group(2)
-        if key in _USER_AGENT:
-            if current is None or in_rules:
-                current = _Group([], [], [], [])
-                groups.append(current)
-                in_rules = False
-            token = _AGENT_TOKEN.match(value)
-            if token:
-                current.agents.append(token.group().lower())
-            continue
-        if key not in _RULE_KEYS:
-            continue  # unknown records neither belong to nor end a group (RFC 9309 §2.2.4)
-        if current is None:
-            continue  # rules before any user-agent line are ignored (RFC 9309 §2.2.1)
-        in_rules = True
-        raw = f"{match.group(1)}: {value}"
-        if key == _USAGE:
-            if value:
-                current.usage.append(_pref_rule(_USAGE, value, raw))
-        elif key == _SIGNAL:
-            if value:
-                current.signal.append(_pref_rule(_SIGNAL, value, raw))
-        elif key.endswith(_AITRAIN) and value:  # an empty value is a no-op, like Disallow:
-            verdict = Decision.DISALLOW if key.startswith("dis") else Decision.ALLOW
-            current.aitrain.append(_Rule(path_pattern(value), verdict, raw))
-    return RobotsExtensions(source_url, groups)
+    return RobotsExtensions.from_robots(parse_robots_txt(text[:MAX_ROBOTS_CHARS]), source_url)

@@ -17,6 +17,7 @@ from twisted.python.failure import Failure
 from crawler.extract import Candidate
 from crawler.guard import address_policy
 from crawler.items import candidate_dict, failure_reasons, page_item
+from crawler.middlewares import refusal_signals
 
 
 class ConsentSpider(scrapy.Spider):
@@ -75,6 +76,6 @@ class ConsentSpider(scrapy.Spider):
             "headers": {},
             "meta": {},
             "candidates": [target],
-            "page_signals": [],
+            "page_signals": refusal_signals(failure.value),  # evidence of the page's refusal
             "root": None,
         }

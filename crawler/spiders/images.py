@@ -18,9 +18,11 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from crawler.consent.verdict import Decision, Signal
 from crawler.consentdocs import ConsentDocuments
 from crawler.guard import address_policy
 from crawler.items import failure_reasons, page_item
+from crawler.middlewares import refusal_signals
 from crawler.runtime import apply_config, known_settings
 from crawler.scope import Scope
 from crawler.seeds import Seeds, load_seeds
@@ -123,11 +125,11 @@ class ImagesSpider(scrapy.Spider):
             rules = docs.cached("robots", parsed.origin)
             if rules is not None:
                 # Known verdict: record the refusal here instead of making a doomed Request.
-                if rules.unreachable:
-                    yield self.excluded_page(url, ["robots:unreachable"])
-                    continue
-                if not rules.allowed(url, token):
-                    yield self.excluded_page(url, ["robots:disallowed"])
+                verdict = rules.check(url, token)
+                if verdict.decision is Decision.DISALLOW:
+                    yield self.excluded_page(
+                        url, [verdict.reason or "robots:disallowed"], [verdict]
+                    )
                     continue
             yield self.page_request(url)
 
@@ -140,10 +142,10 @@ class ImagesSpider(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]
         reasons = failure_reasons(failure.value)
         self.crawler.stats.inc_value(f"consentcrawl/pages_excluded/{reasons[0]}")
-        yield self.excluded_page(request.url, reasons)
+        yield self.excluded_page(request.url, reasons, refusal_signals(failure.value))
 
     @staticmethod
-    def excluded_page(url: str, reasons: list[str]) -> dict[str, Any]:
+    def excluded_page(url: str, reasons: list[str], signals: list[Signal] = ()) -> dict[str, Any]:
         # Same shape as a page item (no candidates), so every pipeline can pass it through.
         return {
             "type": "page-excluded",
@@ -154,5 +156,5 @@ class ImagesSpider(scrapy.Spider):
             "headers": {},
             "meta": {},
             "candidates": [],
-            "page_signals": [],
+            "page_signals": list(signals),  # the evidence of the reasons
         }

@@ -234,11 +234,14 @@ class RegenerateSpider(scrapy.Spider):
     def page_failed(self, failure: Failure) -> Iterator[dict[str, Any]]:
         """A page refused (robots.txt) or not fetched: its rows are excluded, as in the crawl."""
         from crawler.items import failure_reasons
+        from crawler.middlewares import refusal_signals
 
         request = failure.request  # type: ignore[attr-defined]
         reasons = failure_reasons(failure.value)
         self.crawler.stats.inc_value(f"regenerate/pages_failed/{reasons[0]}")
         rows = request.meta["regen_rows"]
+        evidence = refusal_signals(failure.value)  # the robots.txt rule or error, if any
         for candidate in rows:
             candidate["reasons"].extend(r for r in reasons if r not in candidate["reasons"])
+            candidate["signals"].extend(evidence)
         yield self.rows_item(request.meta["regen_batch"], rows, None)

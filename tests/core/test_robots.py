@@ -172,3 +172,92 @@ def test_every_real_file_parses_and_html_bodies_allow() -> None:
 
 def test_decode_text_replaces_bad_bytes() -> None:
     assert decode_text(b"User-agent: *\nDisallow: /\xff\xfe/\n").startswith("User-agent")
+
+
+# --- issue 9: RFC 9309 grouping, exact product tokens, control bytes, evidence -----------------
+
+
+def test_crawl_delay_does_not_end_a_group() -> None:
+    # RFC 9309 §2.2.4: other records do not end a group; protego 0.7 allowed A here.
+    rules = parsed("User-agent: A\nCrawl-delay: 5\nUser-agent: B\nDisallow: /\n")
+    assert not rules.allowed(f"{ORIGIN}/x", "A")
+    assert not rules.allowed(f"{ORIGIN}/x", "B")
+    assert rules.crawl_delay("A") == 5.0
+    assert rules.crawl_delay("B") == 5.0
+
+
+@pytest.mark.parametrize("record", ["Request-rate: 1/5", "Clean-param: ref /x", "Foo: bar"])
+def test_other_records_do_not_end_a_group(record: str) -> None:
+    rules = parsed(f"User-agent: CCBot\n{record}\nUser-agent: *\nDisallow: /\n")
+    assert not rules.allowed(f"{ORIGIN}/x", "CCBot")
+    signals = rules.ai_token_signals(f"{ORIGIN}/x", "consentcrawl", ("CCBot",))
+    assert signals == []  # same group as ours: our own refusal already covers it
+
+
+def test_user_agent_is_matched_exactly_not_by_prefix() -> None:
+    rules = parsed("User-agent: Google\nDisallow: /\n\nUser-agent: consent\nDisallow: /\n")
+    assert rules.allowed(f"{ORIGIN}/x", "Google-Extended")
+    assert rules.allowed(f"{ORIGIN}/x", "consentcrawl")
+    assert not rules.allowed(f"{ORIGIN}/x", "google")
+    assert rules.ai_token_signals(f"{ORIGIN}/x", "consentcrawl", ("Google-Extended",)) == []
+
+
+def test_versioned_user_agent_matches_its_product_token() -> None:
+    rules = parsed("User-agent: CCBot/2.0\nDisallow: /\n\nUser-agent: *\nAllow: /\n")
+    assert not rules.allowed(f"{ORIGIN}/x", "CCBot")
+    [signal] = rules.ai_token_signals(f"{ORIGIN}/x", "consentcrawl", AI)
+    assert signal.reason == "robots:ai-token=CCBot"
+    assert signal.value == "User-agent: CCBot/2.0 / Disallow: /"
+
+
+def test_nul_byte_does_not_neutralise_a_rule() -> None:
+    rules = robots_from_fetch(ORIGIN, 200, b"User-agent: *\nDisallow: /\x00\n")
+    assert not rules.allowed(f"{ORIGIN}/x.png", "consentcrawl")
+    rules = robots_from_fetch(ORIGIN, 200, b"User-agent: *\x01\nDisallow: /priv\x7fate/\n")
+    assert not rules.allowed(f"{ORIGIN}/private/a.png", "consentcrawl")
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom_is_read_like_with_bom(codec: str) -> None:
+    body = "User-agent: *\nDisallow: /private/\n".encode(codec)
+    rules = robots_from_fetch(ORIGIN, 200, body)
+    assert not rules.allowed(f"{ORIGIN}/private/a.png", "consentcrawl")
+    assert rules.allowed(f"{ORIGIN}/public/a.png", "consentcrawl")
+
+
+def test_disallow_evidence_names_the_matched_rule() -> None:
+    rules = parsed("User-agent: *\nDisallow: /private/\n\nUser-agent: GPTBot\nDisallow: /\n")
+    signal = rules.check(f"{ORIGIN}/private/a.jpg", "consentcrawl")
+    assert signal.reason == "robots:disallowed"
+    assert signal.source == f"{ORIGIN}/robots.txt"
+    assert signal.value == "User-agent: * / Disallow: /private/"
+    [ai] = rules.ai_token_signals(f"{ORIGIN}/a.jpg", "consentcrawl", AI)
+    assert (ai.reason, ai.value) == ("robots:ai-token=GPTBot", "User-agent: GPTBot / Disallow: /")
+
+
+def test_hostile_wildcard_pattern_is_linear() -> None:
+    # A backtracking matcher takes seconds here; generous bound, not a timing assertion on
+    # normal behaviour.
+    import time
+
+    rules = parsed("User-agent: *\nDisallow: /*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b\n")
+    url = f"{ORIGIN}/" + "a" * 10_000
+    started = time.perf_counter()
+    assert rules.allowed(url, "consentcrawl")
+    assert not rules.allowed(url + "b", "consentcrawl")
+    assert time.perf_counter() - started < 1.0
+
+
+def test_allow_disallow_and_extension_records_share_one_grouping() -> None:
+    # Before issue 9, protego split this group at Crawl-delay while robots_ext did not: the
+    # two readings of one file disagreed about agent A.
+    rules = parsed(
+        "User-agent: A\nCrawl-delay: 5\nUser-agent: B\n"
+        "Content-Signal: ai-train=no\nDisallow: /x/\n\nUser-agent: *\nAllow: /\n"
+    )
+    for token in ("A", "B"):
+        assert not rules.allowed(f"{ORIGIN}/x/1", token)
+        [signal] = rules.extension_signals(f"{ORIGIN}/y", (token,))
+        assert signal.reason == "content-signal:ai-train=no"
+    assert rules.allowed(f"{ORIGIN}/x/1", "consentcrawl")
+    assert rules.extension_signals(f"{ORIGIN}/y", ("consentcrawl",)) == []

@@ -90,7 +90,13 @@ def test_refused_page_explains_the_page_reason(web: SimWeb) -> None:
         "--json",
     )
     assert result.returncode == 1
-    assert "robots:disallowed" in json.loads(result.stdout)["reasons"]
+    data = json.loads(result.stdout)
+    assert "robots:disallowed" in data["reasons"]
+    # The page's refusal carries its evidence: the robots.txt URL and the matched rule.
+    page = [s for s in data["signals"] if s["applies_to"] == "page" and s["family"] == "robots"]
+    assert page and page[0]["verdict"] == "disallow", data["signals"]
+    assert page[0]["source"] == "http://gallery.demo.test/robots.txt"
+    assert page[0]["value"].endswith("Disallow: /private/"), page[0]
     assert not any(
         r["path"].startswith("/private/")
         for r in web.requests()

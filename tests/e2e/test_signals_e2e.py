@@ -146,11 +146,13 @@ def test_kept_rows_record_every_family(run: str, request: pytest.FixtureRequest)
         assert all("disallow" not in verdicts for verdicts in found.values()), row["url"]
         origin = row["url"].split("/", 3)[:3]
         robots = records(row, "robots", "/".join(origin) + "/robots.txt")
-        # crawl permission of the image's own host (robots.txt parsed, or 404: unavailable)
-        assert {(r["verdict"], r["value"]) for r in robots} & {
-            ("allow", "parsed"),
-            ("allow", "unavailable"),
-        }, robots
+        # crawl permission of the image's own host (robots.txt parsed, or 404: unavailable);
+        # the value is the matched rule when one matched ("User-agent: * / Allow: /")
+        assert any(
+            r["verdict"] == "allow"
+            and (r["value"] in ("parsed", "unavailable") or r["value"].startswith("User-agent:"))
+            for r in robots
+        ), robots
         probe = record(row, "probe", row["url"])
         if row["url"] == "http://img-503.sig.test/img/waves.png":
             assert probe == {**probe, "verdict": "unknown", "value": "failed: HEAD 503"}
@@ -222,11 +224,13 @@ def test_excluded_rows_keep_the_evidence(strict: Crawl, standard: Crawl) -> None
     }
     (regatta,) = standard.rows("http://robots-dat.sig.test/photos/regatta.jpg")
     dat = records(regatta, "robots", "http://robots-dat.sig.test/robots.txt")
-    # the page path (/) is not covered (unknown), the image host allows crawling, and the
-    # legacy rule refuses training on the image path
+    # the page host's robots.txt allows the page (its matched rule), the page path (/) is not
+    # covered by the legacy rule (unknown), the image host allows crawling, and the legacy rule
+    # refuses training on the image path
     assert [(r["verdict"], r["value"]) for r in dat] == [
+        ("allow", "User-agent: * / Allow: /"),
         ("unknown", ""),
-        ("allow", "parsed"),
+        ("allow", "User-agent: * / Allow: /"),
         ("disallow", "DisallowAITraining: /photos/"),
     ]
 
