@@ -17,6 +17,7 @@ from pathlib import Path
 
 from crawler.regen.demo import run_regeneration
 from crawler.regen.demo import summary as regen_summary
+from crawler.report.summary import render_summary
 from crawler.simweb.control import SimWeb
 from crawler.simweb.demo import DEMO_SEEDS, demo_sites
 
@@ -58,32 +59,19 @@ def run_crawl(
 
 
 def summary(manifest: dict) -> str:
-    counts = manifest["counts"]
-    lines = [
-        f"pages fetched        {counts['pages_fetched']}",
-        f"pages excluded       {counts['pages_excluded']}",
-        f"image candidates     {counts['candidates']}",
-        f"kept (index/)        {counts['kept']}",
-        f"excluded (excluded/) {counts['excluded']}",
-        "excluded by reason family (image rows and pages; a row may have several):",
-    ]
-    for family, n in counts["excluded_by_family"].items():
-        lines.append(f"  {family:<20} {n}")
-    lines.append("reasons:")
-    for reason, n in counts["excluded_by_reason"].items():
-        lines.append(f"  {reason:<40} {n}")
-    licences = counts.get("rows_by_license", {})
-    if licences:
-        lines.append(
-            "kept rows by licence: " + ", ".join(f"{k} {v}" for k, v in sorted(licences.items()))
-        )
-    docs = counts.get("consent_documents_fetched", {})
-    lines.append(
-        "consent documents fetched: "
-        + ", ".join(f"{k} {v}" for k, v in sorted(docs.items()))
-        + f"; image probes: {counts.get('consent_probes', 0)}"
-    )
-    return "\n".join(lines)
+    """The crawl's summary, as `scrapy summary INDEX_DIR` prints it."""
+    return render_summary(manifest)
+
+
+NEXT_STEPS = """next, try:
+  .venv/bin/scrapy summary {out}          # this summary again
+  .venv/bin/scrapy report {out}           # rebuild README.md (dataset card) and report.html
+  xdg-open {out}/report.html              # the report, charts included (no network needed)
+  .venv/bin/scrapy consent http://ai-optout.demo.test/art/painting-1.png \\
+      --page http://ai-optout.demo.test/art/gallery.html   # why a row was excluded
+  .venv/bin/python -c "import datasets; print(datasets.load_dataset('{out}', split='train'))"
+(or `source .venv/bin/activate` once, then plain `scrapy ...`; `scrapy consent` needs the demo
+web running, so it works only while `make demo` serves it: see README "Explain a decision")"""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -111,6 +99,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"demo regeneration failed: {exc}", file=sys.stderr)
             return 1
     print(f"\ndone in {time.monotonic() - started:.1f}s; see {out}/manifest.json")
+    print(
+        NEXT_STEPS.format(
+            out=out.relative_to(PROJECT_ROOT) if out.is_relative_to(PROJECT_ROOT) else out
+        )
+    )
     return 0
 
 

@@ -78,7 +78,12 @@ ITEM_PIPELINES = {
     "pipelines.writer.IndexWriterPipeline": 900,
 }
 
-EXTENSIONS = {}
+EXTENSIONS = {
+    # Scrapy's LogStats counts every request (robots.txt, probes) as a page: replaced by ours.
+    "scrapy.extensions.logstats.LogStats": None,
+    "crawler.extensions.progress.CrawlProgress": 500,
+    "crawler.extensions.publish.PublishOnClose": 900,
+}
 
 ADDONS = {"crawler.addon.IdentityAddon": 0}
 
@@ -155,3 +160,16 @@ INDEX_OVERWRITE = False
 INDEX_ROWS_PER_SHARD = 100_000
 # Parquet compression codec.
 INDEX_COMPRESSION = "zstd"
+
+# --- reporting and progress ---------------------------------------------------------------
+# At the end of a run write INDEX_DIR/README.md (dataset card), report.html, domains.parquet.
+PUBLISH_ON_CLOSE = True
+# Print the summary (the one `scrapy summary INDEX_DIR` prints) at the end of a run.
+SUMMARY_ON_CLOSE = True
+# Warn "offline? proxy? DNS?" when at least this share of the origins contacted was unreachable.
+UNREACHABLE_WARN_SHARE = 0.5
+# The crawl's progress line on stderr (rewritten in place on a terminal).
+CRAWL_PROGRESS = True
+# Seconds between progress updates on a terminal, and between progress log lines otherwise.
+CRAWL_PROGRESS_INTERVAL = 1.0
+CRAWL_PROGRESS_LOG_INTERVAL = 30.0

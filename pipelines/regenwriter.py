@@ -39,6 +39,7 @@ from crawler.regen.batches import BatchBook, OpenBatch
 from crawler.regen.keys import removed_keys_schema, removed_keys_table
 from crawler.regen.progress import Progress
 from crawler.regen.state import STATE_FILE, RegenState
+from crawler.report.causes import CAUSES, count_causes
 from crawler.runtime import non_default_settings
 
 logger = logging.getLogger(__name__)
@@ -228,6 +229,7 @@ class RegenWriterPipeline:
                 "excluded": len(excl_idx),
                 "reasons": dict(reason_counts),
                 "families": dict(family_counts),
+                "causes": count_causes(excl_reasons),
                 "licenses": dict(licenses),
                 "parts": parts,
             },
@@ -281,7 +283,9 @@ class RegenWriterPipeline:
         reasons: Counter[str] = Counter()
         families: Counter[str] = Counter()
         licenses: Counter[str] = Counter()
+        causes: Counter[str] = Counter()
         for record in records:
+            causes.update(record.get("causes", {}))
             reasons.update(record["reasons"])
             families.update(record["families"])
             licenses.update(record["licenses"])
@@ -315,6 +319,8 @@ class RegenWriterPipeline:
                 "excluded": sum(r["excluded"] for r in records),
                 "excluded_by_family": dict(families.most_common()),
                 "excluded_by_reason": dict(reasons.most_common()),
+                # Each excluded row once: refused (a site said no) apart from unverifiable.
+                "excluded_by_cause": {c: causes[c] for c in CAUSES if causes[c]},
                 "rows_by_license": dict(licenses.most_common()),
                 "consent_documents_fetched": documents,
                 "consent_probes": stats.get("consent/probes", 0),

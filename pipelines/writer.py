@@ -35,6 +35,7 @@ from crawler.output.shards import (
     consent_doc_row,
 )
 from crawler.policyrt import policy_of
+from crawler.report.causes import CAUSES, row_cause
 from crawler.runtime import non_default_settings
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ class IndexWriterPipeline:
         self.counts: Counter[str] = Counter()
         self.reason_counts: Counter[str] = Counter()
         self.family_counts: Counter[str] = Counter()
+        self.cause_counts: Counter[str] = Counter()  # rows of excluded/, each once
         self.started_at = datetime.now(UTC)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -130,6 +132,7 @@ class IndexWriterPipeline:
                 )
                 continue
             self.counts["kept"] += 1
+            self.crawler.stats.inc_value("consentcrawl/live/kept_rows")  # progress line
             row = {
                 "url": cand["url"],
                 "caption": cand["caption"],
@@ -150,6 +153,8 @@ class IndexWriterPipeline:
 
     def _count_reasons(self, reasons: list[str]) -> None:
         stats = self.crawler.stats
+        self.cause_counts[row_cause(reasons)] += 1
+        stats.inc_value("consentcrawl/live/excluded_rows")  # for the progress line
         for family in dict.fromkeys(r.split(":", 1)[0] for r in reasons):
             self.family_counts[family] += 1
             stats.inc_value(f"consentcrawl/excluded/{family}")
@@ -200,6 +205,12 @@ class IndexWriterPipeline:
                 "excluded": self.counts["excluded"],
                 "excluded_by_family": dict(self.family_counts.most_common()),
                 "excluded_by_reason": dict(self.reason_counts.most_common()),
+                # Rows of excluded/ (image rows and pages), each under one cause: refused
+                # (a site said no) apart from unverifiable (could not check).
+                "excluded_by_cause": {
+                    c: self.cause_counts[c] for c in CAUSES if self.cause_counts[c]
+                },
+                "excluded_rows": self.counts["excluded"] + self.counts["pages_excluded"],
                 "rows_by_license": {
                     k.removeprefix("license:"): v
                     for k, v in self.counts.items()
