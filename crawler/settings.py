@@ -166,6 +166,9 @@ INDEX_COMPRESSION = "zstd"
 PUBLISH_ON_CLOSE = True
 # Print the summary (the one `scrapy summary INDEX_DIR` prints) at the end of a run.
 SUMMARY_ON_CLOSE = True
+# An unreachable host is one line at INFO at the end (count and examples), not one ERROR per
+# request: every failure is in the outputs (reasons, consent/ error column). Scrapy's setting.
+RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"
 # Warn "offline? proxy? DNS?" when at least this share of the origins contacted was unreachable.
 UNREACHABLE_WARN_SHARE = 0.5
 # The crawl's progress line on stderr (rewritten in place on a terminal).
