@@ -140,13 +140,17 @@ class RegenWriterPipeline:
             return item
         verdict = PageVerdict(item["page_signals"])
         finished: list[OpenBatch] = []
+        decided: list[list[str]] = []
         for cand in item["candidates"]:
             reasons, consent = verdict.row(cand["reasons"], cand["signals"])
+            decided.append(reasons)
             done = self.book.record(
                 cand["batch"], cand["row"], reasons, consent, cand.get("license")
             )
             if done is not None:
                 finished.append(done)
+        # Progress moves per item (rows decided), not once per written batch.
+        self.progress.add(sum(not r for r in decided), [r for r in decided if r])
         for entry in finished:
             self.write_batch(entry)
         return {"type": "rows", "batch": item["batch"], "rows": len(item["candidates"])}
@@ -160,6 +164,7 @@ class RegenWriterPipeline:
         for cand in item["candidates"]:
             reasons = list(dict.fromkeys([*cand["reasons"], reason]))
             done = self.book.record(cand["batch"], cand["row"], reasons, [], None)
+            self.progress.add(0, [reasons])
             if done is not None:
                 self.write_batch(done)
 
@@ -242,7 +247,6 @@ class RegenWriterPipeline:
         for family, n in family_counts.items():
             stats.inc_value(f"consentcrawl/excluded/{family}", n)
         self.book.close(batch.number)
-        self.progress.add(len(kept_idx), excl_reasons)
 
     # --- end ------------------------------------------------------------------------------------
 

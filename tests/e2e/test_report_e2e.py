@@ -172,3 +172,48 @@ def test_offline_regeneration_warns_writes_outputs_and_exits_3(tmp_path: Path) -
     assert manifest["counts"]["excluded_by_cause"]["unverifiable"] == 39
     assert "refused" not in manifest["counts"]["excluded_by_cause"]
     assert (out / "README.md").is_file() and (out / "report.html").is_file()
+
+
+def test_regeneration_progress_advances_within_a_batch(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    source = tmp_path / "in.parquet"
+    pq.write_table(demo_rows(200), source)
+    with SimWeb(demo_sites(), max_seconds=120, max_requests=5000) as web:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "scrapy",
+                "regenerate",
+                str(source),
+                "-o",
+                str(tmp_path / "out"),
+                "--probe",
+                "off",
+                "-s",
+                "CONSENTCRAWL_CONTACT_URL=http://consentcrawl.demo.test/contact",
+                "-s",
+                "DOWNLOAD_TIMEOUT=5",
+                "-s",
+                "REGEN_PROGRESS_INTERVAL=0",
+                "-s",
+                "REGEN_ITEM_ROWS=20",
+                "-s",
+                "LOG_LEVEL=WARNING",
+            ],
+            cwd=PROJECT_ROOT,
+            env=web.env(),
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+    assert result.returncode == 0, result.stderr[-3000:]
+    done = [
+        int(m.group(1).replace(",", ""))
+        for m in re.finditer(r"^rows ([\d,]+)/200 ", result.stderr, re.M)
+    ]
+    # one batch of 200 rows (REGEN_BATCH_ROWS 10,000) in items of 20: the line moved before
+    # the batch was written
+    assert any(0 < n < 200 for n in done), done
+    assert done[-1] == 200
