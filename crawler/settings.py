@@ -82,6 +82,7 @@ EXTENSIONS = {
     # Scrapy's LogStats counts every request (robots.txt, probes) as a page: replaced by ours.
     "scrapy.extensions.logstats.LogStats": None,
     "crawler.extensions.progress.CrawlProgress": 500,
+    "crawler.extensions.progress.ShutdownNotice": 510,
     "crawler.extensions.publish.PublishOnClose": 900,
 }
 

@@ -18,9 +18,26 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
-from crawler.report.progress import CrawlSnapshot, HostBacklog, format_progress
+from crawler.regen.progress import format_duration
+from crawler.report.progress import CrawlSnapshot, HostBacklog, format_progress, slowest_hosts
 
 logger = logging.getLogger(__name__)
+
+
+def backlog(crawler: Crawler) -> tuple[int, list[HostBacklog]]:
+    """Requests waiting (scheduler + downloader) and each downloader slot's queue and delay."""
+    stats = crawler.stats
+    hosts: list[HostBacklog] = []
+    in_downloader = 0
+    downloader = getattr(crawler.engine, "downloader", None)
+    for key, slot in list(getattr(downloader, "slots", {}).items()):
+        queued = len(slot.queue)
+        in_downloader += queued + len(slot.active)
+        hosts.append(HostBacklog(key, queued, float(slot.delay), slot.concurrency))
+    scheduled = (stats.get_value("scheduler/enqueued", 0) or 0) - (
+        stats.get_value("scheduler/dequeued", 0) or 0
+    )
+    return max(scheduled, 0) + in_downloader, hosts
 
 
 class CrawlProgress:
@@ -67,21 +84,11 @@ class CrawlProgress:
 
     def snapshot(self) -> CrawlSnapshot:
         stats = self.crawler.stats
-        engine = self.crawler.engine
-        hosts: list[HostBacklog] = []
-        in_downloader = 0
-        downloader = getattr(engine, "downloader", None)
-        for key, slot in list(getattr(downloader, "slots", {}).items()):
-            queued = len(slot.queue)
-            in_downloader += queued + len(slot.active)
-            hosts.append(HostBacklog(key, queued, float(slot.delay), slot.concurrency))
-        scheduled = (stats.get_value("scheduler/enqueued", 0) or 0) - (
-            stats.get_value("scheduler/dequeued", 0) or 0
-        )
+        queued, hosts = backlog(self.crawler)
         return CrawlSnapshot(
             elapsed=time.monotonic() - self.started,
             pages=self.pages,
-            queued=max(scheduled, 0) + in_downloader,
+            queued=queued,
             kept=stats.get_value("consentcrawl/live/kept_rows", 0) or 0,
             excluded=stats.get_value("consentcrawl/live/excluded_rows", 0) or 0,
             documents=self.documents,
@@ -107,3 +114,66 @@ class CrawlProgress:
             self.stream.flush()
         else:
             logger.info("progress (final): %s", format_progress(self.snapshot()))
+
+
+class ShutdownNotice:
+    """On the first Ctrl-C, say what the graceful stop waits for and how to force it.
+
+    Scrapy's graceful stop lets every request already in the downloader finish, including
+    those queued behind a long Crawl-delay: without a word, that looks like a hang. The notice
+    names the requests in flight and the hosts holding them. Scrapy's own handler still runs
+    (chained), and a second Ctrl-C still forces the stop.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        crawler.signals.connect(self.engine_started, signal=signals.engine_started)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ShutdownNotice:
+        return cls(crawler)
+
+    def engine_started(self) -> None:
+        from twisted.internet import reactor
+
+        # Scrapy installs its handlers on reactor start-up; chain ours in front of them after.
+        reactor.callLater(0.2, self._install)  # type: ignore[attr-defined]
+
+    def _install(self) -> None:
+        import signal
+
+        previous = signal.getsignal(signal.SIGINT)
+        if not callable(previous):
+            return
+
+        def on_sigint(signum: int, frame: Any) -> None:
+            from twisted.internet import reactor
+
+            signal.signal(signal.SIGINT, previous)  # a second Ctrl-C goes to Scrapy (force)
+            reactor.callFromThread(self.notice)  # type: ignore[attr-defined]
+            previous(signum, frame)
+
+        try:
+            signal.signal(signal.SIGINT, on_sigint)
+        except ValueError:  # not the main thread (embedded use): nothing to chain
+            pass
+
+    def notice(self) -> None:
+        queued, hosts = backlog(self.crawler)
+        held = slowest_hosts(hosts)
+        waiting = f"{queued} request(s) still queued or in flight"
+        if held:
+            waiting += "; slowest: " + ", ".join(
+                f"{h.host} {h.queued} queued"
+                + (
+                    f" at Crawl-delay {h.delay:g}s (~{format_duration(h.seconds_left)})"
+                    if h.delay > 0
+                    else ""
+                )
+                for h in held
+            )
+        logger.warning(
+            "Ctrl-C: stopping gracefully: waiting for %s, then writing the outputs and the "
+            "manifest. Press Ctrl-C again to force (rows not yet written are lost).",
+            waiting,
+        )

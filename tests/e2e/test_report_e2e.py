@@ -217,3 +217,41 @@ def test_regeneration_progress_advances_within_a_batch(tmp_path: Path) -> None:
     # the batch was written
     assert any(0 < n < 200 for n in done), done
     assert done[-1] == 200
+
+
+def test_ctrl_c_says_what_it_waits_for_and_how_to_force(tmp_path: Path) -> None:
+    import signal
+
+    from crawler.demo import crawl_command
+
+    out = tmp_path / "interrupted"
+    web_sites = _slow_web()
+    web_sites["hosts"][SLOW]["routes"]["/robots.txt"]["body"] = "User-agent: *\nCrawl-delay: 3\n"
+    with SimWeb(web_sites, max_seconds=120, max_requests=500) as web:
+        cmd = crawl_command(
+            out,
+            [f"http://{SLOW}/"],
+            ["-s", "LOG_LEVEL=INFO", "-s", "CRAWL_PROGRESS_LOG_INTERVAL=0.3"],
+        )
+        proc = subprocess.Popen(
+            cmd,
+            cwd=PROJECT_ROOT,
+            env=web.env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        seen = []
+        assert proc.stderr is not None
+        for line in proc.stderr:  # wait until the slow host holds the crawl back
+            seen.append(line)
+            if "held back:" in line:
+                break
+        proc.send_signal(signal.SIGINT)
+        rest_out, rest_err = proc.communicate(timeout=120)
+    stderr = "".join(seen) + rest_err
+    notice = next(line for line in stderr.splitlines() if "Ctrl-C: stopping gracefully" in line)
+    assert f"{SLOW} " in notice and "Crawl-delay 3s" in notice
+    assert "Press Ctrl-C again to force" in notice
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["finish_reason"] == "shutdown"
