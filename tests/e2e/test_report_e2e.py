@@ -248,7 +248,7 @@ def test_ctrl_c_says_what_it_waits_for_and_how_to_force(tmp_path: Path) -> None:
             if "held back:" in line:
                 break
         proc.send_signal(signal.SIGINT)
-        rest_out, rest_err = proc.communicate(timeout=120)
+        _, rest_err = proc.communicate(timeout=120)
     stderr = "".join(seen) + rest_err
     notice = next(line for line in stderr.splitlines() if "Ctrl-C: stopping gracefully" in line)
     assert f"{SLOW} " in notice and "Crawl-delay 3s" in notice
