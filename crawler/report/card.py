@@ -140,8 +140,8 @@ def render_card(manifest: dict[str, Any], stats: IndexStats, title: str) -> str:
         "",
         "## How it was built",
         "",
-        f"- Policy: `{policy.get('name', '?')}`; families checked: "
-        + ", ".join(f"`{f}`" for f in policy.get("families", []) or ["?"]),
+        f"- Policy: `{policy.get('name', '?')}`; families checked: `robots` (RFC 9309, always)"
+        + "".join(f", `{f}`" for f in policy.get("families", [])),
         f"- Image probe: `{policy.get('image_probe', '?')}` (image headers "
         + ("checked" if manifest.get("image_headers_checked") else "**not** checked")
         + ")",
@@ -152,15 +152,16 @@ def render_card(manifest: dict[str, Any], stats: IndexStats, title: str) -> str:
         "",
         "## Counts",
         "",
-        "| | rows |",
-        "|---|---|",
-        f"| kept | {kept:,} |",
+        "| | rows | meaning |",
+        "|---|---|---|",
+        f"| kept | {kept:,} | in `index/` |",
     ]
     for cause, n in (counts.get("excluded_by_cause") or stats.by_cause).items():
-        body.append(f"| excluded, {cause} ({CAUSE_HELP.get(cause, '')}) | {n:,} |")
+        body.append(f"| excluded: {cause} | {n:,} | {CAUSE_HELP.get(cause, '')} |")
     if job != "regenerate":
         body.append(
-            f"| of which excluded pages (`kind=page`) | {counts.get('pages_excluded', 0):,} |"
+            f"| of which excluded pages | {counts.get('pages_excluded', 0):,} | "
+            "`excluded/` rows with `kind=page` |"
         )
     body += ["", "Top reasons (a row may have several):", ""]
     body += [f"- `{r}`: {n:,}" for r, n in stats.reasons.most_common(10)] or ["- none"]
@@ -193,7 +194,9 @@ def render_card(manifest: dict[str, Any], stats: IndexStats, title: str) -> str:
         )
     else:
         seeds = manifest.get("seeds", {})
-        source = seeds.get("source") or ",".join(seeds.get("urls", [])[:3])
+        source = seeds.get("source")
+        if not source or source == "argument":  # seeds given on the command line
+            source = ",".join(seeds.get("urls", []))
         body.append(
             f"scrapy crawl images -a seeds={source} -s INDEX_DIR=OUTDIR "
             f"-s CONSENT_POLICY={policy.get('name', 'strict')}"
