@@ -272,23 +272,29 @@ def origin_stats(root: Path, examples: int = 5) -> tuple[OriginStats, list[datet
     seen: dict[str, str] = {}
     flags: dict[str, set[str]] = defaultdict(set)
     times: list[datetime] = []
-    wanted = ["origin", "kind", "status", "error", "body", "fetched_at"]
-    for batch in _batches(_parts(root, "consent"), wanted):
-        for origin, kind, status, error, body, moment in zip(
-            *(batch.get(c, [None] * len(batch["origin"])) for c in wanted), strict=True
-        ):
-            if not origin:
-                continue
-            if moment:
-                times.append(moment)
-            seen.setdefault(origin, error or "")
-            if status is not None:
-                reachable.add(origin)
-            if status is None or not 200 <= status < 300:
-                continue
-            flags[origin].add(kind)
-            if kind == "robots" and body:
-                flags[origin].update(_robots_flags(body))
+    wanted = ["origin", "kind", "status", "error", "fetched_at"]
+    for path in _parts(root, "consent"):
+        pf = pq.ParquetFile(path)
+        for batch in pf.iter_batches(columns=[*wanted, "body"], batch_size=4096):
+            cols = {name: batch.column(name).to_pylist() for name in wanted}
+            bodies = batch.column("body")
+            for i, (origin, kind, status, error, moment) in enumerate(
+                zip(*(cols[c] for c in wanted), strict=True)
+            ):
+                if not origin:
+                    continue
+                if moment:
+                    times.append(moment)
+                seen.setdefault(origin, error or "")
+                if status is not None:
+                    reachable.add(origin)
+                if status is None or not 200 <= status < 300:
+                    continue
+                flags[origin].add(kind)
+                if kind == "robots":
+                    body = bodies[i].as_py()  # one body at a time: they are up to 512 KiB
+                    if body:
+                        flags[origin].update(_robots_flags(body))
     out = OriginStats(contacted=len(seen))
     unreachable = sorted(o for o in seen if o not in reachable)
     out.unreachable = len(unreachable)
@@ -307,6 +313,9 @@ def origin_stats(root: Path, examples: int = 5) -> tuple[OriginStats, list[datet
     return out, times
 
 
+_AI_TOKENS_LOWER = tuple(t.lower().encode() for t in AI_TOKENS)
+
+
 def _robots_flags(body: bytes) -> set[str]:
     found = set()
     for name, pattern in (
@@ -317,9 +326,15 @@ def _robots_flags(body: bytes) -> set[str]:
     ):
         if pattern.search(body):
             found.add(name)
+    lowered = body.lower()
+    # An AI-token refusal is a group naming the token (as the crawl's robots:ai-token=...);
+    # `User-agent: *` refusing everyone is a refusal of every crawler, counted apart.
+    named = [t for t, low in zip(AI_TOKENS, _AI_TOKENS_LOWER, strict=True) if low in lowered]
+    if not named:
+        return found
     try:
         rules = Protego.parse(body.decode("utf-8", "replace"))
-        if any(not rules.can_fetch("/", token) for token in AI_TOKENS):
+        if any(not rules.can_fetch("/", token) for token in named):
             found.add("ai-token")
     except Exception:  # an unparsable file shows no refusal here; the crawl decided the rows
         pass
