@@ -255,3 +255,32 @@ def test_ctrl_c_says_what_it_waits_for_and_how_to_force(tmp_path: Path) -> None:
     assert "Press Ctrl-C again to force" in notice
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["finish_reason"] == "shutdown"
+
+
+def test_offline_crawl_exits_3_and_still_writes_its_outputs(tmp_path: Path) -> None:
+    import os
+
+    from crawler.demo import crawl_command
+
+    out = tmp_path / "offline"
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    env["http_proxy"] = env["HTTP_PROXY"] = "http://127.0.0.1:9"  # nothing listens: offline
+    result = subprocess.run(
+        crawl_command(
+            out,
+            ["http://one.offline.test/", "http://two.offline.test/"],
+            ["-s", "RETRY_TIMES=0", "-s", "DOWNLOAD_TIMEOUT=5"],
+        ),
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 3, result.stderr[-3000:]
+    assert "offline? proxy? DNS?" in result.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["counts"]["pages_excluded"] == 2
+    assert manifest["counts"]["excluded_by_cause"] == {"unverifiable": 2}
+    assert manifest["proxy"]["http_proxy"] == "http://127.0.0.1:9"
+    assert re.search(r"excluded pages\s+2\s+excluded/, kind=page", result.stdout)
