@@ -67,17 +67,42 @@ NEXT_STEPS = """next, try:
   .venv/bin/scrapy summary {out}          # this summary again
   .venv/bin/scrapy report {out}           # rebuild README.md (dataset card) and report.html
   xdg-open {out}/report.html              # the report, charts included (no network needed)
-  .venv/bin/scrapy consent http://ai-optout.demo.test/art/painting-1.png \\
-      --page http://ai-optout.demo.test/art/gallery.html   # why a row was excluded
   .venv/bin/python -c "import datasets; print(datasets.load_dataset('{out}', split='train'))"
-(or `source .venv/bin/activate` once, then plain `scrapy ...`; `scrapy consent` needs the demo
-web running, so it works only while `make demo` serves it: see README "Explain a decision")"""
+  .venv/bin/python -m crawler.demo --serve   # serve the demo web again, then in another
+      # terminal, with the http_proxy it prints, ask why a row was excluded:
+      # http_proxy=... .venv/bin/scrapy consent http://ai-optout.demo.test/art/painting-1.png \\
+      #     --page http://ai-optout.demo.test/art/gallery.html
+(or `source .venv/bin/activate` once, then plain `scrapy ...`)"""
+
+
+def serve(seconds: float = 3600) -> int:
+    """Serve the demo web so that ``scrapy consent`` can be tried on its URLs."""
+    with SimWeb(demo_sites(), max_seconds=seconds, max_requests=1_000_000) as web:
+        print(f"demo web on {web.proxy_url}; in another terminal:")
+        print(f"  export http_proxy={web.proxy_url}")
+        print(
+            "  .venv/bin/scrapy consent http://ai-optout.demo.test/art/painting-1.png "
+            "--page http://ai-optout.demo.test/art/gallery.html"
+        )
+        print("Ctrl-C stops it.", flush=True)
+        try:
+            time.sleep(seconds)
+        except KeyboardInterrupt:
+            pass
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="out/demo", help="index directory (default out/demo)")
+    parser.add_argument(
+        "--serve",
+        action="store_true",
+        help="only serve the demo web (until Ctrl-C or an hour) and print its http_proxy",
+    )
     args = parser.parse_args(argv)
+    if args.serve:
+        return serve()
     out = (PROJECT_ROOT / args.out).resolve()
     started = time.monotonic()
     with SimWeb(demo_sites(), max_seconds=240, max_requests=20_000) as web:

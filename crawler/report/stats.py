@@ -10,7 +10,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -164,14 +164,29 @@ def _columns(manifest: dict[str, Any]) -> dict[str, str | None]:
     }
 
 
+# (largest span in seconds, bucket width in seconds, label format): at most ~60 bars.
+_BUCKETS = (
+    (60, 1, "%H:%M:%S"),
+    (600, 10, "%H:%M:%S"),
+    (3600, 60, "%H:%M"),
+    (6 * 3600, 600, "%H:%M"),
+    (3 * 86400, 3600, "%m-%d %H:00"),
+    (float("inf"), 86400, "%Y-%m-%d"),
+)
+
+
 def _bucket(moments: list[datetime]) -> dict[str, int]:
-    """Counts per minute, hour or day: whichever gives at most ~60 bars."""
+    """Counts per time bucket, the bucket width chosen from the span (every bucket shown)."""
     if not moments:
         return {}
-    span = (max(moments) - min(moments)).total_seconds()
-    fmt = "%H:%M" if span <= 3600 * 2 else "%m-%d %H:00" if span <= 86400 * 3 else "%Y-%m-%d"
-    counts = Counter(m.strftime(fmt) for m in sorted(moments))
-    return dict(counts)
+    first, last = min(moments), max(moments)
+    span = (last - first).total_seconds()
+    width, fmt = next((w, f) for limit, w, f in _BUCKETS if span <= limit)
+    counts = Counter(int((m - first).total_seconds() // width) for m in moments)
+    return {
+        (first + timedelta(seconds=i * width)).strftime(fmt): counts.get(i, 0)
+        for i in range(int(span // width) + 1)
+    }
 
 
 def collect(root: Path, manifest: dict[str, Any], top: int = 20) -> IndexStats:

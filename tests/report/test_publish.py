@@ -173,3 +173,13 @@ def test_datasets_loads_kept_rows_and_excluded_config(tmp_path: Path) -> None:
         str(tmp_path), "excluded", split="train", cache_dir=str(tmp_path / ".c")
     )
     assert excluded.num_rows == 3 and "reasons" in excluded.column_names
+
+
+def test_pages_over_time_has_a_bar_per_bucket_including_empty_ones(tmp_path: Path) -> None:
+    from crawler.report.stats import _bucket
+
+    moments = [T0, T0 + timedelta(seconds=1), T0 + timedelta(seconds=5)]
+    bars = _bucket(moments)
+    assert list(bars.values()) == [1, 1, 0, 0, 0, 1]
+    assert next(iter(bars)) == "12:00:00"
+    assert len(_bucket([T0, T0 + timedelta(days=30)])) == 31
