@@ -244,11 +244,17 @@ def limitations(manifest: dict[str, Any], stats: IndexStats) -> list[str]:
         } - set(families)
         if missing:
             out.append("Families not checked under this policy: " + ", ".join(sorted(missing)))
-    if manifest.get("job") == "regenerate" and not manifest.get("fetch_pages"):
-        out.append(
-            "Pages were not fetched (`--fetch-pages` off): page headers and meta tags were not "
-            "checked, only documents of the page's host where a page column exists."
-        )
+    if manifest.get("job") == "regenerate":
+        if not (manifest.get("columns") or {}).get("page"):
+            out.append(
+                "The input has no page column: only the image host's documents and headers "
+                "were checked, not those of the page the caption came from."
+            )
+        elif not manifest.get("fetch_pages"):
+            out.append(
+                "Pages were not fetched (`--fetch-pages` off): the page host's documents were "
+                "checked, but not the pages' own headers and meta tags."
+            )
     if stats.by_cause.get("unverifiable"):
         out.append(
             f"{stats.by_cause['unverifiable']:,} rows were excluded because consent could not "
