@@ -35,4 +35,7 @@ class Command(ScrapyCommand):
             print(f"consentcrawl: error: {exc}", file=sys.stderr)
             self.exitcode = 2
             return
-        print(published.summary)
+        try:
+            print(published.summary)
+        except BrokenPipeError:  # `scrapy summary DIR | head`
+            sys.stderr.close()
