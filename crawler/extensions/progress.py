@@ -29,7 +29,11 @@ def backlog(crawler: Crawler) -> tuple[int, list[HostBacklog]]:
     stats = crawler.stats
     hosts: list[HostBacklog] = []
     in_downloader = 0
-    downloader = getattr(crawler.engine, "downloader", None)
+    try:
+        engine = crawler.engine
+    except RuntimeError:  # not started yet (Scrapy 2.19 raises instead of returning None)
+        engine = None
+    downloader = getattr(engine, "downloader", None)
     for key, slot in list(getattr(downloader, "slots", {}).items()):
         queued = len(slot.queue)
         in_downloader += queued + len(slot.active)
