@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint format bench bench-quick clean
+.PHONY: setup demo test lint format bench bench-quick clean docs-screenshot
 
 setup: $(STAMP)
 	@:
@@ -35,6 +35,10 @@ bench: setup
 
 bench-quick: setup
 	@$(BIN)/python -m bench.run --quick
+
+# docs/report.png, the README's picture of report.html (needs `make demo` first and Chromium).
+docs-screenshot: setup
+	@$(BIN)/python -m crawler.report.screenshot out/demo docs/report.png
 
 clean:
 	rm -rf $(VENV) out build *.egg-info

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from crawler.regen.demo import run_regeneration
 from crawler.regen.demo import summary as regen_summary
+from crawler.report.summary import render_summary
 from crawler.simweb.control import SimWeb
 from crawler.simweb.demo import DEMO_SEEDS, demo_sites
 
@@ -58,38 +59,50 @@ def run_crawl(
 
 
 def summary(manifest: dict) -> str:
-    counts = manifest["counts"]
-    lines = [
-        f"pages fetched        {counts['pages_fetched']}",
-        f"pages excluded       {counts['pages_excluded']}",
-        f"image candidates     {counts['candidates']}",
-        f"kept (index/)        {counts['kept']}",
-        f"excluded (excluded/) {counts['excluded']}",
-        "excluded by reason family (image rows and pages; a row may have several):",
-    ]
-    for family, n in counts["excluded_by_family"].items():
-        lines.append(f"  {family:<20} {n}")
-    lines.append("reasons:")
-    for reason, n in counts["excluded_by_reason"].items():
-        lines.append(f"  {reason:<40} {n}")
-    licences = counts.get("rows_by_license", {})
-    if licences:
-        lines.append(
-            "kept rows by licence: " + ", ".join(f"{k} {v}" for k, v in sorted(licences.items()))
+    """The crawl's summary, as `scrapy summary INDEX_DIR` prints it."""
+    return render_summary(manifest)
+
+
+NEXT_STEPS = """next, try:
+  .venv/bin/scrapy summary {out}          # this summary again
+  .venv/bin/scrapy report {out}           # rebuild README.md (dataset card) and report.html
+  xdg-open {out}/report.html              # the report, charts included (no network needed)
+  .venv/bin/python -c "import datasets; print(datasets.load_dataset('{out}', split='train'))"
+  .venv/bin/python -m crawler.demo --serve   # serve the demo web again, then in another
+      # terminal, with the http_proxy it prints, ask why a row was excluded:
+      # http_proxy=... .venv/bin/scrapy consent http://ai-optout.demo.test/art/painting-1.png \\
+      #     --page http://ai-optout.demo.test/art/gallery.html
+(or `source .venv/bin/activate` once, then plain `scrapy ...`)"""
+
+
+def serve(seconds: float = 3600) -> int:
+    """Serve the demo web so that ``scrapy consent`` can be tried on its URLs."""
+    with SimWeb(demo_sites(), max_seconds=seconds, max_requests=1_000_000) as web:
+        print(f"demo web on {web.proxy_url}; in another terminal:")
+        print(f"  export http_proxy={web.proxy_url}")
+        print(
+            "  .venv/bin/scrapy consent http://ai-optout.demo.test/art/painting-1.png "
+            "--page http://ai-optout.demo.test/art/gallery.html"
         )
-    docs = counts.get("consent_documents_fetched", {})
-    lines.append(
-        "consent documents fetched: "
-        + ", ".join(f"{k} {v}" for k, v in sorted(docs.items()))
-        + f"; image probes: {counts.get('consent_probes', 0)}"
-    )
-    return "\n".join(lines)
+        print("Ctrl-C stops it.", flush=True)
+        try:
+            time.sleep(seconds)
+        except KeyboardInterrupt:
+            pass
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="out/demo", help="index directory (default out/demo)")
+    parser.add_argument(
+        "--serve",
+        action="store_true",
+        help="only serve the demo web (until Ctrl-C or an hour) and print its http_proxy",
+    )
     args = parser.parse_args(argv)
+    if args.serve:
+        return serve()
     out = (PROJECT_ROOT / args.out).resolve()
     started = time.monotonic()
     with SimWeb(demo_sites(), max_seconds=240, max_requests=20_000) as web:
@@ -111,6 +124,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"demo regeneration failed: {exc}", file=sys.stderr)
             return 1
     print(f"\ndone in {time.monotonic() - started:.1f}s; see {out}/manifest.json")
+    print(
+        NEXT_STEPS.format(
+            out=out.relative_to(PROJECT_ROOT) if out.is_relative_to(PROJECT_ROOT) else out
+        )
+    )
     return 0
 
 

@@ -9,7 +9,7 @@ from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings, default_settings
 
 from crawler import settings as project_settings
 from crawler.config import load_config
-from crawler.output.manifest import jsonable
+from crawler.output.manifest import typed_setting
 
 
 @cache
@@ -34,10 +34,12 @@ def apply_config(settings: BaseSettings, path: str | None, known: dict[str, Any]
 
 
 def non_default_settings(settings: BaseSettings) -> dict[str, Any]:
-    """Every setting set above Scrapy's defaults (project, config file, -s), for a manifest."""
+    """Every setting set above Scrapy's defaults (project, config file, -s), for a manifest,
+    each as its type (``-s FOLLOW_LINKS=false`` is ``false``, not ``"false"``)."""
     floor = SETTINGS_PRIORITIES["default"]
+    known = known_settings()
     return {
-        name: jsonable(settings[name])
+        name: typed_setting(settings[name], known.get(name))
         for name in sorted(settings.attributes)
         if (settings.getpriority(name) or 0) > floor
     }

@@ -79,7 +79,13 @@ ITEM_PIPELINES = {
     "pipelines.writer.IndexWriterPipeline": 900,
 }
 
-EXTENSIONS = {}
+EXTENSIONS = {
+    # Scrapy's LogStats counts every request (robots.txt, probes) as a page: replaced by ours.
+    "scrapy.extensions.logstats.LogStats": None,
+    "crawler.extensions.progress.CrawlProgress": 500,
+    "crawler.extensions.progress.ShutdownNotice": 510,
+    "crawler.extensions.publish.PublishOnClose": 900,
+}
 
 ADDONS = {"crawler.addon.IdentityAddon": 0}
 
@@ -201,3 +207,19 @@ MAX_CANDIDATES_PER_PAGE = 1000
 # Image probes (HEAD / ranged GET) sent to one host over a whole run; past it, that host's
 # images count as not probed (probe:failed under the strict policy). 0: no limit.
 IMAGE_PROBE_HOST_BUDGET = 50_000
+
+# --- reporting and progress ---------------------------------------------------------------
+# At the end of a run write INDEX_DIR/README.md (dataset card), report.html, domains.parquet.
+PUBLISH_ON_CLOSE = True
+# Print the summary (the one `scrapy summary INDEX_DIR` prints) at the end of a run.
+SUMMARY_ON_CLOSE = True
+# An unreachable host is one line at INFO at the end (count and examples), not one ERROR per
+# request: every failure is in the outputs (reasons, consent/ error column). Scrapy's setting.
+RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"
+# Warn "offline? proxy? DNS?" when at least this share of the origins contacted was unreachable.
+UNREACHABLE_WARN_SHARE = 0.5
+# The crawl's progress line on stderr (rewritten in place on a terminal).
+CRAWL_PROGRESS = True
+# Seconds between progress updates on a terminal, and between progress log lines otherwise.
+CRAWL_PROGRESS_INTERVAL = 1.0
+CRAWL_PROGRESS_LOG_INTERVAL = 30.0

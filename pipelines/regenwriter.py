@@ -39,6 +39,7 @@ from crawler.regen.batches import BatchBook, OpenBatch
 from crawler.regen.keys import removed_keys_schema, removed_keys_table
 from crawler.regen.progress import Progress
 from crawler.regen.state import STATE_FILE, RegenState
+from crawler.report.causes import CAUSES, count_causes
 from crawler.runtime import non_default_settings
 
 logger = logging.getLogger(__name__)
@@ -139,13 +140,17 @@ class RegenWriterPipeline:
             return item
         verdict = PageVerdict(item["page_signals"])
         finished: list[OpenBatch] = []
+        decided: list[list[str]] = []
         for cand in item["candidates"]:
             reasons, consent = verdict.row(cand["reasons"], cand["signals"])
+            decided.append(reasons)
             done = self.book.record(
                 cand["batch"], cand["row"], reasons, consent, cand.get("license")
             )
             if done is not None:
                 finished.append(done)
+        # Progress moves per item (rows decided), not once per written batch.
+        self.progress.add(sum(not r for r in decided), [r for r in decided if r])
         for entry in finished:
             self.write_batch(entry)
         return {"type": "rows", "batch": item["batch"], "rows": len(item["candidates"])}
@@ -159,6 +164,7 @@ class RegenWriterPipeline:
         for cand in item["candidates"]:
             reasons = list(dict.fromkeys([*cand["reasons"], reason]))
             done = self.book.record(cand["batch"], cand["row"], reasons, [], None)
+            self.progress.add(0, [reasons])
             if done is not None:
                 self.write_batch(done)
 
@@ -228,6 +234,7 @@ class RegenWriterPipeline:
                 "excluded": len(excl_idx),
                 "reasons": dict(reason_counts),
                 "families": dict(family_counts),
+                "causes": count_causes(excl_reasons),
                 "licenses": dict(licenses),
                 "parts": parts,
             },
@@ -240,7 +247,6 @@ class RegenWriterPipeline:
         for family, n in family_counts.items():
             stats.inc_value(f"consentcrawl/excluded/{family}", n)
         self.book.close(batch.number)
-        self.progress.add(len(kept_idx), excl_reasons)
 
     # --- end ------------------------------------------------------------------------------------
 
@@ -281,7 +287,9 @@ class RegenWriterPipeline:
         reasons: Counter[str] = Counter()
         families: Counter[str] = Counter()
         licenses: Counter[str] = Counter()
+        causes: Counter[str] = Counter()
         for record in records:
+            causes.update(record.get("causes", {}))
             reasons.update(record["reasons"])
             families.update(record["families"])
             licenses.update(record["licenses"])
@@ -315,6 +323,8 @@ class RegenWriterPipeline:
                 "excluded": sum(r["excluded"] for r in records),
                 "excluded_by_family": dict(families.most_common()),
                 "excluded_by_reason": dict(reasons.most_common()),
+                # Each excluded row once: refused (a site said no) apart from unverifiable.
+                "excluded_by_cause": {c: causes[c] for c in CAUSES if causes[c]},
                 "rows_by_license": dict(licenses.most_common()),
                 "consent_documents_fetched": documents,
                 "consent_probes": stats.get("consent/probes", 0),

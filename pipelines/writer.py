@@ -35,6 +35,7 @@ from crawler.output.shards import (
     consent_doc_row,
 )
 from crawler.policyrt import policy_of
+from crawler.report.causes import CAUSES, row_cause
 from crawler.runtime import non_default_settings
 
 logger = logging.getLogger(__name__)
@@ -60,8 +61,6 @@ EXTRACTION_FIELDS = (
 )
 # Reason families that are not consent facts: a row excluded only for these is not "refused".
 NOT_CONSENT_FAMILIES = frozenset({"quality", "caption"})
-# Consent reasons that mean "could not check" rather than "the site said no" (plus fetch:*).
-UNVERIFIABLE_REASONS = frozenset({"robots:unreachable", "probe:failed"})
 
 
 def iso_time(value: datetime | str | None) -> str | None:
@@ -84,9 +83,10 @@ class IndexWriterPipeline:
         self.counts: Counter[str] = Counter()
         self.reason_counts: Counter[str] = Counter()
         self.family_counts: Counter[str] = Counter()
-        # issue 11: quality and consent exclusions counted apart; caption provenance of rows.
-        self.cause_counts: Counter[str] = Counter()
+        # issue 11: quality and consent exclusions counted apart (a row may be in both).
+        self.overlap_counts: Counter[str] = Counter()
         self.caption_source_counts: Counter[str] = Counter()
+        self.cause_counts: Counter[str] = Counter()  # rows of excluded/, each once
         self.started_at = datetime.now(UTC)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -158,6 +158,7 @@ class IndexWriterPipeline:
             self.counts["kept"] += 1
             source = cand.get("caption_source")
             self.caption_source_counts[source or "none"] += 1
+            self.crawler.stats.inc_value("consentcrawl/live/kept_rows")  # progress line
             row = {
                 "url": cand["url"],
                 "caption": cand["caption"],
@@ -183,21 +184,22 @@ class IndexWriterPipeline:
         both: each is counted, so quality never hides a consent exclusion or the reverse."""
         families = {r.split(":", 1)[0] for r in reasons}
         if families - NOT_CONSENT_FAMILIES:
-            self.cause_counts["consent"] += 1
+            self.overlap_counts["consent"] += 1
             consent = [r for r in reasons if r.split(":", 1)[0] not in NOT_CONSENT_FAMILIES]
-            if all(r in UNVERIFIABLE_REASONS or r.startswith("fetch:") for r in consent):
-                self.cause_counts["unverifiable"] += 1
-            else:
-                self.cause_counts["refused"] += 1
+            cause = row_cause(consent)  # one classifier (crawler/report/causes.py)
+            if cause in ("refused", "unverifiable"):
+                self.overlap_counts[cause] += 1
         if "quality" in families:
-            self.cause_counts["quality"] += 1
+            self.overlap_counts["quality"] += 1
             if families == {"quality"}:
-                self.cause_counts["quality_only"] += 1
+                self.overlap_counts["quality_only"] += 1
         if "caption" in families:
-            self.cause_counts["caption"] += 1
+            self.overlap_counts["caption"] += 1
 
     def _count_reasons(self, reasons: list[str]) -> None:
         stats = self.crawler.stats
+        self.cause_counts[row_cause(reasons)] += 1
+        stats.inc_value("consentcrawl/live/excluded_rows")  # for the progress line
         for family in dict.fromkeys(r.split(":", 1)[0] for r in reasons):
             self.family_counts[family] += 1
             stats.inc_value(f"consentcrawl/excluded/{family}")
@@ -248,16 +250,22 @@ class IndexWriterPipeline:
                 "excluded": self.counts["excluded"],
                 "excluded_by_family": dict(self.family_counts.most_common()),
                 "excluded_by_reason": dict(self.reason_counts.most_common()),
-                "excluded_rows_for_consent": self.cause_counts["consent"],
-                "excluded_rows_refused": self.cause_counts["refused"],
-                "excluded_rows_unverifiable": self.cause_counts["unverifiable"],
-                "excluded_rows_for_quality": self.cause_counts["quality"],
-                "excluded_rows_for_quality_only": self.cause_counts["quality_only"],
-                "excluded_rows_for_caption": self.cause_counts["caption"],
+                "excluded_rows_for_consent": self.overlap_counts["consent"],
+                "excluded_rows_refused": self.overlap_counts["refused"],
+                "excluded_rows_unverifiable": self.overlap_counts["unverifiable"],
+                "excluded_rows_for_quality": self.overlap_counts["quality"],
+                "excluded_rows_for_quality_only": self.overlap_counts["quality_only"],
+                "excluded_rows_for_caption": self.overlap_counts["caption"],
                 "excluded_by_quality_reason": {
                     k: v for k, v in self.reason_counts.most_common() if k.startswith("quality:")
                 },
                 "rows_by_caption_source": dict(self.caption_source_counts.most_common()),
+                # Rows of excluded/ (image rows and pages), each under one cause: refused
+                # (a site said no) apart from unverifiable (could not check).
+                "excluded_by_cause": {
+                    c: self.cause_counts[c] for c in CAUSES if self.cause_counts[c]
+                },
+                "excluded_rows": self.counts["excluded"] + self.counts["pages_excluded"],
                 "rows_by_license": {
                     k.removeprefix("license:"): v
                     for k, v in self.counts.items()

@@ -19,15 +19,14 @@ from scrapy.exceptions import UsageError
 from scrapy.settings import SETTINGS_PRIORITIES
 
 from crawler.consent.policy import PRESETS, Policy, PolicyError
-from crawler.consent.verdict import Decision, PageVerdict
+from crawler.consent.verdict import PageVerdict
+from crawler.report.explain import explain_rows, printable
 from crawler.seeds import check_url
 from crawler.spiders.consent import ConsentSpider
 
-VERDICT_MARK = {"allow": "allow", "disallow": "DISALLOW", "unknown": "unknown"}
-
 
 def explain(item: dict[str, Any], policy: Policy) -> dict[str, Any]:
-    """The JSON-able explanation of one processed row."""
+    """The JSON-able explanation of one processed row (``rows`` is the printed table)."""
     candidate = item["candidates"][0]
     signals = [("page", s) for s in item["page_signals"]] + [
         ("image", s) for s in candidate["signals"]
@@ -35,10 +34,24 @@ def explain(item: dict[str, Any], policy: Policy) -> dict[str, Any]:
     reasons, _records = PageVerdict(item["page_signals"]).row(
         candidate["reasons"], candidate["signals"]
     )
+    page = item.get("page_url")
+    page_reasons = list(item.get("page_reasons") or [])
+    rows = explain_rows(
+        image_url=candidate["url"],
+        page_url=page,
+        page_fetched=bool(page) and "page_reasons" not in item,
+        found_on_page=candidate.get("found_on_page"),
+        page_reasons=page_reasons,
+        page_signals=list(item["page_signals"]),
+        image_signals=list(candidate["signals"]),
+        reasons=reasons,
+        families=policy.families,
+    )
     return {
         "url": candidate["url"],
-        "page": item.get("page_url"),
+        "page": page,
         "found_on_page": candidate.get("found_on_page"),
+        "page_reasons": page_reasons,
         "caption": candidate.get("caption") or None,
         "policy": policy.describe(),
         "decision": "excluded" if reasons else "allowed",
@@ -54,6 +67,7 @@ def explain(item: dict[str, Any], policy: Policy) -> dict[str, Any]:
             }
             for where, s in signals
         ],
+        "rows": [r.record() for r in rows],
         "license": {
             key: candidate.get(key)
             for key in ("license", "license_url", "license_scope", "license_source")
@@ -62,34 +76,33 @@ def explain(item: dict[str, Any], policy: Policy) -> dict[str, Any]:
 
 
 def render_table(result: dict[str, Any]) -> str:
+    """The table for a terminal; every value read from the network is escaped (``printable``)."""
     rows = [("applies to", "family", "verdict", "where read", "raw value")]
-    for s in result["signals"]:
-        verdict = VERDICT_MARK[s["verdict"]]
-        if s["verdict"] == Decision.DISALLOW.value:
-            verdict = f"DISALLOW ({s['reason']})"
-        rows.append((s["applies_to"], s["family"], verdict, s["source"] or "-", s["value"] or "-"))
+    rows += [
+        (r["applies_to"], r["family"], r["verdict"], r["where"], r["value"]) for r in result["rows"]
+    ]
     widths = [min(max(len(r[i]) for r in rows), 60) for i in range(4)]
-    lines = [f"image: {result['url']}"]
+    lines = [f"image: {printable(result['url'])}"]
     if result["page"]:
-        lines.append(f"page:  {result['page']}")
+        lines.append(f"page:  {printable(result['page'])}")
     lines.append(
         f"policy: {result['policy']['name']} (image probe: {result['policy']['image_probe']})"
     )
     lines.append("")
     for row in rows:
         cells = [row[i][: widths[i]].ljust(widths[i]) for i in range(4)]
-        lines.append("  ".join([*cells, row[4][:80]]).rstrip())
+        lines.append("  ".join([*cells, row[4][:120]]).rstrip())
     lines.append("")
-    if result["license"].get("license") or result["license"].get("license_url"):
-        lic = result["license"]
+    lic = result["license"]
+    if lic.get("license") or lic.get("license_url"):
         lines.append(
-            f"licence: {lic['license'] or lic['license_url']} "
-            f"({lic['license_scope']}, from {lic['license_source']})"
+            f"licence: {printable(lic['license'] or lic['license_url'])} "
+            f"({printable(lic['license_scope'])}, from {printable(lic['license_source'])})"
         )
     if result["decision"] == "allowed":
         lines.append("decision: ALLOWED (no signal refuses this row)")
     else:
-        lines.append("decision: EXCLUDED: " + ", ".join(result["reasons"]))
+        lines.append("decision: EXCLUDED: " + ", ".join(printable(r) for r in result["reasons"]))
     return "\n".join(lines)
 
 

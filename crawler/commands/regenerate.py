@@ -18,6 +18,7 @@ from pathlib import Path
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from crawler.commands.crawl import finished_exit_status
 from crawler.config import ConfigError
 from crawler.consent.policy import PRESETS, PROBE_MODES, Policy, PolicyError
 from crawler.output.indexdir import check_index_dir
@@ -123,3 +124,5 @@ class Command(ScrapyCommand):
         complete = bool(crawler.stats and crawler.stats.get_value("regenerate/complete"))
         if self.crawler_process.bootstrap_failed or not complete:
             self.exitcode = 1
+        else:  # 3: every origin was unreachable, the outputs say nothing about consent
+            self.exitcode = finished_exit_status(str(plan.outdir)) or 0

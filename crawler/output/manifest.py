@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 import platform
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from crawler import __version__
 from crawler.output.shards import PartFile
@@ -41,6 +43,8 @@ def manifest_head(job: str, started_at: datetime, reason: str, spider: str) -> d
         "finished_at": datetime.now(UTC).isoformat(),
         "finish_reason": reason,
         "spider": spider,
+        # Which network the decisions were made through (credentials never recorded).
+        "proxy": proxy_record(os.environ),
     }
 
 
@@ -65,6 +69,69 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, (list, tuple, set, frozenset)):
         return [jsonable(v) for v in value]
     return str(value)
+
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def typed_setting(value: Any, default: Any) -> Any:
+    """A setting as its type, not as the ``-s NAME=VALUE`` string it arrived as.
+
+    ``-s FOLLOW_LINKS=false`` is stored as ``false``, ``-s DOWNLOAD_TIMEOUT=5`` as ``5``: the
+    type is the default's (``true``/``false`` where the default is unset, as for the family
+    switches). A value that does not parse as that type is kept as given.
+    """
+    if not isinstance(value, str):
+        return jsonable(value)
+    text = value.strip()
+    lowered = text.lower()
+    try:
+        if isinstance(default, bool):
+            if lowered in _TRUE | _FALSE:
+                return lowered in _TRUE
+        elif default is None and lowered in ("true", "false"):
+            # unset default (the family switches): only the words true/false, so that
+            # IMAGE_PROBE=off stays the mode "off"
+            return lowered == "true"
+        elif isinstance(default, int):
+            return int(text)
+        elif isinstance(default, float):
+            return float(text)
+        elif isinstance(default, (list, tuple)):
+            if text.startswith("["):
+                return jsonable(json.loads(text))
+            return [part.strip() for part in text.split(",") if part.strip()]
+        elif isinstance(default, dict) and text.startswith("{"):
+            return jsonable(json.loads(text))
+    except ValueError:
+        pass
+    return value
+
+
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "no_proxy", "NO_PROXY")
+
+
+def proxy_record(environ: Mapping[str, str]) -> dict[str, str]:
+    """The proxy variables in use, credentials removed (``user:pass@`` becomes ``***@``)."""
+    out: dict[str, str] = {}
+    for name in PROXY_VARIABLES:
+        value = environ.get(name)
+        if not value:
+            continue
+        key = name.lower()
+        if key in out:
+            continue
+        try:
+            parts = urlsplit(value)
+            if parts.username or parts.password:
+                host = parts.hostname or ""
+                port = f":{parts.port}" if parts.port else ""
+                value = urlunsplit(parts._replace(netloc=f"***@{host}{port}"))
+        except ValueError:
+            value = "(unparsable, not recorded)"
+        out[key] = value
+    return out
 
 
 def write_manifest(path: Path, manifest: dict[str, Any]) -> None:

@@ -91,16 +91,10 @@ def run_regeneration(web: SimWeb, out_dir: Path, probe: str = "head") -> dict[st
 
 
 def summary(manifest: dict[str, Any]) -> str:
-    """A few lines for the demo's output."""
-    counts = manifest["counts"]
-    lines = [
-        f"regenerated rows     {counts['input_rows']}",
-        f"kept (index/)        {counts['kept']}",
-        f"excluded (excluded/) {counts['excluded']}  (keys in removed_keys.parquet)",
-        "reasons:",
-    ]
-    lines += [f"  {reason:<40} {n}" for reason, n in counts["excluded_by_reason"].items()]
-    return "\n".join(lines)
+    """The regeneration's summary, as `scrapy summary OUTDIR` prints it."""
+    from crawler.report.summary import render_summary
+
+    return render_summary(manifest)
 
 
 if __name__ == "__main__":

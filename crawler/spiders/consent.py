@@ -67,10 +67,12 @@ class ConsentSpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> Iterator[Any]:
         # The page itself could not be used: the row would be excluded for the page's reasons.
         target = self._target()
-        target["reasons"].extend(failure_reasons(failure.value))
+        page_reasons = failure_reasons(failure.value)
+        target["reasons"].extend(page_reasons)
         yield {
             "type": "page",
             "page_url": self.page,
+            "page_reasons": page_reasons,  # the page itself was refused or failed
             "page_origin": None,
             "fetched_at": datetime.now(UTC),
             "headers": {},

@@ -111,3 +111,27 @@ def test_bad_arguments_exit_2(web: SimWeb, args: list[str]) -> None:
     result = consent(web, *args)
     assert result.returncode == 2
     assert "consentcrawl: error:" in result.stderr
+
+
+def test_table_of_a_refused_page_leads_with_the_page_refusal(web: SimWeb) -> None:
+    result = consent(
+        web,
+        "http://gallery.demo.test/private/unreleased-cover.png",
+        "--page",
+        "http://gallery.demo.test/private/drafts.html",
+    )
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    first = next(line for line in lines if line.startswith("page "))
+    assert "robots" in first and "DISALLOW (robots:disallowed)" in first
+    assert "http://gallery.demo.test/robots.txt" in first
+    page_rows = [line for line in lines if line.startswith("page ")]
+    assert not any(" allow " in line for line in page_rows)
+
+
+def test_image_missing_from_the_page_is_said_in_the_table(web: SimWeb) -> None:
+    result = consent(
+        web, "http://gallery.demo.test/img/lighthouse.png", "--page", "http://ai-optout.demo.test/"
+    )
+    assert "NOT FOUND" in result.stdout and "not on this page" in result.stdout
+    assert "page        robots          allow" in result.stdout

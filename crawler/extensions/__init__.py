@@ -1,0 +1,1 @@
+"""Scrapy extensions of consentcrawl (thin plumbing around pure modules)."""
