@@ -10,17 +10,25 @@ import argparse
 import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+from scrapy.utils.conf import arglist_to_dict
 
 from crawler.config import ConfigError
 from crawler.output.indexdir import check_index_dir
-from crawler.runtime import apply_config, known_settings
+from crawler.runtime import (
+    apply_config,
+    check_cmdline_settings,
+    check_effective_settings,
+    known_settings,
+)
 from crawler.seeds import SeedError, load_seeds
 
 
-def preflight(settings, spargs: dict[str, str]) -> None:
+def preflight(settings, spargs: dict[str, str], cmdline: dict[str, str] | None = None) -> None:
     """Raise ConfigError / SeedError when the images crawl cannot start."""
+    check_cmdline_settings(cmdline or {})
     effective = settings.copy()
     apply_config(effective, spargs.get("config"), known_settings())
+    check_effective_settings(effective)
     load_seeds(spargs.get("seeds") or "")
     check_index_dir(effective.get("INDEX_DIR"), effective.getbool("INDEX_OVERWRITE"))
 
@@ -29,7 +37,7 @@ class Command(ScrapyCrawlCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if args and args[0] == "images":
             try:
-                preflight(self.settings, opts.spargs)
+                preflight(self.settings, opts.spargs, arglist_to_dict(opts.set))
             except (ConfigError, SeedError) as exc:
                 print(f"consentcrawl: error: {exc}", file=sys.stderr)
                 self.exitcode = 2

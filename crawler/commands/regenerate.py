@@ -17,6 +17,7 @@ from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
+from scrapy.utils.conf import arglist_to_dict
 
 from crawler.config import ConfigError
 from crawler.consent.policy import PRESETS, PROBE_MODES, Policy, PolicyError
@@ -24,11 +25,17 @@ from crawler.output.indexdir import check_index_dir
 from crawler.regen.inputs import InputError
 from crawler.regen.plan import RegenPlan, build_plan
 from crawler.regen.state import RegenState, StateError
+from crawler.runtime import check_cmdline_settings, check_effective_settings
 from crawler.spiders.regenerate import REGEN_DEFAULTS
 
 
 def preflight(settings, args: list[str], opts: argparse.Namespace) -> RegenPlan:
     """Raise InputError / ConfigError / PolicyError / StateError when the run cannot start."""
+    check_cmdline_settings(
+        arglist_to_dict(getattr(opts, "set", None) or []),
+        {**REGEN_DEFAULTS, "REGEN_RESUME": False},
+    )
+    check_effective_settings(settings)
     Policy.from_settings(settings.get)
     outdir = Path(opts.output)
     if opts.resume:
