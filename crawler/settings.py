@@ -155,3 +155,7 @@ INDEX_OVERWRITE = False
 INDEX_ROWS_PER_SHARD = 100_000
 # Parquet compression codec.
 INDEX_COMPRESSION = "zstd"
+# Seconds between flushes of the rows gathered so far to disk (the part being filled is
+# rewritten and renamed into place): a hard kill loses at most this interval. 0: only when a
+# shard is full and at the end.
+INDEX_FLUSH_SECONDS = 30.0

@@ -7,6 +7,10 @@ of a batch is in, the batch is written at once: kept rows (every input column as
 ``excluded/part-NNNNN.parquet``, their keys to a hidden part merged into
 ``removed_keys.parquet`` at the end, and the batch is recorded in the resume state. NNNNN is the
 batch number, so a redone batch replaces its own files and nothing else.
+
+A write error (full disk, I/O error) stops the run at once: no more batches are read, the
+finish reason is ``write-error: ...``, the manifest (``complete: false``) counts the batches on
+disk, and ``--resume`` redoes the rest.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.utils.defer import deferred_from_coro
 
 from crawler.consent.verdict import PageVerdict
 from crawler.consentdocs import ConsentDocuments
@@ -59,6 +64,7 @@ class RegenWriterPipeline:
         self.book = BatchBook.of(crawler)
         self.started_at = datetime.now(UTC)
         self.complete = False
+        self.write_error: str | None = None
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.item_error, signal=signals.item_error)
 
@@ -147,7 +153,7 @@ class RegenWriterPipeline:
             if done is not None:
                 finished.append(done)
         for entry in finished:
-            self.write_batch(entry)
+            self.write_batch_or_stop(entry)
         return {"type": "rows", "batch": item["batch"], "rows": len(item["candidates"])}
 
     def item_error(self, item: Any, response: Any, spider: Any, failure: Any) -> None:
@@ -160,13 +166,12 @@ class RegenWriterPipeline:
             reasons = list(dict.fromkeys([*cand["reasons"], reason]))
             done = self.book.record(cand["batch"], cand["row"], reasons, [], None)
             if done is not None:
-                self.write_batch(done)
+                self.write_batch_or_stop(done)
 
     def _flush_consent(self) -> None:
         """Consent documents go to disk with the batch they decided (and survive a kill)."""
         self.consent.extend([consent_doc_row(d) for d in self.docs.drain()])
-        while self.consent.buffered:
-            self.consent.flush()
+        self.consent.seal()
         self.state.consent_parts = self.prior_consent + parts_record(self.consent.parts, self.root)
 
     def _write(self, directory: Path, number: int, table: pa.Table) -> dict[str, Any] | None:
@@ -175,6 +180,26 @@ class RegenWriterPipeline:
         part = ShardWriter(directory, table.schema, compression=self.compression, first_part=number)
         written = part.write_table(table)
         return parts_record([written], self.root)[0]
+
+    def write_batch_or_stop(self, entry: OpenBatch) -> None:
+        if self.write_error is not None:
+            return  # stopping: this batch is redone by --resume
+        try:
+            self.write_batch(entry)
+        except (OSError, pa.ArrowException) as exc:
+            self.failed(exc)
+
+    def failed(self, exc: BaseException) -> None:
+        """A part or the state could not be written: stop reading, close the run, say why."""
+        if self.write_error is not None:
+            return
+        self.write_error = f"write-error: {type(exc).__name__}: {exc}"
+        logger.error("could not write to %s (%s); stopping", self.root, exc)
+        self.crawler.stats.set_value("regenerate/write_error", self.write_error)
+        self.book.stop()
+        engine = self.crawler.engine
+        if engine is not None and engine.spider is not None:
+            deferred_from_coro(engine.close_spider_async(reason=self.write_error))
 
     def write_batch(self, entry: OpenBatch) -> None:
         """Write one batch's kept rows, removed rows and keys, then record it as done."""
@@ -245,10 +270,17 @@ class RegenWriterPipeline:
     # --- end ------------------------------------------------------------------------------------
 
     def close_spider(self) -> None:
-        self._flush_consent()
-        self.state.save()
-        self.complete = set(self.state.batches) >= set(range(self.plan.total_batches))
-        self._merge_keys()
+        self.book.stop()
+        try:
+            if self.write_error is None:
+                self._flush_consent()
+            self.state.save()
+            self._merge_keys()
+        except (OSError, pa.ArrowException) as exc:
+            self.failed(exc)
+        self.complete = self.write_error is None and set(self.state.batches) >= set(
+            range(self.plan.total_batches)
+        )
         self.progress.close()
         stats = self.crawler.stats
         stats.set_value("regenerate/complete", self.complete)
@@ -270,6 +302,8 @@ class RegenWriterPipeline:
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         """Write the manifest last, once every part file is in place."""
+        if self.write_error is not None:
+            reason = self.write_error
         try:
             write_manifest(self.root / MANIFEST, self.build_manifest(spider, reason))
         except Exception:

@@ -128,5 +128,8 @@ class Command(ScrapyCommand):
         self.crawler_process.crawl(crawler, plan=plan)
         self.crawler_process.start()
         complete = bool(crawler.stats and crawler.stats.get_value("regenerate/complete"))
+        write_error = crawler.stats.get_value("regenerate/write_error") if crawler.stats else None
+        if write_error:
+            print(f"consentcrawl: error: {write_error}; --resume redoes the rest", file=sys.stderr)
         if self.crawler_process.bootstrap_failed or not complete:
             self.exitcode = 1

@@ -98,12 +98,16 @@ class RegenerateSpider(scrapy.Spider):
             if batch.number in done:
                 continue
             await book.room(self.window)
+            if book.stopped:
+                return  # a write error or a shutdown: the batches not written are redone
             entry = book.add(batch)
             for out in self.batch_output(entry):
                 yield out
         # Every batch handed out: once they are all written, one local data: request lets the
         # engine see it is idle now, instead of at its next 5 s heartbeat.
         await book.room(1)
+        if book.stopped:
+            return
         yield scrapy.Request("data:,", callback=self.finished, dont_filter=True)
 
     def finished(self, response: Response) -> Iterator[Any]:
