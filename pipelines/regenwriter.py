@@ -31,7 +31,13 @@ from scrapy.utils.defer import deferred_from_coro
 from crawler.consent.verdict import PageVerdict
 from crawler.consentdocs import ConsentDocuments
 from crawler.output.indexdir import MANIFEST, clear_outputs
-from crawler.output.manifest import documents_fetched, manifest_head, parts_record, write_manifest
+from crawler.output.manifest import (
+    ManifestReserve,
+    documents_fetched,
+    manifest_head,
+    parts_record,
+    write_manifest,
+)
 from crawler.output.shards import (
     CONSENT_DOCS_SCHEMA,
     CONSENT_RECORD,
@@ -45,6 +51,7 @@ from crawler.regen.keys import removed_keys_schema, removed_keys_table
 from crawler.regen.progress import Progress
 from crawler.regen.state import STATE_FILE, RegenState
 from crawler.runtime import non_default_settings
+from crawler.shutdown import recheck_closing_after_items
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +74,7 @@ class RegenWriterPipeline:
         self.write_error: str | None = None
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.item_error, signal=signals.item_error)
+        recheck_closing_after_items(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RegenWriterPipeline:
@@ -87,6 +95,7 @@ class RegenWriterPipeline:
                 (root / name).unlink(missing_ok=True)
             shutil.rmtree(root / ".regen", ignore_errors=True)
             self.state = RegenState.start(root, plan.fingerprint())
+        self.reserve = ManifestReserve(self.root)
         self.book.done = self.state.done  # type: ignore[attr-defined]
         self.index_dir = root / "index"
         self.excluded_dir = root / "excluded"
@@ -232,11 +241,18 @@ class RegenWriterPipeline:
             reasons=excl_reasons,
         )
         self._flush_consent()
-        parts = {
-            "index": self._write(self.index_dir, batch.number, index),
-            "excluded": self._write(self.excluded_dir, batch.number, excluded),
-            "removed": self._write(self.keys_dir, batch.number, keys),
-        }
+        parts: dict[str, dict[str, Any] | None] = {}
+        try:
+            parts["index"] = self._write(self.index_dir, batch.number, index)
+            parts["excluded"] = self._write(self.excluded_dir, batch.number, excluded)
+            parts["removed"] = self._write(self.keys_dir, batch.number, keys)
+        except BaseException:
+            # All of a batch or none of it: the parts already written would be counted by
+            # no manifest (and --resume redoes the batch).
+            for part in parts.values():
+                if part:
+                    (self.root / part["path"]).unlink(missing_ok=True)
+            raise
         reason_counts: Counter[str] = Counter()
         family_counts: Counter[str] = Counter()
         for reasons in excl_reasons:
@@ -275,7 +291,8 @@ class RegenWriterPipeline:
             if self.write_error is None:
                 self._flush_consent()
             self.state.save()
-            self._merge_keys()
+            if self.write_error is None:  # on a full disk, the manifest comes first
+                self._merge_keys()
         except (OSError, pa.ArrowException) as exc:
             self.failed(exc)
         self.complete = self.write_error is None and set(self.state.batches) >= set(
@@ -304,6 +321,9 @@ class RegenWriterPipeline:
         """Write the manifest last, once every part file is in place."""
         if self.write_error is not None:
             reason = self.write_error
+        reserve = getattr(self, "reserve", None)
+        if reserve is not None:
+            reserve.release()
         try:
             write_manifest(self.root / MANIFEST, self.build_manifest(spider, reason))
         except Exception:

@@ -32,6 +32,7 @@ from crawler.consentdocs import ConsentDocuments
 from crawler.output.indexdir import MANIFEST, OUTPUT_SUBDIRS, check_index_dir, clear_outputs
 from crawler.output.journal import DoneLog, check_jobdir
 from crawler.output.manifest import (
+    ManifestReserve,
     documents_fetched,
     manifest_head,
     parts_record,
@@ -131,6 +132,7 @@ class IndexWriterPipeline:
                 "resumed": self.resuming,
             }
         )
+        self.reserve = ManifestReserve(self.root)
         self._save_runs()
         if self.flush_seconds > 0:
             self.flusher = task.LoopingCall(self.flush)
@@ -342,6 +344,9 @@ class IndexWriterPipeline:
             self._save_runs()
         except OSError:
             logger.exception("could not record the run in JOBDIR")
+        reserve = getattr(self, "reserve", None)
+        if reserve is not None:
+            reserve.release()
         try:
             manifest = self.build_manifest(spider, reason)
             write_manifest(self.root / MANIFEST, manifest)

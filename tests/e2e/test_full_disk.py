@@ -27,13 +27,13 @@ HANG_GUARD = 300  # seconds; before the fix, regenerate on a full disk never end
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 192 KiB tmpfs (needs root and mount; skipped otherwise), unmounted afterwards."""
+    """A 448 KiB tmpfs (needs root and mount; skipped otherwise), unmounted afterwards."""
     if os.geteuid() != 0:
         pytest.skip("the full-disk tests mount a small tmpfs, which needs root")
     disk = tmp_path / "disk"
     disk.mkdir()
     mount = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=192k", "tmpfs", str(disk)],
+        ["mount", "-t", "tmpfs", "-o", "size=448k", "tmpfs", str(disk)],
         capture_output=True,
         text=True,
     )
