@@ -159,3 +159,5 @@ INDEX_COMPRESSION = "zstd"
 # rewritten and renamed into place): a hard kill loses at most this interval. 0: only when a
 # shard is full and at the end.
 INDEX_FLUSH_SECONDS = 30.0
+# Ctrl-C / SIGTERM: drop requests queued behind a Crawl-delay instead of waiting for them.
+EXTENSIONS = {**EXTENSIONS, "crawler.shutdown.PromptShutdown": 500}

@@ -51,7 +51,11 @@ from crawler.regen.keys import removed_keys_schema, removed_keys_table
 from crawler.regen.progress import Progress
 from crawler.regen.state import STATE_FILE, RegenState
 from crawler.runtime import non_default_settings
-from crawler.shutdown import recheck_closing_after_items
+from crawler.shutdown import (
+    cancel_queued_requests,
+    recheck_closing_after_items,
+    requests_cancelled,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -72,9 +76,11 @@ class RegenWriterPipeline:
         self.started_at = datetime.now(UTC)
         self.complete = False
         self.write_error: str | None = None
+        self.abandoning = False
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.item_error, signal=signals.item_error)
         recheck_closing_after_items(crawler)
+        crawler.signals.connect(self.abandon_in_flight, signal=requests_cancelled)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RegenWriterPipeline:
@@ -190,8 +196,14 @@ class RegenWriterPipeline:
         written = part.write_table(table)
         return parts_record([written], self.root)[0]
 
+    def abandon_in_flight(self, count: int) -> None:
+        """Stopping, with queued requests dropped (maybe a document a row waits for): batches
+        not written yet are left to --resume, not written with unchecked rows."""
+        self.abandoning = True
+        self.book.stop()
+
     def write_batch_or_stop(self, entry: OpenBatch) -> None:
-        if self.write_error is not None:
+        if self.write_error is not None or self.abandoning:
             return  # stopping: this batch is redone by --resume
         try:
             self.write_batch(entry)
@@ -209,6 +221,7 @@ class RegenWriterPipeline:
         engine = self.crawler.engine
         if engine is not None and engine.spider is not None:
             deferred_from_coro(engine.close_spider_async(reason=self.write_error))
+            cancel_queued_requests(self.crawler)
 
     def write_batch(self, entry: OpenBatch) -> None:
         """Write one batch's kept rows, removed rows and keys, then record it as done."""

@@ -55,6 +55,7 @@ from crawler.output.shards import (
 )
 from crawler.policyrt import policy_of
 from crawler.runtime import non_default_settings
+from crawler.shutdown import cancel_queued_requests, requests_cancelled
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +98,8 @@ class IndexWriterPipeline:
         self.family_counts: Counter[str] = Counter()
         self.started_at = datetime.now(UTC)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.abandon_in_flight, signal=requests_cancelled)
+        self.abandoning = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IndexWriterPipeline:
@@ -182,6 +185,11 @@ class IndexWriterPipeline:
             return
         self.pending_pages, self.pending_fetched = [], 0
 
+    def abandon_in_flight(self, count: int) -> None:
+        """The crawl is stopping and dropped queued requests, possibly a consent document an
+        item waits for: items from now on are not written (their pages stay pending)."""
+        self.abandoning = True
+
     def failed(self, exc: BaseException) -> None:
         """A row could not be written: stop the crawl, and say why (the manifest and exit code)."""
         if self.write_error is not None:
@@ -192,11 +200,13 @@ class IndexWriterPipeline:
         engine = self.crawler.engine
         if engine is not None and engine.spider is not None:
             deferred_from_coro(engine.close_spider_async(reason=self.write_error))
+            cancel_queued_requests(self.crawler)
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         kind = item.get("type")
-        if self.write_error is not None:
-            # Nothing more reaches disk; the manifest counts what is there.
+        if self.write_error is not None or self.abandoning:
+            # Nothing more reaches disk; the manifest counts what is there (and a resumed
+            # crawl fetches the abandoned pages again).
             item.pop("root", None)
             return {"type": kind, "page_url": item["page_url"]}
         try:

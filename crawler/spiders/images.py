@@ -30,6 +30,7 @@ from crawler.output.journal import SeenLog
 from crawler.runtime import apply_config, known_settings
 from crawler.scope import Scope
 from crawler.seeds import Seeds, load_seeds
+from crawler.shutdown import ShutdownCancelled
 
 logger = logging.getLogger(__name__)
 
@@ -176,6 +177,8 @@ class ImagesSpider(scrapy.Spider):
 
     def on_error(self, failure: Failure) -> Iterator[Any]:
         request = failure.request  # type: ignore[attr-defined]
+        if isinstance(failure.value, ShutdownCancelled):
+            return  # never fetched: not a row; the journal keeps the page pending
         reasons = failure_reasons(failure.value)
         self.crawler.stats.inc_value(f"consentcrawl/pages_excluded/{reasons[0]}")
         yield self.excluded_page(request.url, reasons)
