@@ -131,5 +131,8 @@ class Command(ScrapyCommand):
         write_error = crawler.stats.get_value("regenerate/write_error") if crawler.stats else None
         if write_error:
             print(f"consentcrawl: error: {write_error}; --resume redoes the rest", file=sys.stderr)
+        input_error = crawler.stats.get_value("regenerate/input_error") if crawler.stats else None
+        if input_error:
+            print(f"consentcrawl: error: {input_error}", file=sys.stderr)
         if self.crawler_process.bootstrap_failed or not complete:
             self.exitcode = 1

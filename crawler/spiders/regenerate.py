@@ -24,7 +24,7 @@ from twisted.python.failure import Failure
 
 from crawler.consentdocs import origin_of
 from crawler.regen.batches import BatchBook, OpenBatch
-from crawler.regen.inputs import iter_batches, valid_origin
+from crawler.regen.inputs import InputError, iter_batches, valid_origin
 from crawler.regen.plan import RegenPlan, build_plan
 
 logger = logging.getLogger(__name__)
@@ -94,7 +94,17 @@ class RegenerateSpider(scrapy.Spider):
         plan = self.plan
         book = self.book
         done = getattr(book, "done", set())
-        for batch in iter_batches(plan.inputs, plan.batch_rows):
+        batches = iter_batches(plan.inputs, plan.batch_rows)
+        while True:
+            try:
+                batch = next(batches, None)
+            except InputError as exc:
+                # Rows past the damage cannot be counted: stop (incomplete), saying where.
+                logger.error("%s", exc)
+                self.crawler.stats.set_value("regenerate/input_error", str(exc))
+                return
+            if batch is None:
+                break
             if batch.number in done:
                 continue
             await book.room(self.window)
@@ -124,6 +134,9 @@ class RegenerateSpider(scrapy.Spider):
         urls = data.column(cols.url).to_pylist()
         captions = data.column(cols.caption).to_pylist() if cols.caption else [None] * n
         candidates = [self.candidate(batch.number, i, urls[i], captions[i]) for i in range(n)]
+        if batch.unreadable:
+            for candidate in candidates:
+                candidate["reasons"] = [batch.unreadable]
         size = self.item_rows
         if cols.page is None:
             # Rows of one origin travel together: an item then waits on (and looks up) a few
