@@ -217,8 +217,9 @@ class IndexWriterPipeline:
 
     def _write_item(self, item: dict[str, Any]) -> None:
         kind = item.get("type")
-        self.pending_pages.append(item["page_url"])
-        self.pending_pages.extend(item.get("request_urls") or ())
+        if self.done_log is not None:  # only a journal needs the pages of the next flush
+            self.pending_pages.append(item["page_url"])
+            self.pending_pages.extend(item.get("request_urls") or ())
         if kind == "page":
             self.pending_fetched += 1
             self._write_page(item)
