@@ -223,3 +223,10 @@ CRAWL_PROGRESS = True
 # Seconds between progress updates on a terminal, and between progress log lines otherwise.
 CRAWL_PROGRESS_INTERVAL = 1.0
 CRAWL_PROGRESS_LOG_INTERVAL = 30.0
+
+# Seconds between flushes of the rows gathered so far to disk (the part being filled is
+# rewritten and renamed into place): a hard kill loses at most this interval. 0: only when a
+# shard is full and at the end.
+INDEX_FLUSH_SECONDS = 30.0
+# Ctrl-C / SIGTERM: drop requests queued behind a Crawl-delay instead of waiting for them.
+EXTENSIONS = {**EXTENSIONS, "crawler.shutdown.PromptShutdown": 500}

@@ -7,6 +7,10 @@ of a batch is in, the batch is written at once: kept rows (every input column as
 ``excluded/part-NNNNN.parquet``, their keys to a hidden part merged into
 ``removed_keys.parquet`` at the end, and the batch is recorded in the resume state. NNNNN is the
 batch number, so a redone batch replaces its own files and nothing else.
+
+A write error (full disk, I/O error) stops the run at once: no more batches are read, the
+finish reason is ``write-error: ...``, the manifest (``complete: false``) counts the batches on
+disk, and ``--resume`` redoes the rest.
 """
 
 from __future__ import annotations
@@ -22,11 +26,18 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.utils.defer import deferred_from_coro
 
 from crawler.consent.verdict import PageVerdict
 from crawler.consentdocs import ConsentDocuments
 from crawler.output.indexdir import MANIFEST, clear_outputs
-from crawler.output.manifest import documents_fetched, manifest_head, parts_record, write_manifest
+from crawler.output.manifest import (
+    ManifestReserve,
+    documents_fetched,
+    manifest_head,
+    parts_record,
+    write_manifest,
+)
 from crawler.output.shards import (
     CONSENT_DOCS_SCHEMA,
     CONSENT_RECORD,
@@ -41,6 +52,11 @@ from crawler.regen.progress import Progress
 from crawler.regen.state import STATE_FILE, RegenState
 from crawler.report.causes import CAUSES, count_causes
 from crawler.runtime import non_default_settings
+from crawler.shutdown import (
+    cancel_queued_requests,
+    recheck_closing_after_items,
+    requests_cancelled,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +76,12 @@ class RegenWriterPipeline:
         self.book = BatchBook.of(crawler)
         self.started_at = datetime.now(UTC)
         self.complete = False
+        self.write_error: str | None = None
+        self.abandoning = False
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.item_error, signal=signals.item_error)
+        recheck_closing_after_items(crawler)
+        crawler.signals.connect(self.abandon_in_flight, signal=requests_cancelled)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RegenWriterPipeline:
@@ -82,6 +102,7 @@ class RegenWriterPipeline:
                 (root / name).unlink(missing_ok=True)
             shutil.rmtree(root / ".regen", ignore_errors=True)
             self.state = RegenState.start(root, plan.fingerprint())
+        self.reserve = ManifestReserve(self.root)
         self.book.done = self.state.done  # type: ignore[attr-defined]
         self.index_dir = root / "index"
         self.excluded_dir = root / "excluded"
@@ -152,7 +173,7 @@ class RegenWriterPipeline:
         # Progress moves per item (rows decided), not once per written batch.
         self.progress.add(sum(not r for r in decided), [r for r in decided if r])
         for entry in finished:
-            self.write_batch(entry)
+            self.write_batch_or_stop(entry)
         return {"type": "rows", "batch": item["batch"], "rows": len(item["candidates"])}
 
     def item_error(self, item: Any, response: Any, spider: Any, failure: Any) -> None:
@@ -166,13 +187,12 @@ class RegenWriterPipeline:
             done = self.book.record(cand["batch"], cand["row"], reasons, [], None)
             self.progress.add(0, [reasons])
             if done is not None:
-                self.write_batch(done)
+                self.write_batch_or_stop(done)
 
     def _flush_consent(self) -> None:
         """Consent documents go to disk with the batch they decided (and survive a kill)."""
         self.consent.extend([consent_doc_row(d) for d in self.docs.drain()])
-        while self.consent.buffered:
-            self.consent.flush()
+        self.consent.seal()
         self.state.consent_parts = self.prior_consent + parts_record(self.consent.parts, self.root)
 
     def _write(self, directory: Path, number: int, table: pa.Table) -> dict[str, Any] | None:
@@ -181,6 +201,33 @@ class RegenWriterPipeline:
         part = ShardWriter(directory, table.schema, compression=self.compression, first_part=number)
         written = part.write_table(table)
         return parts_record([written], self.root)[0]
+
+    def abandon_in_flight(self, count: int) -> None:
+        """Stopping, with queued requests dropped (maybe a document a row waits for): batches
+        not written yet are left to --resume, not written with unchecked rows."""
+        self.abandoning = True
+        self.book.stop()
+
+    def write_batch_or_stop(self, entry: OpenBatch) -> None:
+        if self.write_error is not None or self.abandoning:
+            return  # stopping: this batch is redone by --resume
+        try:
+            self.write_batch(entry)
+        except (OSError, pa.ArrowException) as exc:
+            self.failed(exc)
+
+    def failed(self, exc: BaseException) -> None:
+        """A part or the state could not be written: stop reading, close the run, say why."""
+        if self.write_error is not None:
+            return
+        self.write_error = f"write-error: {type(exc).__name__}: {exc}"
+        logger.error("could not write to %s (%s); stopping", self.root, exc)
+        self.crawler.stats.set_value("regenerate/write_error", self.write_error)
+        self.book.stop()
+        engine = self.crawler.engine
+        if engine is not None and engine.spider is not None:
+            deferred_from_coro(engine.close_spider_async(reason=self.write_error))
+            cancel_queued_requests(self.crawler)
 
     def write_batch(self, entry: OpenBatch) -> None:
         """Write one batch's kept rows, removed rows and keys, then record it as done."""
@@ -213,11 +260,18 @@ class RegenWriterPipeline:
             reasons=excl_reasons,
         )
         self._flush_consent()
-        parts = {
-            "index": self._write(self.index_dir, batch.number, index),
-            "excluded": self._write(self.excluded_dir, batch.number, excluded),
-            "removed": self._write(self.keys_dir, batch.number, keys),
-        }
+        parts: dict[str, dict[str, Any] | None] = {}
+        try:
+            parts["index"] = self._write(self.index_dir, batch.number, index)
+            parts["excluded"] = self._write(self.excluded_dir, batch.number, excluded)
+            parts["removed"] = self._write(self.keys_dir, batch.number, keys)
+        except BaseException:
+            # All of a batch or none of it: the parts already written would be counted by
+            # no manifest (and --resume redoes the batch).
+            for part in parts.values():
+                if part:
+                    (self.root / part["path"]).unlink(missing_ok=True)
+            raise
         reason_counts: Counter[str] = Counter()
         family_counts: Counter[str] = Counter()
         for reasons in excl_reasons:
@@ -251,10 +305,18 @@ class RegenWriterPipeline:
     # --- end ------------------------------------------------------------------------------------
 
     def close_spider(self) -> None:
-        self._flush_consent()
-        self.state.save()
-        self.complete = set(self.state.batches) >= set(range(self.plan.total_batches))
-        self._merge_keys()
+        self.book.stop()
+        try:
+            if self.write_error is None:
+                self._flush_consent()
+            self.state.save()
+            if self.write_error is None:  # on a full disk, the manifest comes first
+                self._merge_keys()
+        except (OSError, pa.ArrowException) as exc:
+            self.failed(exc)
+        self.complete = self.write_error is None and set(self.state.batches) >= set(
+            range(self.plan.total_batches)
+        )
         self.progress.close()
         stats = self.crawler.stats
         stats.set_value("regenerate/complete", self.complete)
@@ -276,6 +338,11 @@ class RegenWriterPipeline:
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         """Write the manifest last, once every part file is in place."""
+        if self.write_error is not None:
+            reason = self.write_error
+        reserve = getattr(self, "reserve", None)
+        if reserve is not None:
+            reserve.release()
         try:
             write_manifest(self.root / MANIFEST, self.build_manifest(spider, reason))
         except Exception:

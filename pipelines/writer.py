@@ -2,8 +2,14 @@
 
 Every candidate ends in exactly one of ``index/`` (no reasons) or ``excluded/`` (with its
 reasons); a page that was refused or failed is an ``excluded/`` row of kind ``page``. Rows are
-flushed in shards as they accumulate and on close, including a close caused by Ctrl-C or a
-closing signal, so the rows gathered so far are never lost.
+flushed to disk every ``INDEX_FLUSH_SECONDS`` (the part being filled is rewritten whole and
+renamed into place), when a shard is full, and on close, including a close caused by Ctrl-C:
+a hard kill loses at most the last interval, and every part on disk is readable.
+
+A write error (full disk, I/O error) stops the crawl with ``write-error: ...`` as its finish
+reason; the manifest then counts the rows read back from the parts on disk. With ``JOBDIR``,
+the pages whose rows are on disk are recorded in the crawl journal (crawler.output.journal),
+and a resumed crawl keeps the earlier runs' rows.
 """
 
 from __future__ import annotations
@@ -15,17 +21,30 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.utils.defer import deferred_from_coro
+from twisted.internet import task
 
 from crawler.consent.verdict import PageVerdict
 from crawler.consentdocs import ConsentDocuments
-from crawler.output.indexdir import MANIFEST, check_index_dir, clear_outputs
+from crawler.output.indexdir import MANIFEST, OUTPUT_SUBDIRS, check_index_dir, clear_outputs
+from crawler.output.journal import DoneLog, check_jobdir
 from crawler.output.manifest import (
+    ManifestReserve,
     documents_fetched,
     manifest_head,
     parts_record,
     write_manifest,
+)
+from crawler.output.ondisk import (
+    RowCounts,
+    count_rows,
+    drop_pages,
+    existing_parts,
+    next_part_number,
+    remove_temporary,
 )
 from crawler.output.shards import (
     CONSENT_DOCS_SCHEMA,
@@ -37,6 +56,7 @@ from crawler.output.shards import (
 from crawler.policyrt import policy_of
 from crawler.report.causes import CAUSES, row_cause
 from crawler.runtime import non_default_settings
+from crawler.shutdown import cancel_queued_requests, requests_cancelled
 
 logger = logging.getLogger(__name__)
 
@@ -76,9 +96,23 @@ class IndexWriterPipeline:
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings
         self.crawler = crawler
-        self.root = check_index_dir(settings.get("INDEX_DIR"), settings.getbool("INDEX_OVERWRITE"))
+        jobdir = settings.get("JOBDIR")
+        self.resuming = check_jobdir(jobdir, settings.get("INDEX_DIR") or "")
+        self.root = check_index_dir(
+            settings.get("INDEX_DIR"), settings.getbool("INDEX_OVERWRITE") or self.resuming
+        )
+        self.done_log = DoneLog(jobdir, self.root) if jobdir else None
         self.rows_per_shard = settings.getint("INDEX_ROWS_PER_SHARD")
         self.compression = settings.get("INDEX_COMPRESSION")
+        self.flush_seconds = settings.getfloat("INDEX_FLUSH_SECONDS", 30.0)
+        # Pages whose rows wait for the next flush (the journal's commit), and how many of them
+        # were fetched (not excluded before fetching).
+        self.pending_pages: list[str] = []
+        self.pending_fetched = 0
+        self.write_error: str | None = None
+        self.earlier = RowCounts()  # rows of earlier runs (when resuming)
+        self.earlier_fetched = 0
+        self.runs: list[dict[str, Any]] = []
         self.docs = ConsentDocuments.of(crawler)
         self.counts: Counter[str] = Counter()
         self.reason_counts: Counter[str] = Counter()
@@ -89,6 +123,8 @@ class IndexWriterPipeline:
         self.cause_counts: Counter[str] = Counter()  # rows of excluded/, each once
         self.started_at = datetime.now(UTC)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.abandon_in_flight, signal=requests_cancelled)
+        self.abandoning = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IndexWriterPipeline:
@@ -96,19 +132,121 @@ class IndexWriterPipeline:
 
     def open_spider(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
-        clear_outputs(self.root)
-        shard = self.rows_per_shard
-        self.index = ShardWriter(self.root / "index", INDEX_SCHEMA, shard, self.compression)
-        self.excluded = ShardWriter(
-            self.root / "excluded", EXCLUDED_SCHEMA, shard, self.compression
+        existing: dict[str, list] = {sub: [] for sub in OUTPUT_SUBDIRS}
+        if self.resuming and self.done_log is not None:
+            existing = self._resume(self.done_log)
+        else:
+            clear_outputs(self.root)
+        shard, codec = self.rows_per_shard, self.compression
+        writers = {}
+        for sub, schema in zip(
+            OUTPUT_SUBDIRS, (INDEX_SCHEMA, EXCLUDED_SCHEMA, CONSENT_DOCS_SCHEMA), strict=True
+        ):
+            parts = existing[sub]
+            writers[sub] = ShardWriter(
+                self.root / sub,
+                schema,
+                shard,
+                codec,
+                first_part=next_part_number(parts),
+                existing=parts,
+            )
+        self.index, self.excluded, self.consent = (writers[s] for s in OUTPUT_SUBDIRS)
+        self.runs.append(
+            {
+                "started_at": self.started_at.isoformat(),
+                "finished_at": None,
+                "finish_reason": None,  # stays None if the run is killed
+                "resumed": self.resuming,
+            }
         )
-        self.consent = ShardWriter(
-            self.root / "consent", CONSENT_DOCS_SCHEMA, shard, self.compression
+        self.reserve = ManifestReserve(self.root)
+        self._save_runs()
+        if self.flush_seconds > 0:
+            self.flusher = task.LoopingCall(self.flush)
+            self.flusher.start(self.flush_seconds, now=False)
+
+    def _resume(self, done_log: DoneLog) -> dict[str, list]:
+        """Keep the rows of earlier runs whose pages the journal records as done."""
+        journal = done_log.journal
+        existing = {}
+        for sub in OUTPUT_SUBDIRS:
+            remove_temporary(self.root / sub)
+            existing[sub] = existing_parts(self.root / sub)
+        for sub in ("index", "excluded"):
+            existing[sub] = drop_pages(existing[sub], journal.done, self.compression)
+        self.earlier = count_rows(existing["index"], existing["excluded"])
+        self.earlier_fetched = journal.fetched
+        self.runs = list(journal.runs)
+        (self.root / MANIFEST).unlink(missing_ok=True)
+        logger.info(
+            "resuming: %d rows kept from %d earlier run(s), %d pages done, %d to fetch",
+            self.earlier.kept + self.earlier.excluded + self.earlier.pages_excluded,
+            len(self.runs),
+            len(journal.done),
+            len(journal.pending),
         )
+        return existing
+
+    def _save_runs(self) -> None:
+        if self.done_log is not None:
+            self.done_log.save_runs(self.runs)
+
+    # --- durability -----------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Put every row so far on disk, then record their pages as done in the journal."""
+        if self.write_error is not None:
+            return
+        try:
+            if self.docs.fetched:
+                self.consent.extend([consent_doc_row(d) for d in self.docs.drain()])
+            for writer in (self.index, self.excluded, self.consent):
+                writer.flush()
+            if self.done_log is not None:
+                self.done_log.commit(self.pending_pages, self.pending_fetched)
+        except (OSError, pa.ArrowException) as exc:
+            self.failed(exc)
+            return
+        self.pending_pages, self.pending_fetched = [], 0
+
+    def abandon_in_flight(self, count: int) -> None:
+        """The crawl is stopping and dropped queued requests, possibly a consent document an
+        item waits for: items from now on are not written (their pages stay pending)."""
+        self.abandoning = True
+
+    def failed(self, exc: BaseException) -> None:
+        """A row could not be written: stop the crawl, and say why (the manifest and exit code)."""
+        if self.write_error is not None:
+            return
+        self.write_error = f"write-error: {type(exc).__name__}: {exc}"
+        logger.error("could not write to %s (%s); stopping the crawl", self.root, exc)
+        self.crawler.stats.set_value("consentcrawl/write_error", self.write_error)
+        engine = self.crawler.engine
+        if engine is not None and engine.spider is not None:
+            deferred_from_coro(engine.close_spider_async(reason=self.write_error))
+            cancel_queued_requests(self.crawler)
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         kind = item.get("type")
+        if self.write_error is not None or self.abandoning:
+            # Nothing more reaches disk; the manifest counts what is there (and a resumed
+            # crawl fetches the abandoned pages again).
+            item.pop("root", None)
+            return {"type": kind, "page_url": item["page_url"]}
+        try:
+            self._write_item(item)
+        except (OSError, pa.ArrowException) as exc:
+            self.failed(exc)
+        return {"type": kind, "page_url": item["page_url"]}
+
+    def _write_item(self, item: dict[str, Any]) -> None:
+        kind = item.get("type")
+        if self.done_log is not None:  # only a journal needs the pages of the next flush
+            self.pending_pages.append(item["page_url"])
+            self.pending_pages.extend(item.get("request_urls") or ())
         if kind == "page":
+            self.pending_fetched += 1
             self._write_page(item)
         elif kind == "page-excluded":
             self.counts["pages_excluded"] += 1
@@ -129,7 +267,6 @@ class IndexWriterPipeline:
         item.pop("root", None)
         if self.docs.fetched:
             self.consent.extend([consent_doc_row(d) for d in self.docs.drain()])
-        return {"type": kind, "page_url": item["page_url"]}
 
     def _write_page(self, item: dict[str, Any]) -> None:
         self.counts["pages_fetched"] += 1
@@ -207,15 +344,89 @@ class IndexWriterPipeline:
             self.reason_counts[reason] += 1
 
     def close_spider(self) -> None:
-        self.consent.extend([consent_doc_row(d) for d in self.docs.drain()])
-        for writer in (self.index, self.excluded, self.consent):
-            writer.close()
+        flusher = getattr(self, "flusher", None)
+        if flusher is not None and flusher.running:
+            flusher.stop()
+        self.flush()
+        if self.write_error is None:
+            try:
+                # An empty result is still a readable dataset with the schema.
+                for writer in (self.index, self.excluded, self.consent):
+                    writer.close(empty_part=True)
+            except (OSError, pa.ArrowException) as exc:
+                self.failed(exc)
         stats = self.crawler.stats
+        counts = self.final_counts()
         for name in ("pages_fetched", "pages_excluded", "candidates", "kept", "excluded"):
-            stats.set_value(f"consentcrawl/{name}", self.counts[name])
+            stats.set_value(f"consentcrawl/{name}", counts[name])
+        if self.done_log is not None:
+            self.done_log.close()
+
+    def row_causes(self) -> dict[str, Any]:
+        """Why rows were excluded, this run's rows: refused apart from unverifiable (one
+        classifier, crawler/report/causes.py), consent apart from quality, caption sources."""
+        return {
+            "excluded_rows_for_consent": self.overlap_counts["consent"],
+            "excluded_rows_refused": self.overlap_counts["refused"],
+            "excluded_rows_unverifiable": self.overlap_counts["unverifiable"],
+            "excluded_rows_for_quality": self.overlap_counts["quality"],
+            "excluded_rows_for_quality_only": self.overlap_counts["quality_only"],
+            "excluded_rows_for_caption": self.overlap_counts["caption"],
+            "excluded_by_quality_reason": {
+                k: v for k, v in self.reason_counts.most_common() if k.startswith("quality:")
+            },
+            "rows_by_caption_source": dict(self.caption_source_counts.most_common()),
+            # Rows of excluded/ (image rows and pages), each under one cause.
+            "excluded_by_cause": {c: self.cause_counts[c] for c in CAUSES if self.cause_counts[c]},
+            "excluded_rows": self.counts["excluded"] + self.counts["pages_excluded"],
+        }
+
+    def final_counts(self) -> dict[str, Any]:
+        """The manifest's counts: this run's plus earlier runs' rows, or, after a write error,
+        the rows read back from disk (exactly what the parts hold)."""
+        if self.write_error is not None:
+            rows = count_rows(self.index.parts, self.excluded.parts)
+        else:
+            rows = self.earlier
+            rows = RowCounts(
+                kept=rows.kept + self.counts["kept"],
+                excluded=rows.excluded + self.counts["excluded"],
+                pages_excluded=rows.pages_excluded + self.counts["pages_excluded"],
+                families=rows.families + self.family_counts,
+                reasons=rows.reasons + self.reason_counts,
+                licenses=rows.licenses
+                + Counter(
+                    {
+                        k.removeprefix("license:"): v
+                        for k, v in self.counts.items()
+                        if k.startswith("license:")
+                    }
+                ),
+            )
+        return {
+            "pages_fetched": self.earlier_fetched + self.counts["pages_fetched"],
+            "pages_excluded": rows.pages_excluded,
+            "candidates": rows.candidates,
+            "kept": rows.kept,
+            "excluded": rows.excluded,
+            "excluded_by_family": dict(rows.families.most_common()),
+            "excluded_by_reason": dict(rows.reasons.most_common()),
+            "rows_by_license": dict(sorted(rows.licenses.items())),
+        }
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         """Write the manifest last, once every part file is in place."""
+        if self.write_error is not None:
+            reason = self.write_error
+        if self.runs:
+            self.runs[-1].update(finished_at=datetime.now(UTC).isoformat(), finish_reason=reason)
+        try:
+            self._save_runs()
+        except OSError:
+            logger.exception("could not record the run in JOBDIR")
+        reserve = getattr(self, "reserve", None)
+        if reserve is not None:
+            reserve.release()
         try:
             manifest = self.build_manifest(spider, reason)
             write_manifest(self.root / MANIFEST, manifest)
@@ -242,35 +453,10 @@ class IndexWriterPipeline:
             # The policy resolves IMAGE_PROBE (unset follows the preset: head, or off).
             "image_headers_checked": policy_of(self.crawler).probe != "off",
             "policy": policy_of(self.crawler).describe(),
+            "runs": self.runs,
             "counts": {
-                "pages_fetched": self.counts["pages_fetched"],
-                "pages_excluded": self.counts["pages_excluded"],
-                "candidates": self.counts["candidates"],
-                "kept": self.counts["kept"],
-                "excluded": self.counts["excluded"],
-                "excluded_by_family": dict(self.family_counts.most_common()),
-                "excluded_by_reason": dict(self.reason_counts.most_common()),
-                "excluded_rows_for_consent": self.overlap_counts["consent"],
-                "excluded_rows_refused": self.overlap_counts["refused"],
-                "excluded_rows_unverifiable": self.overlap_counts["unverifiable"],
-                "excluded_rows_for_quality": self.overlap_counts["quality"],
-                "excluded_rows_for_quality_only": self.overlap_counts["quality_only"],
-                "excluded_rows_for_caption": self.overlap_counts["caption"],
-                "excluded_by_quality_reason": {
-                    k: v for k, v in self.reason_counts.most_common() if k.startswith("quality:")
-                },
-                "rows_by_caption_source": dict(self.caption_source_counts.most_common()),
-                # Rows of excluded/ (image rows and pages), each under one cause: refused
-                # (a site said no) apart from unverifiable (could not check).
-                "excluded_by_cause": {
-                    c: self.cause_counts[c] for c in CAUSES if self.cause_counts[c]
-                },
-                "excluded_rows": self.counts["excluded"] + self.counts["pages_excluded"],
-                "rows_by_license": {
-                    k.removeprefix("license:"): v
-                    for k, v in self.counts.items()
-                    if k.startswith("license:")
-                },
+                **self.final_counts(),
+                **self.row_causes(),
                 "consent_documents_fetched": documents_fetched(stats.get_stats() or {}),
                 "consent_probes": stats.get_value("consent/probes", 0),
             },

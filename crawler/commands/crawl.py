@@ -12,28 +12,39 @@ import sys
 from pathlib import Path
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+from scrapy.utils.conf import arglist_to_dict
 
 from crawler.config import ConfigError
 from crawler.imagecontext import check_caption_sources
 from crawler.output.indexdir import MANIFEST, check_index_dir
+from crawler.output.journal import check_jobdir
 from crawler.quality.filters import quality_config
 from crawler.report.publish import exit_status
-from crawler.runtime import apply_config, known_settings
+from crawler.runtime import (
+    apply_config,
+    check_cmdline_settings,
+    check_effective_settings,
+    known_settings,
+)
 from crawler.seeds import SeedError, load_seeds
 
 
-def preflight(settings, spargs: dict[str, str]) -> str:
+def preflight(settings, spargs: dict[str, str], cmdline: dict[str, str] | None = None) -> str:
     """Raise ConfigError / SeedError when the images crawl cannot start; return INDEX_DIR."""
+    check_cmdline_settings(cmdline or {})
     effective = settings.copy()
     apply_config(effective, spargs.get("config"), known_settings())
+    check_effective_settings(effective)
     load_seeds(spargs.get("seeds") or "")
-    check_index_dir(effective.get("INDEX_DIR"), effective.getbool("INDEX_OVERWRITE"))
+    index_dir = effective.get("INDEX_DIR")
+    resuming = check_jobdir(effective.get("JOBDIR"), index_dir or "")
+    check_index_dir(index_dir, effective.getbool("INDEX_OVERWRITE") or resuming)
     try:  # issue 11: a mistyped filter or caption source would silently change every row
         quality_config(effective)
         check_caption_sources(effective.getlist("CAPTION_SOURCES"))
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    return effective.get("INDEX_DIR")
+    return index_dir
 
 
 def finished_exit_status(index_dir: str) -> int | None:
@@ -46,14 +57,25 @@ def finished_exit_status(index_dir: str) -> int | None:
 
 class Command(ScrapyCrawlCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        index_dir = None
-        if args and args[0] == "images":
-            try:
-                index_dir = preflight(self.settings, opts.spargs)
-            except (ConfigError, SeedError) as exc:
-                print(f"consentcrawl: error: {exc}", file=sys.stderr)
-                self.exitcode = 2
-                return
-        super().run(args, opts)
-        if index_dir and not self.exitcode:
+        if not args or args[0] != "images" or len(args) > 1:
+            super().run(args, opts)
+            return
+        try:
+            index_dir = preflight(self.settings, opts.spargs, arglist_to_dict(opts.set))
+        except (ConfigError, SeedError) as exc:
+            print(f"consentcrawl: error: {exc}", file=sys.stderr)
+            self.exitcode = 2
+            return
+        assert self.crawler_process is not None
+        crawler = self._create_crawler(args[0])
+        self.crawler_process.crawl(crawler, **opts.spargs)
+        self.crawler_process.start()
+        write_error = crawler.stats.get_value("consentcrawl/write_error") if crawler.stats else None
+        if write_error:
+            # The rows on disk are complete and counted, but not every row got there.
+            print(f"consentcrawl: error: {write_error}", file=sys.stderr)
+            self.exitcode = 1
+        elif self.crawler_process.bootstrap_failed:
+            self.exitcode = 1
+        elif index_dir and not self.exitcode:
             self.exitcode = finished_exit_status(index_dir) or self.exitcode

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
+from scrapy.utils.conf import arglist_to_dict
 
 from crawler.commands.crawl import finished_exit_status
 from crawler.config import ConfigError
@@ -25,11 +26,17 @@ from crawler.output.indexdir import check_index_dir
 from crawler.regen.inputs import InputError
 from crawler.regen.plan import RegenPlan, build_plan
 from crawler.regen.state import RegenState, StateError
+from crawler.runtime import check_cmdline_settings, check_effective_settings
 from crawler.spiders.regenerate import REGEN_DEFAULTS
 
 
 def preflight(settings, args: list[str], opts: argparse.Namespace) -> RegenPlan:
     """Raise InputError / ConfigError / PolicyError / StateError when the run cannot start."""
+    check_cmdline_settings(
+        arglist_to_dict(getattr(opts, "set", None) or []),
+        {**REGEN_DEFAULTS, "REGEN_RESUME": False},
+    )
+    check_effective_settings(settings)
     Policy.from_settings(settings.get)
     outdir = Path(opts.output)
     if opts.resume:
@@ -122,6 +129,12 @@ class Command(ScrapyCommand):
         self.crawler_process.crawl(crawler, plan=plan)
         self.crawler_process.start()
         complete = bool(crawler.stats and crawler.stats.get_value("regenerate/complete"))
+        write_error = crawler.stats.get_value("regenerate/write_error") if crawler.stats else None
+        if write_error:
+            print(f"consentcrawl: error: {write_error}; --resume redoes the rest", file=sys.stderr)
+        input_error = crawler.stats.get_value("regenerate/input_error") if crawler.stats else None
+        if input_error:
+            print(f"consentcrawl: error: {input_error}", file=sys.stderr)
         if self.crawler_process.bootstrap_failed or not complete:
             self.exitcode = 1
         else:  # 3: every origin was unreachable, the outputs say nothing about consent

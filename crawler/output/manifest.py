@@ -139,3 +139,23 @@ def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps(manifest, indent=2, sort_keys=False, default=str) + "\n")
     os.replace(tmp, path)
+
+
+class ManifestReserve:
+    """Disk space held back for the manifest: on a full disk, the part files take every byte,
+    and the manifest that says so could not be written. Released just before writing it."""
+
+    NAME = ".manifest-reserve"
+
+    def __init__(self, root: Path, size: int = 128 * 1024) -> None:
+        self.path = Path(root) / self.NAME
+        try:
+            with self.path.open("wb") as fh:
+                fh.write(b"\0" * size)
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError:
+            self.path.unlink(missing_ok=True)
+
+    def release(self) -> None:
+        self.path.unlink(missing_ok=True)

@@ -16,6 +16,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from crawler.config import ConfigError
+
 CONSENT_RECORD = pa.struct(
     [
         ("family", pa.string()),
@@ -107,11 +109,15 @@ def file_sha256(path: Path) -> str:
 
 
 class ShardWriter:
-    """Writes ``part-NNNNN.parquet`` files of ``rows_per_shard`` rows.
+    """Writes ``part-NNNNN.parquet`` files of at most ``rows_per_shard`` rows, durably as it goes.
 
     Rows arrive as dicts; every ``batch_rows`` of them become one Arrow record batch at once, so
-    the rows waiting for a full shard are held in columnar form (a fraction of the memory of
-    Python dicts) and the per-row Python work is one dict, nothing more.
+    the rows of the shard being filled are held in columnar form and the per-row Python work is
+    one dict. ``flush()`` puts every row added so far on disk: the shard being filled is
+    (re)written whole to a temporary file and renamed over its part file, so a part on disk is
+    always a complete, readable Parquet file, and a hard kill loses only the rows added since
+    the last flush. A full shard is written once more and left alone; the next shard starts a
+    new part. ``seal()`` also closes the shard being filled (its next rows go to a new part).
     """
 
     def __init__(
@@ -122,6 +128,7 @@ class ShardWriter:
         compression: str = "zstd",
         first_part: int = 0,
         batch_rows: int = 4096,
+        existing: list[PartFile] | None = None,
     ) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -129,12 +136,19 @@ class ShardWriter:
         self.rows_per_shard = max(1, rows_per_shard)
         self.batch_rows = max(1, min(batch_rows, self.rows_per_shard))
         self.compression = compression
-        self.parts: list[PartFile] = []
-        self.rows_written = 0
+        # Parts on disk, in order (an earlier run's first, when resuming).
+        self.parts: list[PartFile] = list(existing or [])
         self._next_part = first_part
         self._rows: list[dict[str, Any]] = []
+        # Rows of the shard being filled: ``_durable`` of them are in its part file already.
         self._batches: list[pa.RecordBatch] = []
         self._batched_rows = 0
+        self._durable = 0
+
+    @property
+    def rows_written(self) -> int:
+        """Rows in the part files on disk."""
+        return sum(p.rows for p in self.parts)
 
     def add(self, row: dict[str, Any]) -> None:
         self._rows.append(row)
@@ -147,7 +161,8 @@ class ShardWriter:
 
     @property
     def buffered(self) -> int:
-        return len(self._rows) + self._batched_rows
+        """Rows added but not on disk yet."""
+        return len(self._rows) + self._batched_rows - self._durable
 
     def _compact(self) -> None:
         """Turn the pending dict rows into one record batch; write shards that are full."""
@@ -156,37 +171,81 @@ class ShardWriter:
             self._batched_rows += len(self._rows)
             self._rows = []
         while self._batched_rows >= self.rows_per_shard:
-            self._write_rows(self.rows_per_shard)
+            self._write_full_shard()
 
-    def _write_rows(self, count: int) -> PartFile:
+    def _write_full_shard(self) -> None:
         table = pa.Table.from_batches(self._batches, schema=self.schema)
-        head, rest = table.slice(0, count), table.slice(count)
+        head, rest = table.slice(0, self.rows_per_shard), table.slice(self.rows_per_shard)
+        self._write_part(head, self._next_part)
+        self._next_part += 1
         self._batches = rest.combine_chunks().to_batches() if rest.num_rows else []
         self._batched_rows = rest.num_rows
-        return self.write_table(head)
+        self._durable = 0
 
     def flush(self) -> PartFile | None:
-        """Write the buffered rows (at most one shard) as the next part file."""
+        """Put every row added so far on disk (rewriting the part of the shard being filled)."""
         self._compact()
-        if not self._batched_rows:
+        if self._batched_rows == self._durable:
             return None
-        return self._write_rows(min(self._batched_rows, self.rows_per_shard))
-
-    def write_table(self, table: pa.Table) -> PartFile:
-        name = f"part-{self._next_part:05d}.parquet"
-        self._next_part += 1
-        final = self.directory / name
-        tmp = self.directory / f".{name}.tmp"
-        pq.write_table(table, tmp, compression=self.compression)
-        with tmp.open("rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, final)
-        part = PartFile(final, table.num_rows, file_sha256(final))
-        self.parts.append(part)
-        self.rows_written += table.num_rows
+        table = pa.Table.from_batches(self._batches, schema=self.schema)
+        part = self._write_part(table, self._next_part)
+        self._durable = self._batched_rows
         return part
 
-    def close(self) -> list[PartFile]:
-        while self.flush() is not None:
-            pass
+    def seal(self) -> PartFile | None:
+        """Flush, and start a new part for the rows added next."""
+        part = self.flush()
+        if self._batched_rows:
+            self._next_part += 1
+            self._batches, self._batched_rows, self._durable = [], 0, 0
+        return part
+
+    def write_table(self, table: pa.Table) -> PartFile:
+        """Write ``table`` as a part of its own (the next number)."""
+        part = self._write_part(table, self._next_part)
+        self._next_part += 1
+        return part
+
+    def _write_part(self, table: pa.Table, number: int) -> PartFile:
+        name = f"part-{number:05d}.parquet"
+        final = self.directory / name
+        tmp = self.directory / f".{name}.tmp"
+        try:
+            pq.write_table(table, tmp, compression=self.compression)
+            with tmp.open("rb") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, final)
+        except BaseException:
+            # A full disk or an I/O error: the previous version of the part (if any) stays.
+            tmp.unlink(missing_ok=True)
+            raise
+        part = PartFile(final, table.num_rows, file_sha256(final))
+        if self.parts and self.parts[-1].path == final:
+            self.parts[-1] = part
+        else:
+            self.parts.append(part)
+        return part
+
+    def close(self, empty_part: bool = False) -> list[PartFile]:
+        """Flush; with ``empty_part``, a writer that wrote nothing writes one empty part with the
+        schema, so that reading the directory always works."""
+        self.flush()
+        if empty_part and not self.parts:
+            self.write_table(self.schema.empty_table())
         return self.parts
+
+
+# Parquet codecs pyarrow can write ("none" stores pages uncompressed).
+PARQUET_CODECS = ("zstd", "snappy", "gzip", "brotli", "lz4", "none")
+
+
+def check_compression(name: str | None) -> str:
+    """The codec name if pyarrow can write Parquet with it, else ConfigError (before any request:
+    a bad codec otherwise surfaces only when the first part file is written)."""
+    codec = (name or "").strip().lower()
+    if codec not in PARQUET_CODECS or (codec != "none" and not pa.Codec.is_available(codec)):
+        raise ConfigError(
+            f"INDEX_COMPRESSION={name!r} is not a Parquet codec pyarrow can write; "
+            "use one of " + ", ".join(PARQUET_CODECS)
+        )
+    return codec

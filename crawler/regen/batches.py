@@ -40,6 +40,8 @@ class BatchBook:
     def __init__(self) -> None:
         self.open: dict[int, OpenBatch] = {}
         self._changed: asyncio.Event | None = None
+        # Set when the run stops early (write error, Ctrl-C): the spider reads no more batches.
+        self.stopped = False
 
     @classmethod
     def of(cls, crawler: Any) -> BatchBook:
@@ -55,8 +57,8 @@ class BatchBook:
         return self._changed
 
     async def room(self, window: int) -> None:
-        """Wait until fewer than ``window`` batches are open."""
-        while len(self.open) >= max(1, window):
+        """Wait until fewer than ``window`` batches are open (or the run stops)."""
+        while len(self.open) >= max(1, window) and not self.stopped:
             event = self._event()
             event.clear()
             await event.wait()
@@ -83,6 +85,11 @@ class BatchBook:
         entry.license[row] = license
         entry.missing -= 1
         return entry if entry.missing == 0 else None
+
+    def stop(self) -> None:
+        """No more batches: wake the spider waiting for room, so that it can end."""
+        self.stopped = True
+        self._event().set()
 
     def close(self, number: int) -> None:
         """The batch is written: forget its data and let the spider read the next one."""

@@ -13,6 +13,7 @@ types pyarrow infers from the first block. Parquet keeps its schema exactly.
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +37,8 @@ __all__ = [
     "iter_batches",
     "url_is_valid",
 ]
+
+logger = logging.getLogger(__name__)
 
 URL_COLUMNS = ("url", "URL", "image_url", "IMAGE_URL", "img_url")
 CAPTION_COLUMNS = ("caption", "TEXT", "text", "alt", "alt_text", "ALT", "CAPTION")
@@ -98,6 +101,9 @@ class Batch:
     input_index: int
     first_row: int  # position of the batch's first row in its input file
     data: pa.RecordBatch = field(repr=False)
+    # Why the rows could not be read (their count is known, their values are not): every row
+    # of the batch is then excluded with this reason, and its columns are null.
+    unreadable: str | None = None
 
     @property
     def num_rows(self) -> int:
@@ -184,11 +190,40 @@ def read_schema(path: Path, fmt: str) -> pa.Schema:
         return r.schema
 
 
-def _raw_batches(inp: InputFile, batch_rows: int) -> Iterator[pa.RecordBatch]:
+UNREADABLE_ROW_GROUP = "input:unreadable-row-group"
+
+
+def _null_batch(schema: pa.Schema, rows: int) -> pa.RecordBatch:
+    return pa.RecordBatch.from_arrays([pa.nulls(rows, f.type) for f in schema], schema=schema)
+
+
+def _raw_batches(inp: InputFile, batch_rows: int) -> Iterator[tuple[pa.RecordBatch, str | None]]:
+    """(batch, None) for rows read; (null rows, reason) for rows of a row group that cannot be
+    read, as many as its metadata counts, so that the other groups still go through."""
     if inp.format == "parquet":
         pf = pq.ParquetFile(inp.path)
         try:
-            yield from pf.iter_batches(batch_size=batch_rows, use_pandas_metadata=False)
+            for group in range(pf.num_row_groups):
+                expected = pf.metadata.row_group(group).num_rows
+                read = 0
+                try:
+                    for rb in pf.iter_batches(
+                        batch_size=batch_rows, row_groups=[group], use_pandas_metadata=False
+                    ):
+                        read += rb.num_rows
+                        yield rb, None
+                except (OSError, pa.ArrowException) as exc:
+                    logger.error(
+                        "%s: row group %d unreadable (%s); its %d remaining row(s) are excluded "
+                        "as %s",
+                        inp.path,
+                        group,
+                        exc,
+                        expected - read,
+                        UNREADABLE_ROW_GROUP,
+                    )
+                    if expected > read:
+                        yield _null_batch(inp.schema, expected - read), UNREADABLE_ROW_GROUP
         finally:
             pf.close()
         return
@@ -204,28 +239,50 @@ def _raw_batches(inp: InputFile, batch_rows: int) -> Iterator[pa.RecordBatch]:
             read_options=pajson.ReadOptions(block_size=TEXT_BLOCK_BYTES),
             parse_options=pajson.ParseOptions(explicit_schema=inp.schema),
         )
+    rows = 0
     with reader:
-        yield from reader
+        while True:
+            try:
+                rb = reader.read_next_batch()
+            except StopIteration:
+                return
+            except (OSError, pa.ArrowException) as exc:
+                # A text file gives no row count past the damage: stop, naming the place.
+                raise InputError(
+                    f"{inp.path}: unreadable after row {rows}: {exc}; repair or remove the file"
+                ) from None
+            rows += rb.num_rows
+            yield rb, None
 
 
-def _rebatch(source: Iterator[pa.RecordBatch], size: int) -> Iterator[pa.RecordBatch]:
-    """Exactly ``size`` rows per batch (the last may be shorter), whatever the reader gives."""
+def _rebatch(
+    source: Iterator[tuple[pa.RecordBatch, str | None]], size: int
+) -> Iterator[tuple[pa.RecordBatch, str | None]]:
+    """Exactly ``size`` rows per batch (the last may be shorter), whatever the reader gives;
+    unreadable rows go in batches of their own."""
     pending: list[pa.RecordBatch] = []
     count = 0
-    for rb in source:
+    for rb, unreadable in source:
         if rb.num_rows == 0:
+            continue
+        if unreadable:
+            if count:
+                yield pa.Table.from_batches(pending).combine_chunks().to_batches()[0], None
+                pending, count = [], 0
+            for start in range(0, rb.num_rows, size):
+                yield rb.slice(start, size), unreadable
             continue
         pending.append(rb)
         count += rb.num_rows
         while count >= size:
             table = pa.Table.from_batches(pending).combine_chunks()
             head = table.slice(0, size)
-            yield head.to_batches()[0] if head.num_rows else head
+            yield (head.to_batches()[0] if head.num_rows else head), None
             rest = table.slice(size)
             pending = rest.to_batches() if rest.num_rows else []
             count = rest.num_rows
     if count:
-        yield pa.Table.from_batches(pending).combine_chunks().to_batches()[0]
+        yield pa.Table.from_batches(pending).combine_chunks().to_batches()[0], None
 
 
 def iter_batches(inputs: Sequence[InputFile], batch_rows: int) -> Iterator[Batch]:
@@ -233,10 +290,10 @@ def iter_batches(inputs: Sequence[InputFile], batch_rows: int) -> Iterator[Batch
     number = 0
     for index, inp in enumerate(inputs):
         first = 0
-        for rb in _rebatch(_raw_batches(inp, batch_rows), batch_rows):
+        for rb, unreadable in _rebatch(_raw_batches(inp, batch_rows), batch_rows):
             if rb.schema != inp.schema:
                 rb = rb.cast(inp.schema) if rb.schema.names == inp.schema.names else rb
-            yield Batch(number, index, first, rb)
+            yield Batch(number, index, first, rb, unreadable)
             number += 1
             first += rb.num_rows
 
@@ -256,7 +313,7 @@ def measure(inp: InputFile) -> None:
     if inp.format == "parquet":
         inp.rows = pq.ParquetFile(inp.path).metadata.num_rows
     else:
-        inp.rows = sum(rb.num_rows for rb in _raw_batches(inp, 65536))
+        inp.rows = sum(rb.num_rows for rb, _ in _raw_batches(inp, 65536))
 
 
 # --- columns ----------------------------------------------------------------------------------

@@ -4,6 +4,11 @@ One item per page (its candidates as a list plus the page's own signals) flows t
 consent pipelines; the writer explodes it into rows. Links are filtered here (scope, seen set,
 depth, cached robots verdict) before a Request is made: Scrapy's cost is per object that
 passes through the engine (performance notes).
+
+With ``JOBDIR``, every page the spider decides to request is appended to the crawl journal
+(crawler.output.journal) before the item of the page that found it goes on; a resumed run
+requests the pages seen but not done, and nothing else. Scrapy's own JOBDIR queue is not used
+(``JournalScheduler``): it is saved only on a clean shutdown, and would repeat the journal.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
+from scrapy.core.scheduler import Scheduler
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
@@ -23,16 +29,27 @@ from crawler.consentdocs import ConsentDocuments
 from crawler.guard import address_policy
 from crawler.items import failure_reasons, page_item
 from crawler.middlewares import refusal_signals
+from crawler.output.journal import SeenLog
 from crawler.runtime import apply_config, known_settings
 from crawler.scope import Scope
 from crawler.seeds import Seeds, load_seeds
+from crawler.shutdown import ShutdownCancelled
 from crawler.urls import split_http_url
 
 logger = logging.getLogger(__name__)
 
 
+class JournalScheduler(Scheduler):
+    """Scrapy's scheduler without its JOBDIR disk queue: the crawl journal holds what a resumed
+    run must fetch, also after a kill -9 (the disk queue's state is written only on close)."""
+
+    def _dqdir(self, jobdir: str | None) -> str | None:
+        return None
+
+
 class ImagesSpider(scrapy.Spider):
     name = "images"
+    custom_settings = {"SCHEDULER": "crawler.spiders.images.JournalScheduler"}
 
     def __init__(self, seeds: str | None = None, config: str | None = None, **kwargs: Any):
         super().__init__(**kwargs)
@@ -40,6 +57,7 @@ class ImagesSpider(scrapy.Spider):
         self.config_path = config
         self.seen: set[str] = set()
         self.parsed: set[str] = set()
+        self.seen_log: SeenLog | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ImagesSpider:
@@ -65,10 +83,38 @@ class ImagesSpider(scrapy.Spider):
         self.keep_root = settings.getbool("LICENSE_DETECTION_ENABLED")
         self.addresses = address_policy(settings)
         self.max_candidates = settings.getint("MAX_CANDIDATES_PER_PAGE")
+        jobdir = settings.get("JOBDIR")
+        if jobdir:
+            self.seen_log = SeenLog(jobdir)
+
+    def closed(self, reason: str) -> None:
+        if self.seen_log is not None:
+            self.seen_log.close()
+
+    def _log_seen(self, url: str, depth: int) -> None:
+        if self.seen_log is not None:
+            self.seen_log.add(url, depth)
 
     async def start(self) -> AsyncIterator[Any]:
+        journal = self.seen_log.journal if self.seen_log is not None else None
+        if journal is not None and journal.resuming:
+            # A resumed crawl: the pages found before, less those whose rows are on disk.
+            self.seen.update(journal.seen)
+            self.parsed.update(journal.done)
+            pending = journal.pending
+            logger.info("resuming from JOBDIR: %d pages to fetch", len(pending))
+            for url, depth in pending:
+                if not self.scope.allows(url):
+                    yield self.excluded_page(url, ["fetch:out-of-scope"])
+                    continue
+                yield self.page_request(url, depth)
+            return
         for url in self.seed_info.urls:
             self.seen.add(url)
+            self._log_seen(url, 0)
+        if self.seen_log is not None:
+            self.seen_log.flush()
+        for url in self.seed_info.urls:
             if not self.scope.allows(url):
                 yield self.excluded_page(url, ["fetch:out-of-scope"])
                 continue
@@ -82,13 +128,24 @@ class ImagesSpider(scrapy.Spider):
         item, extract = page_item(response, self.keep_root, self.addresses, self.max_candidates)
         if extract is not None and (extract.over_cap or extract.cut):
             self._record_bounds(response.url, extract.over_cap, extract.cut)
-        yield item
-        if extract is None or not self.follow or self._nofollow(extract.meta):
-            return
+        redirects = response.meta.get("redirect_urls")
+        if redirects:
+            item["request_urls"] = list(redirects)  # done with the page, for the journal
+        follow: list[Any] = []
         depth = response.meta.get("depth", 0)
-        if self.depth_limit and depth >= self.depth_limit:
-            return
-        yield from self.follow_links(extract.links)
+        if (
+            extract is not None
+            and self.follow
+            and not self._nofollow(extract.meta)
+            and not (self.depth_limit and depth >= self.depth_limit)
+        ):
+            # Links are decided (and journalled) before the page's item goes to the writer:
+            # once its rows are on disk, a resumed run knows every page it found.
+            follow = list(self.follow_links(extract.links, depth + 1))
+            if self.seen_log is not None:
+                self.seen_log.flush()
+        yield item
+        yield from follow
 
     def _record_bounds(self, url: str, over_cap: int, cut: str | None) -> None:
         stats = self.crawler.stats
@@ -108,7 +165,7 @@ class ImagesSpider(scrapy.Spider):
                     return True
         return False
 
-    def follow_links(self, links: list[str]) -> Iterator[Any]:
+    def follow_links(self, links: list[str], depth: int = 1) -> Iterator[Any]:
         seen, scope, docs, token = self.seen, self.scope, self.docs, self.token
         stats = self.crawler.stats
         for url in links:
@@ -122,6 +179,7 @@ class ImagesSpider(scrapy.Spider):
                 continue
             if not scope.allows(url):
                 continue
+            self._log_seen(url, depth)
             rules = docs.cached("robots", parsed.origin)
             if rules is not None:
                 # Known verdict: record the refusal here instead of making a doomed Request.
@@ -133,13 +191,18 @@ class ImagesSpider(scrapy.Spider):
                     continue
             yield self.page_request(url)
 
-    def page_request(self, url: str) -> scrapy.Request:
+    def page_request(self, url: str, depth: int | None = None) -> scrapy.Request:
         # dont_filter: the spider dedupes links itself (the seen set) and final URLs in parse();
         # Scrapy's dupefilter would silently drop a redirect loop, losing the page's record.
-        return scrapy.Request(url, callback=self.parse, errback=self.on_error, dont_filter=True)
+        meta = {"depth": depth} if depth else None
+        return scrapy.Request(
+            url, callback=self.parse, errback=self.on_error, dont_filter=True, meta=meta
+        )
 
     def on_error(self, failure: Failure) -> Iterator[Any]:
         request = failure.request  # type: ignore[attr-defined]
+        if isinstance(failure.value, ShutdownCancelled):
+            return  # never fetched: not a row; the journal keeps the page pending
         reasons = failure_reasons(failure.value)
         self.crawler.stats.inc_value(f"consentcrawl/pages_excluded/{reasons[0]}")
         yield self.excluded_page(request.url, reasons, refusal_signals(failure.value))

@@ -26,7 +26,7 @@ from crawler.consentdocs import origin_of
 from crawler.guard import address_policy
 from crawler.items import candidate_target
 from crawler.regen.batches import BatchBook, OpenBatch
-from crawler.regen.inputs import iter_batches, valid_origin
+from crawler.regen.inputs import InputError, iter_batches, valid_origin
 from crawler.regen.plan import RegenPlan, build_plan
 
 logger = logging.getLogger(__name__)
@@ -99,16 +99,30 @@ class RegenerateSpider(scrapy.Spider):
         plan = self.plan
         book = self.book
         done = getattr(book, "done", set())
-        for batch in iter_batches(plan.inputs, plan.batch_rows):
+        batches = iter_batches(plan.inputs, plan.batch_rows)
+        while True:
+            try:
+                batch = next(batches, None)
+            except InputError as exc:
+                # Rows past the damage cannot be counted: stop (incomplete), saying where.
+                logger.error("%s", exc)
+                self.crawler.stats.set_value("regenerate/input_error", str(exc))
+                return
+            if batch is None:
+                break
             if batch.number in done:
                 continue
             await book.room(self.window)
+            if book.stopped:
+                return  # a write error or a shutdown: the batches not written are redone
             entry = book.add(batch)
             for out in self.batch_output(entry):
                 yield out
         # Every batch handed out: once they are all written, one local data: request lets the
         # engine see it is idle now, instead of at its next 5 s heartbeat.
         await book.room(1)
+        if book.stopped:
+            return
         yield scrapy.Request("data:,", callback=self.finished, dont_filter=True)
 
     def finished(self, response: Response) -> Iterator[Any]:
@@ -125,6 +139,9 @@ class RegenerateSpider(scrapy.Spider):
         urls = data.column(cols.url).to_pylist()
         captions = data.column(cols.caption).to_pylist() if cols.caption else [None] * n
         candidates = [self.candidate(batch.number, i, urls[i], captions[i]) for i in range(n)]
+        if batch.unreadable:
+            for candidate in candidates:
+                candidate["reasons"] = [batch.unreadable]
         size = self.item_rows
         if cols.page is None:
             # Rows of one origin travel together: an item then waits on (and looks up) a few

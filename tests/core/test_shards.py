@@ -88,3 +88,57 @@ def test_rows_are_compacted_into_batches_before_a_shard_is_full(tmp_path: Path) 
     assert [p.rows for p in parts] == [10, 10, 5]
     widths = pq.read_table(tmp_path / "index").column("declared_width").to_pylist()
     assert widths == list(range(25))  # order kept across batches and shards
+
+
+def test_flush_puts_rows_on_disk_before_the_shard_is_full(tmp_path: Path) -> None:
+    writer = ShardWriter(tmp_path / "index", INDEX_SCHEMA, rows_per_shard=100, batch_rows=4)
+    for i in range(5):
+        writer.add(row(i))
+    writer.flush()
+    assert pq.read_table(tmp_path / "index").num_rows == 5  # readable while the crawl runs
+    for i in range(5, 8):
+        writer.add(row(i))
+    writer.flush()
+    # The shard being filled is rewritten whole: still one part, now with every row.
+    assert [p.name for p in (tmp_path / "index").iterdir()] == ["part-00000.parquet"]
+    assert sorted(pq.read_table(tmp_path / "index").column("width").to_pylist()) == list(range(8))
+    assert writer.buffered == 0 and writer.rows_written == 8
+    assert [p.rows for p in writer.close()] == [8]
+
+
+def test_a_failed_write_leaves_the_previous_part_and_says_so(tmp_path: Path, monkeypatch) -> None:
+    writer = ShardWriter(tmp_path / "index", INDEX_SCHEMA, rows_per_shard=100)
+    for i in range(3):
+        writer.add(row(i))
+    writer.flush()
+    writer.add(row(3))
+
+    def full_disk(table, where, **kwargs):
+        Path(where).write_bytes(b"PAR1 half a file")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pq, "write_table", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        writer.flush()
+    monkeypatch.undo()
+    assert pq.read_table(tmp_path / "index").num_rows == 3
+    assert [p.rows for p in writer.parts] == [3] and writer.rows_written == 3
+    assert not list((tmp_path / "index").glob(".*tmp"))
+
+
+def test_close_can_write_an_empty_part_with_the_schema(tmp_path: Path) -> None:
+    writer = ShardWriter(tmp_path / "index", INDEX_SCHEMA)
+    [part] = writer.close(empty_part=True)
+    table = pq.read_table(tmp_path / "index")
+    assert part.rows == 0 and table.num_rows == 0
+    assert table.schema.equals(INDEX_SCHEMA)
+
+
+def test_seal_starts_a_new_part(tmp_path: Path) -> None:
+    writer = ShardWriter(tmp_path / "consent", INDEX_SCHEMA, rows_per_shard=100)
+    writer.add(row(0))
+    writer.seal()
+    writer.add(row(1))
+    writer.seal()
+    assert [p.rows for p in writer.parts] == [1, 1]
+    assert writer.seal() is None and writer.buffered == 0
