@@ -13,16 +13,16 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from scrapy import Request
 from scrapy.crawler import Crawler
 from twisted.internet.error import TimeoutError as TxTimeoutError
 
+from crawler.clock import clock_of
 from crawler.consent.robots import robots_from_fetch
 from crawler.singleflight import SingleFlight
 from crawler.urls import origin_of
@@ -72,10 +72,14 @@ class ConsentDocuments:
         self.ttl = settings.getfloat("ROBOTSTXT_CACHE_TTL")
         self.max_bytes = settings.getint("CONSENT_DOCUMENT_MAX_BYTES")
         self.token = settings.get("ROBOTSTXT_USER_AGENT")
+        self.clock = clock_of(crawler)  # archive time in a replay: TTLs expire as recorded
         self.kinds: dict[str, DocumentKind] = {}
         self._cache: dict[tuple[str, str], tuple[float, Any]] = {}
         self._flights: SingleFlight[Any] = SingleFlight()
         self.fetched: list[FetchedDocument] = []
+        # When each (kind, origin) document was last fetched: the time of a decision taken on it
+        # without a request of its own (a page refused by robots.txt).
+        self._fetched_at: dict[tuple[str, str], datetime] = {}
         # download_async() bypasses the global CONCURRENT_REQUESTS limit (only per-host slots
         # apply): without a bound, a batch touching thousands of origins opens thousands of
         # connections at once and they time out. robots.txt has its own bound because fetching
@@ -98,7 +102,7 @@ class ConsentDocuments:
     def cached(self, kind: str, origin: str) -> Any | None:
         """The parsed document if it is cached and fresh, without fetching."""
         entry = self._cache.get((kind, origin))
-        if entry is not None and entry[0] > time.monotonic():
+        if entry is not None and entry[0] > self.clock.monotonic():
             return entry[1]
         return None
 
@@ -106,7 +110,7 @@ class ConsentDocuments:
         """The parsed document of ``kind`` for ``origin``, fetching it at most once per TTL."""
         key = (kind, origin)
         entry = self._cache.get(key)
-        if entry is not None and entry[0] > time.monotonic():
+        if entry is not None and entry[0] > self.clock.monotonic():
             self.crawler.stats.inc_value("consent/documents_cache_hits")
             return entry[1]
         before = self._flights.coalesced
@@ -117,7 +121,7 @@ class ConsentDocuments:
 
     async def _load_and_cache(self, kind: str, origin: str) -> Any:
         parsed = await self._load(self.kinds[kind], origin)
-        self._cache[(kind, origin)] = (time.monotonic() + self.ttl, parsed)
+        self._cache[(kind, origin)] = (self.clock.monotonic() + self.ttl, parsed)
         return parsed
 
     async def _load(self, kind: DocumentKind, origin: str) -> Any:
@@ -144,7 +148,6 @@ class ConsentDocuments:
             dont_filter=True,
             priority=100,
         )
-        fetched_at = datetime.now(UTC)
         status: int | None = None
         body: bytes | None = None
         final_url: str | None = None
@@ -157,7 +160,9 @@ class ConsentDocuments:
                 response = await self.crawler.engine.download_async(request)
         except Exception as exc:
             error = describe_error(exc)
+            fetched_at = self.clock.stamp(request.meta)
         else:
+            fetched_at = self.clock.stamp(response.meta)
             status, final_url = response.status, response.url
             body = response.body
             if 300 <= status < 400:
@@ -165,6 +170,7 @@ class ConsentDocuments:
         stats.inc_value("consent/documents_fetched")
         stats.inc_value(f"consent/documents_fetched/{kind}")
         stored = body[: self.max_bytes] if body is not None else None
+        self._fetched_at[(kind, origin_of(url))] = fetched_at
         self.fetched.append(
             FetchedDocument(
                 origin=origin_of(url),
@@ -180,6 +186,10 @@ class ConsentDocuments:
             )
         )
         return status, body, final_url, error
+
+    def fetched_time(self, kind: str, origin: str) -> datetime | None:
+        """When the ``kind`` document of ``origin`` was last fetched (None: never)."""
+        return self._fetched_at.get((kind, origin))
 
     def drain(self) -> list[FetchedDocument]:
         """Hand the fetched documents to the writer (and forget them here)."""

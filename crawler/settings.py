@@ -58,6 +58,9 @@ SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.ConsentRobotsMiddleware": 100,
+    # Closer to the downloader than decompression (590) and redirects (600): raw responses,
+    # every hop. Off unless WARC_ENABLED.
+    "crawler.warc.capture.WarcCaptureMiddleware": 950,
 }
 
 # One item per page flows through these in order. Checks that need no request to the image
@@ -155,3 +158,14 @@ INDEX_OVERWRITE = False
 INDEX_ROWS_PER_SHARD = 100_000
 # Parquet compression codec.
 INDEX_COMPRESSION = "zstd"
+
+# --- reproducible crawls (WARC capture and replay) ----------------------------------------
+# Write every HTTP exchange (pages, consent documents, redirects, probes, failures) to
+# INDEX_DIR/warc/*.warc.gz, indexed as INDEX_DIR/warc/index.cdxj and listed in the manifest.
+WARC_ENABLED = False
+# Start a new WARC file once the current one reaches this many bytes.
+WARC_MAX_BYTES = 1024**3
+# Also package the WARCs, CDXJ and a datapackage as INDEX_DIR/archive.wacz (WARC_ENABLED only).
+WACZ = False
+# Set by `scrapy replay`: the archived run being replayed (empty: a live run).
+REPLAY_ARCHIVE = ""

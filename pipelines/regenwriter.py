@@ -40,6 +40,7 @@ from crawler.regen.keys import removed_keys_schema, removed_keys_table
 from crawler.regen.progress import Progress
 from crawler.regen.state import STATE_FILE, RegenState
 from crawler.runtime import non_default_settings
+from crawler.warc.capture import warc_manifest_fields
 
 logger = logging.getLogger(__name__)
 
@@ -329,4 +330,5 @@ class RegenWriterPipeline:
                     "sha256": file_sha256(removed) if removed.exists() else None,
                 },
             },
+            **warc_manifest_fields(self.crawler),
         }

@@ -36,6 +36,7 @@ from crawler.output.shards import (
 )
 from crawler.policyrt import policy_of
 from crawler.runtime import non_default_settings
+from crawler.warc.capture import warc_manifest_fields
 
 logger = logging.getLogger(__name__)
 
@@ -213,4 +214,5 @@ class IndexWriterPipeline:
                 "excluded": parts_record(self.excluded.parts, self.root),
                 "consent": parts_record(self.consent.parts, self.root),
             },
+            **warc_manifest_fields(self.crawler),
         }
