@@ -238,7 +238,17 @@ def write_cdxj(root: Path, files: Sequence[WarcFile]) -> Path:
 def package_wacz(root: Path, files: Sequence[WarcFile], title: str) -> Path:
     """INDEX_DIR/archive.wacz (WARCs, CDXJ, datapackage.json) with the ``wacz`` tool."""
     out = Path(root) / "archive.wacz"
-    cmd = [sys.executable, "-m", "wacz", "create", "-o", str(out), "--title", title]
+    cmd = [
+        sys.executable,
+        "-m",
+        "wacz",
+        "create",
+        "-o",
+        str(out),
+        "--detect-pages",
+        "--title",
+        title,
+    ]
     cmd += [str(Path(root) / f.path) for f in files]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
     if result.returncode != 0:

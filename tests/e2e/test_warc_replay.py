@@ -241,3 +241,34 @@ def test_replay_of_a_regeneration(no_network: ConnectionCounter, tmp_path: Path)
     assert result.returncode == 0, result.stdout + result.stderr[-4000:]
     assert no_network.connections == 0
     assert compare_outputs(original, out).identical
+
+
+def test_wacz_package_validates_with_the_wacz_tool(tmp_path: Path) -> None:
+    from crawler.demo import run_crawl
+    from crawler.simweb.demo import DEMO_SEEDS
+
+    out = tmp_path / "out"
+    with SimWeb(demo_sites(), workdir=tmp_path / "web", max_seconds=240) as web:
+        result = run_crawl(web, out, DEMO_SEEDS, ["-s", "WARC_ENABLED=true", "-s", "WACZ=true"])
+    assert result.returncode == 0, result.stderr[-4000:]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["wacz"]["path"] == "archive.wacz"
+    check = subprocess.run(
+        [sys.executable, "-m", "wacz", "validate", "-f", str(out / "archive.wacz")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert check.returncode == 0 and "is valid" in check.stdout, check.stdout + check.stderr
+
+
+def test_capture_is_off_by_default(tmp_path: Path) -> None:
+    from crawler.demo import run_crawl
+    from crawler.simweb.demo import DEMO_SEEDS
+
+    out = tmp_path / "out"
+    with SimWeb(demo_sites(), workdir=tmp_path / "web", max_seconds=240) as web:
+        result = run_crawl(web, out, DEMO_SEEDS[:2])
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert "warc" not in json.loads((out / "manifest.json").read_text())
+    assert not (out / "warc").exists()
