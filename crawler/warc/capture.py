@@ -34,6 +34,7 @@ from crawler.warc.records import (
     file_sha256,
     package_wacz,
     write_cdxj,
+    write_cdxj_lines,
 )
 
 logger = logging.getLogger(__name__)
@@ -127,8 +128,12 @@ class WarcCapture:
         """Close the files, index them as CDXJ, package a WACZ if asked: the manifest fields."""
         if self.result is not None:
             return self.result
-        files = self._sink().close()
-        cdxj = write_cdxj(self.root, files)
+        sink = self._sink()
+        files = sink.close()
+        if any(f.records < 0 for f in files):  # files of an earlier run: index them all again
+            cdxj = write_cdxj(self.root, files)
+        else:
+            cdxj = write_cdxj_lines(self.root, sink.cdxj)
         result: dict[str, Any] = {
             "warc": [f.record() for f in files],
             "warc_index": str(cdxj.relative_to(self.root)),

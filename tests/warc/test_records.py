@@ -22,7 +22,7 @@ from crawler.warc.archive import (
     check_archive,
     read_answer,
 )
-from crawler.warc.records import Exchange, WarcSink, write_cdxj
+from crawler.warc.records import Exchange, WarcSink, write_cdxj, write_cdxj_lines
 
 T0 = datetime(2026, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
 GZ_BODY = gzip.compress(b"<html><img src=a.png alt=x></html>")
@@ -145,12 +145,18 @@ def test_flipped_byte_is_caught_by_the_manifest_sha256(tmp_path: Path) -> None:
         check_archive(tmp_path, {"warc": []})
 
 
-def test_cdxj_lists_responses_and_failures(tmp_path: Path) -> None:
-    sink = write(tmp_path, [page(), failure()])
-    lines = write_cdxj(tmp_path, sink.files).read_text().splitlines()
+def test_cdxj_lines_made_while_writing_equal_cdxj_indexer(tmp_path: Path) -> None:
+    sink = write(tmp_path, [page(), failure(), page("http://b.test/x?q=1")], max_bytes=1500)
+    ours = write_cdxj_lines(tmp_path, sink.cdxj).read_text()
+    lines = write_cdxj(tmp_path, sink.files).read_text().splitlines()  # cdxj-indexer
+    assert ours.splitlines() == lines
     entries = [json.loads(line.split(" ", 2)[2]) for line in lines]
-    assert {e["url"] for e in entries} == {"http://a.test/p", "http://down.test/robots.txt"}
-    assert all(e["filename"] == "consentcrawl-00000.warc.gz" for e in entries)
+    assert {e["url"] for e in entries} == {
+        "http://a.test/p",
+        "http://down.test/robots.txt",
+        "http://b.test/x?q=1",
+    }
+    assert {e["filename"] for e in entries} == {f.path.split("/")[-1] for f in sink.files}
 
 
 def test_clocks() -> None:
