@@ -196,7 +196,9 @@ class Command(ScrapyCommand):
         missing = stats.get("replay/not_archived", 0)
         print(
             f"replayed: {stats.get('replay/responses', 0)} responses, "
-            f"{stats.get('replay/failures', 0)} recorded failures, "
+            f"{stats.get('replay/failures', 0)} recorded failures "
+            f"({stats.get('replay/answered_again', 0)} answered again: asked more often than "
+            "in the original run), "
             f"{missing} requests not in the archive (excluded as replay:not-archived)",
             file=sys.stderr,
         )

@@ -87,6 +87,7 @@ class ArchiveIndex:
         self.first_date: datetime | None = None
         self.last_date: datetime | None = None
         self.exchanges = 0
+        self.repeated: list[Key] = []  # requests answered more often than the original made them
 
     @classmethod
     def load(cls, paths: list[Path]) -> ArchiveIndex:
@@ -138,7 +139,10 @@ class ArchiveIndex:
         if not answers:
             return None
         n = self._cursor.get(key, 0)
-        self._cursor[key] = min(n + 1, len(answers) - 1)
+        if n >= len(answers):
+            self.repeated.append(key)
+            return answers[-1]
+        self._cursor[key] = n + 1
         return answers[n]
 
 

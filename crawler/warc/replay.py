@@ -79,13 +79,16 @@ class ReplayDownloadHandler(BaseDownloadHandler):
     async def download_request(self, request: Request) -> Response:
         stats = self.crawler.stats
         range_header = request.headers.get(b"Range")
-        answer = self.index.take(
-            request.method, request.url, range_header.decode("latin-1") if range_header else None
-        )
+        key = (request.method, request.url, range_header.decode("latin-1") if range_header else "")
+        before = len(self.index.repeated)
+        answer = self.index.take(*key)
         if answer is None:
             stats.inc_value("replay/not_archived")
             logger.info("not in the archive: %s %s", request.method, request.url)
             raise ReplayNotArchived(request.url)
+        if len(self.index.repeated) > before:
+            stats.inc_value("replay/answered_again")
+            logger.info("answered again from the archive: %s %s", request.method, request.url)
         self.clock.advance(answer.date)
         request.meta[ARCHIVE_DATE] = answer.date
         recorded = read_answer(answer)
