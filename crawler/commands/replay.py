@@ -88,6 +88,16 @@ def needs_new_requests(recorded: dict[str, Any], now: dict[str, Any]) -> list[st
     for family, document in FAMILY_DOCUMENTS.items():
         if family in now.get("families", []) and family not in recorded.get("families", []):
             needs.append(f"{document} files (family {family!r} was off)")
+    # The original probed only the images still kept when the probe ran: an image that a check
+    # now switched off had excluded before it was never probed.
+    dropped = sorted(set(recorded.get("families", [])) - set(now.get("families", [])))
+    relaxed = recorded.get("noindex_excludes") and not now.get("noindex_excludes")
+    if after != "off" and after == before and (dropped or relaxed):
+        what = ", ".join([*dropped, *(["noindex"] if relaxed else [])])
+        needs.append(
+            f"probes of images the original excluded before probing them ({what} no longer "
+            "excludes): such rows, if any"
+        )
     return needs
 
 

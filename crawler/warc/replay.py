@@ -116,7 +116,7 @@ def replay_settings(archive_dir: str) -> dict[str, Any]:
     """Settings every replay runs with: archive handlers, no capture, no politeness waits."""
     handler = "crawler.warc.replay.ReplayDownloadHandler"
     return {
-        "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},
+        "DOWNLOAD_HANDLERS": {"http": handler, "https": handler, "ftp": None, "s3": None},
         "WARC_ENABLED": False,
         "WACZ": False,
         "DOWNLOAD_DELAY": 0.0,

@@ -176,6 +176,10 @@ def test_policy_changes_that_need_new_requests() -> None:
     needs = needs_new_requests(robots_only, strict)
     assert len(needs) == 3 and any("ai.txt" in n for n in needs)
     assert needs_new_requests(strict, {**strict, "image_probe": "range"})
+    # strict -> standard keeps noindex images, which strict never probed.
+    standard = {**strict, "noindex_excludes": False}
+    (probes,) = needs_new_requests({**strict, "noindex_excludes": True}, standard)
+    assert "noindex" in probes
 
 
 def test_recorded_settings_leave_the_original_run_plumbing_out() -> None:
