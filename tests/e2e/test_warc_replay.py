@@ -272,3 +272,34 @@ def test_capture_is_off_by_default(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-4000:]
     assert "warc" not in json.loads((out / "manifest.json").read_text())
     assert not (out / "warc").exists()
+
+
+def test_failures_and_redirect_hops_replay_as_recorded(
+    no_network: ConnectionCounter, tmp_path: Path
+) -> None:
+    from crawler.demo import run_crawl
+    from tests.e2e.test_crawl_failures import SITES
+
+    out = tmp_path / "out"
+    with SimWeb(SITES, workdir=tmp_path / "web", max_seconds=120) as web:
+        result = run_crawl(
+            web,
+            out,
+            ["http://start.fail.test/"],
+            ["-s", "DOWNLOAD_TIMEOUT=2", "-s", "RETRY_TIMES=0", "-s", "WARC_ENABLED=true"],
+        )
+    assert result.returncode == 0, result.stderr[-4000:]
+    found = records(out)
+    failed = {url for kind, url, *_ in found if kind == "metadata"}
+    # The timeout and the dropped connection are failure records; the loop's hops are responses.
+    assert "http://slowrobots.fail.test/robots.txt" in failed
+    assert "http://droprobots.fail.test/robots.txt" in failed
+    hops = [url for kind, url, *_ in found if kind == "response" and "/loop" in url]
+    assert len(hops) > 2
+    replayed = tmp_path / "replay"
+    result = replay(out, replayed, no_network, "--verify")
+    assert result.returncode == 0, result.stdout + result.stderr[-4000:]
+    assert no_network.connections == 0
+    excluded = {r["url"]: r for r in pq.read_table(replayed / "excluded").to_pylist()}
+    assert excluded["http://slowrobots.fail.test/a.png"]["reasons"] == ["robots:unreachable"]
+    assert excluded["http://droprobots.fail.test/a.png"]["reasons"] == ["robots:unreachable"]
