@@ -22,6 +22,7 @@ from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Headers, Response
+from warcio.archiveiterator import ArchiveIterator
 
 from crawler import __version__
 from crawler.clock import ARCHIVE_DATE, clock_of
@@ -52,6 +53,11 @@ def header_pairs(headers: Headers) -> list[tuple[str, str]]:
     return out
 
 
+def count_records(path: Path) -> int:
+    with open(path, "rb") as fh:
+        return sum(1 for _ in ArchiveIterator(fh))
+
+
 def _error_class(exc: BaseException) -> str:
     cls = type(exc)
     return f"{cls.__module__}.{cls.__qualname__}"
@@ -71,6 +77,7 @@ class WarcCapture:
         self.wacz = settings.getbool("WACZ")
         self.resume = settings.getbool("REGEN_RESUME")
         self.sink: WarcSink | None = None
+        self.earlier_files = 0
         self.result: dict[str, Any] | None = None
 
     @classmethod
@@ -112,9 +119,15 @@ class WarcCapture:
             self.sink = WarcSink(self.root, self.max_bytes, self._info())
             # A resumed regeneration keeps the files of its earlier runs and numbers on.
             self.sink.files.extend(
-                WarcFile(str(p.relative_to(self.root)), p.stat().st_size, -1, file_sha256(p))
+                WarcFile(
+                    str(p.relative_to(self.root)),
+                    p.stat().st_size,
+                    count_records(p),
+                    file_sha256(p),
+                )
                 for p in existing
             )
+            self.earlier_files = len(existing)
         return self.sink
 
     def write(self, exchange: Exchange) -> None:
@@ -130,7 +143,7 @@ class WarcCapture:
             return self.result
         sink = self._sink()
         files = sink.close()
-        if any(f.records < 0 for f in files):  # files of an earlier run: index them all again
+        if self.earlier_files:  # files of an earlier run: index them all again
             cdxj = write_cdxj(self.root, files)
         else:
             cdxj = write_cdxj_lines(self.root, sink.cdxj)
