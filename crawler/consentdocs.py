@@ -162,7 +162,9 @@ class ConsentDocuments:
             error = describe_error(exc)
             fetched_at = self.clock.stamp(request.meta)
         else:
-            fetched_at = self.clock.stamp(response.meta)
+            # The final hop's request carries the time of the answer (the last redirect hop).
+            answered = response.request if response.request is not None else request
+            fetched_at = self.clock.stamp(answered.meta)
             status, final_url = response.status, response.url
             body = response.body
             if 300 <= status < 400:
