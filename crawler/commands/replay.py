@@ -225,14 +225,15 @@ class Command(ScrapyCommand):
 
         recorded = manifest.get("inputs") or []
         inputs = [Path(p) for p in (opts.inputs or [r["path"] for r in recorded])]
-        if not opts.inputs:
-            for record, path in zip(recorded, inputs, strict=True):
-                if not path.is_file():
-                    raise ReplayError(
-                        f"regeneration input {str(path)!r} is not here: pass --inputs PATH ..."
-                    )
-                if record.get("sha256") and file_sha256(path) != record["sha256"]:
-                    raise ReplayError(f"{path}: input does not match the manifest's sha256")
+        if len(inputs) != len(recorded):
+            raise ReplayError(f"the run had {len(recorded)} input(s), --inputs gives {len(inputs)}")
+        for record, path in zip(recorded, inputs, strict=True):
+            if not path.is_file():
+                raise ReplayError(
+                    f"regeneration input {str(path)!r} is not here: pass --inputs PATH ..."
+                )
+            if record.get("sha256") and file_sha256(path) != record["sha256"]:
+                raise ReplayError(f"{path}: input does not match the manifest's sha256")
         columns = manifest.get("columns") or {}
         return build_plan(
             [str(p) for p in inputs],

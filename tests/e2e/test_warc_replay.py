@@ -241,6 +241,14 @@ def test_replay_of_a_regeneration(no_network: ConnectionCounter, tmp_path: Path)
     assert result.returncode == 0, result.stdout + result.stderr[-4000:]
     assert no_network.connections == 0
     assert compare_outputs(original, out).identical
+    # Inputs are not in the archive: moved away, the replay asks for them by name ...
+    moved = source.rename(tmp_path / "moved-input.parquet")
+    result = replay(original, tmp_path / "replay2", no_network, "--verify")
+    assert result.returncode == 2 and "--inputs" in result.stderr, result.stderr[-2000:]
+    assert not (tmp_path / "replay2").exists()
+    # ... and takes them from where they are now.
+    result = replay(original, tmp_path / "replay2", no_network, "--inputs", str(moved), "--verify")
+    assert result.returncode == 0, result.stdout + result.stderr[-4000:]
 
 
 def test_wacz_package_validates_with_the_wacz_tool(tmp_path: Path) -> None:
