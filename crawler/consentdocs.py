@@ -152,6 +152,7 @@ class ConsentDocuments:
         body: bytes | None = None
         final_url: str | None = None
         error: str | None = None
+        answered = request
         slots = self._slots.get(kind == "robots")
         if slots is None:
             slots = self._slots[kind == "robots"] = asyncio.Semaphore(self._limit)
@@ -160,15 +161,14 @@ class ConsentDocuments:
                 response = await self.crawler.engine.download_async(request)
         except Exception as exc:
             error = describe_error(exc)
-            fetched_at = self.clock.stamp(request.meta)
         else:
-            # The final hop's request carries the time of the answer (the last redirect hop).
-            answered = response.request if response.request is not None else request
-            fetched_at = self.clock.stamp(answered.meta)
+            answered = response.request or request
             status, final_url = response.status, response.url
             body = response.body
             if 300 <= status < 400:
                 error = "redirect limit reached"
+        # When the answer came: the last redirect hop's WARC-Date under capture or replay.
+        fetched_at = self.clock.stamp(answered.meta)
         stats.inc_value("consent/documents_fetched")
         stats.inc_value(f"consent/documents_fetched/{kind}")
         stored = body[: self.max_bytes] if body is not None else None

@@ -252,6 +252,7 @@ def test_replay_of_a_regeneration(no_network: ConnectionCounter, tmp_path: Path)
 
 
 def test_wacz_package_validates_with_the_wacz_tool(tmp_path: Path) -> None:
+    pytest.importorskip("wacz", reason="the optional `wacz` extra is not installed")
     from crawler.demo import run_crawl
     from crawler.simweb.demo import DEMO_SEEDS
 
