@@ -167,11 +167,11 @@ class ConsentDocuments:
             body = response.body
             if 300 <= status < 400:
                 error = "redirect limit reached"
-        # When the answer came: the last redirect hop's WARC-Date under capture or replay.
-        fetched_at = self.clock.stamp(answered.meta)
         stats.inc_value("consent/documents_fetched")
         stats.inc_value(f"consent/documents_fetched/{kind}")
         stored = body[: self.max_bytes] if body is not None else None
+        # When the answer came: the last redirect hop's WARC-Date under capture or replay.
+        fetched_at = self.clock.stamp(answered.meta)
         self._fetched_at[(kind, origin_of(url))] = fetched_at
         self.fetched.append(
             FetchedDocument(
