@@ -17,7 +17,7 @@ from typing import Any
 
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.warc.records import FAILURE_CONTENT_TYPE, file_sha256
+from crawler.warc.records import FAILURE_CONTENT_TYPE, FLAGS_HEADER, file_sha256
 
 __all__ = ["ArchiveError", "ArchiveIndex", "Answer", "RecordedResponse", "check_archive"]
 
@@ -44,6 +44,7 @@ class RecordedResponse:
     protocol: str
     headers: list[tuple[str, str]]
     body: bytes
+    flags: list[str]
 
 
 @dataclass(slots=True)
@@ -163,4 +164,5 @@ def read_answer(answer: Answer) -> RecordedResponse | RecordedFailure:
             protocol=http.protocol,
             headers=headers,
             body=record.raw_stream.read(),
+            flags=(record.rec_headers.get_header(FLAGS_HEADER) or "").split(),
         )

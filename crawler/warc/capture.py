@@ -209,6 +209,7 @@ class WarcCaptureMiddleware:
         exchange.protocol = response.protocol or "HTTP/1.1"
         exchange.response_headers = header_pairs(response.headers)
         exchange.response_body = response.body
+        exchange.flags = list(response.flags)
         self.capture.write(exchange)
         return response
 

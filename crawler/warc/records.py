@@ -44,6 +44,8 @@ __all__ = [
 WARC_DIR = "warc"
 CDXJ_NAME = "index.cdxj"
 FAILURE_CONTENT_TYPE = "application/vnd.consentcrawl.failure+json"
+FLAGS_HEADER = "WARC-Consentcrawl-Flags"
+TRUNCATING_FLAGS = ("download_stopped", "dataloss", "partial")
 # Hop-by-hop framing already undone by the HTTP client: kept under another name so that a WARC
 # reader does not try to de-chunk a body that is no longer chunked (pywb does the same).
 _RENAMED_HEADERS = {"transfer-encoding": "X-Archive-Orig-Transfer-Encoding"}
@@ -68,6 +70,9 @@ class Exchange:
     response_body: bytes = b""
     error_class: str | None = None  # failures: "module.QualName" of the exception
     error: str | None = None
+    # Scrapy's response flags that say the body is incomplete (download_stopped, dataloss,
+    # partial): the record gets WARC-Truncated and the flags, and a replay sets them again.
+    flags: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,12 +224,17 @@ class WarcSink:
             resp_http = StatusAndHeaders(
                 f"{ex.status} {phrase}".strip(), resp_headers, protocol=ex.protocol or "HTTP/1.1"
             )
+            warc_headers = {"WARC-Date": date}
+            flags = [f for f in ex.flags if f in TRUNCATING_FLAGS]
+            if flags:
+                warc_headers["WARC-Truncated"] = "length"
+                warc_headers[FLAGS_HEADER] = " ".join(flags)
             answer = writer.create_warc_record(
                 ex.url,
                 "response",
                 payload=BytesIO(ex.response_body),
                 http_headers=resp_http,
-                warc_headers_dict={"WARC-Date": date},
+                warc_headers_dict=warc_headers,
             )
         else:
             body = json.dumps(

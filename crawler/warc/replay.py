@@ -106,6 +106,7 @@ class ReplayDownloadHandler(BaseDownloadHandler):
             headers=headers,
             body=recorded.body,
             protocol=recorded.protocol,
+            flags=list(recorded.flags),
         )
 
     async def close(self) -> None:

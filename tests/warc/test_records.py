@@ -122,6 +122,20 @@ def test_index_answers_in_capture_order_then_repeats_the_last(tmp_path: Path) ->
     assert index.take("GET", "http://a.test/other", None) is None
 
 
+def test_a_cut_body_is_recorded_truncated_and_replays_with_its_flag(tmp_path: Path) -> None:
+    cut = page("http://a.test/robots.txt")
+    cut.flags = ["download_stopped", "cached"]
+    sink = write(tmp_path, [cut])
+    with open(tmp_path / sink.files[0].path, "rb") as fh:
+        response = next(r for r in ArchiveIterator(fh) if r.rec_type == "response")
+        assert response.rec_headers.get_header("WARC-Truncated") == "length"
+    index = ArchiveIndex.load([tmp_path / f.path for f in sink.files])
+    answer = index.take("GET", "http://a.test/robots.txt", None)
+    assert answer is not None
+    recorded = read_answer(answer)
+    assert isinstance(recorded, RecordedResponse) and recorded.flags == ["download_stopped"]
+
+
 def test_range_is_part_of_the_key(tmp_path: Path) -> None:
     ranged = page("http://a.test/i.png")
     ranged.request_headers.append(("Range", "bytes=0-65535"))
