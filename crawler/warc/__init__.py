@@ -6,4 +6,5 @@
 - ``capture``: the Scrapy downloader middleware that records what the downloader saw.
 - ``replay``: the Scrapy download handler that answers requests from the archive.
 - ``verify``: comparing two output directories row by row (pure).
+- ``demo``: the capture and replay part of ``make demo``.
 """
