@@ -134,6 +134,9 @@ class Command(ScrapyCommand):
         assert self.settings is not None
         if opts.policy:
             self.settings.set("CONSENT_POLICY", opts.policy, priority="cmdline")
+        # Quiet unless asked (-s LOG_LEVEL=INFO): the project's INFO would bury the summary.
+        if (self.settings.getpriority("LOG_LEVEL") or 0) < SETTINGS_PRIORITIES["cmdline"]:
+            self.settings.set("LOG_LEVEL", "WARNING", priority=RECORDED_PRIORITY)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:
@@ -164,8 +167,6 @@ class Command(ScrapyCommand):
         if job not in ("crawl", "regenerate"):
             raise ReplayError(f"{manifest_path}: cannot replay a {job!r} run")
 
-        if settings.getpriority("LOG_LEVEL") < SETTINGS_PRIORITIES["cmdline"]:
-            settings.set("LOG_LEVEL", "WARNING", priority=RECORDED_PRIORITY)
         for name, value in recorded_settings(manifest).items():
             settings.set(name, value, priority=RECORDED_PRIORITY)
         for name, value in replay_settings(str(source)).items():
