@@ -22,7 +22,21 @@ ARCHIVE_DATE = "archive_date"
 
 
 class Clock:
-    """Wall time for records (``now``) and a monotonic reading for TTLs (``monotonic``)."""
+    """Wall time for records (``now``) and a monotonic reading for TTLs (``monotonic``).
+
+    Under capture or replay it also remembers when each page URL was last answered (its
+    WARC-Date), until the row that needs it takes it (``take_exchange_time``).
+    """
+
+    _exchanges: dict[str, datetime] | None = None
+
+    def note_exchange(self, url: str, when: datetime) -> None:
+        if self._exchanges is None:
+            self._exchanges = {}
+        self._exchanges[url] = when
+
+    def take_exchange_time(self, url: str) -> datetime | None:
+        return self._exchanges.pop(url, None) if self._exchanges else None
 
     def now(self) -> datetime:
         raise NotImplementedError

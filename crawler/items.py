@@ -53,12 +53,8 @@ def candidate_dict(c: Candidate) -> dict[str, Any]:
     }
 
 
-def page_item(
-    response: Response, keep_root: bool, fetched_at: datetime | None = None
-) -> tuple[dict[str, Any], PageExtract | None]:
-    """The page item of a response (no candidates for a non-HTML one) and its extraction.
-
-    ``fetched_at``: when the response was received (the crawl's clock); default now."""
+def page_item(response: Response, keep_root: bool) -> tuple[dict[str, Any], PageExtract | None]:
+    """The page item of a response (no candidates for a non-HTML one) and its extraction."""
     page_url = response.url
     content_type = (response.headers.get(b"Content-Type") or b"").lower()
     is_html = not content_type or b"html" in content_type or b"xml" in content_type
@@ -72,7 +68,7 @@ def page_item(
         "page_url": page_url,
         "page_origin": origin_of(page_url),
         "status": response.status,
-        "fetched_at": fetched_at or datetime.now(UTC),
+        "fetched_at": datetime.now(UTC),
         "headers": signal_headers(response),
         "meta": extract.meta if extract else {},
         "candidates": [candidate_dict(c) for c in (extract.candidates if extract else ())],

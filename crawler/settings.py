@@ -58,9 +58,6 @@ SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.ConsentRobotsMiddleware": 100,
-    # Closer to the downloader than decompression (590) and redirects (600): raw responses,
-    # every hop. Off unless WARC_ENABLED.
-    "crawler.warc.capture.WarcCaptureMiddleware": 950,
 }
 
 # One item per page flows through these in order. Checks that need no request to the image
@@ -169,3 +166,8 @@ WARC_MAX_BYTES = 1024**3
 WACZ = False
 # Set by `scrapy replay`: the archived run being replayed (empty: a live run).
 REPLAY_ARCHIVE = ""
+# Closer to the downloader than decompression (590), redirects (600) and retries (550): raw
+# responses, every hop. Off unless WARC_ENABLED.
+DOWNLOADER_MIDDLEWARES["crawler.warc.capture.WarcCaptureMiddleware"] = 950
+# First in line: rows take the recorded time of their exchange (capture and replay only).
+ITEM_PIPELINES["crawler.warc.stamp.ArchiveTimePipeline"] = 10

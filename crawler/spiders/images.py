@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
@@ -18,7 +18,6 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.clock import ARCHIVE_DATE, clock_of
 from crawler.consentdocs import ConsentDocuments, origin_of
 from crawler.items import failure_reasons, page_item
 from crawler.runtime import apply_config, known_settings
@@ -60,7 +59,6 @@ class ImagesSpider(scrapy.Spider):
         self.token = settings.get("ROBOTSTXT_USER_AGENT")
         self.docs = ConsentDocuments.of(self.crawler)
         self.keep_root = settings.getbool("LICENSE_DETECTION_ENABLED")
-        self.clock = clock_of(self.crawler)
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.seed_info.urls:
@@ -75,7 +73,7 @@ class ImagesSpider(scrapy.Spider):
             return  # reached again through a redirect: its rows are already written
         self.parsed.add(response.url)
         self.seen.add(response.url)
-        item, extract = page_item(response, self.keep_root, self.clock.stamp(response.meta))
+        item, extract = page_item(response, self.keep_root)
         yield item
         if extract is None or not self.follow or self._nofollow(extract.meta):
             return
@@ -103,12 +101,11 @@ class ImagesSpider(scrapy.Spider):
             rules = docs.cached("robots", origin_of(url))
             if rules is not None:
                 # Known verdict: record the refusal here instead of making a doomed Request.
-                decided_at = docs.fetched_time("robots", origin_of(url))
                 if rules.unreachable:
-                    yield self.excluded_page(url, ["robots:unreachable"], decided_at)
+                    yield self.excluded_page(url, ["robots:unreachable"])
                     continue
                 if not rules.allowed(url, token):
-                    yield self.excluded_page(url, ["robots:disallowed"], decided_at)
+                    yield self.excluded_page(url, ["robots:disallowed"])
                     continue
             yield self.page_request(url)
 
@@ -121,22 +118,17 @@ class ImagesSpider(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]
         reasons = failure_reasons(failure.value)
         self.crawler.stats.inc_value(f"consentcrawl/pages_excluded/{reasons[0]}")
-        # A page refused without a request of its own was decided on its robots.txt.
-        fetched_at = request.meta.get(ARCHIVE_DATE) or self.docs.fetched_time(
-            "robots", origin_of(request.url)
-        )
-        yield self.excluded_page(request.url, reasons, fetched_at)
+        yield self.excluded_page(request.url, reasons)
 
-    def excluded_page(
-        self, url: str, reasons: list[str], fetched_at: datetime | None = None
-    ) -> dict[str, Any]:
+    @staticmethod
+    def excluded_page(url: str, reasons: list[str]) -> dict[str, Any]:
         # Same shape as a page item (no candidates), so every pipeline can pass it through.
         return {
             "type": "page-excluded",
             "page_url": url,
             "page_origin": None,
             "reasons": reasons,
-            "fetched_at": fetched_at or self.clock.now(),
+            "fetched_at": datetime.now(UTC),
             "headers": {},
             "meta": {},
             "candidates": [],

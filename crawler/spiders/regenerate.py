@@ -22,7 +22,6 @@ from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
-from crawler.clock import clock_of
 from crawler.consentdocs import origin_of
 from crawler.regen.batches import BatchBook, OpenBatch
 from crawler.regen.inputs import iter_batches, valid_origin
@@ -200,9 +199,7 @@ class RegenerateSpider(scrapy.Spider):
         """The page's own headers and meta tags (and tree, for licences) for its rows."""
         from crawler.items import page_item
 
-        page, _extract = page_item(
-            response, self.keep_root, clock_of(self.crawler).stamp(response.meta)
-        )
+        page, _extract = page_item(response, self.keep_root)
         item = self.rows_item(
             response.meta["regen_batch"], response.meta["regen_rows"], page["page_url"]
         )

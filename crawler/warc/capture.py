@@ -53,6 +53,11 @@ def header_pairs(headers: Headers) -> list[tuple[str, str]]:
     return out
 
 
+def is_document_or_probe(meta: dict[str, Any]) -> bool:
+    """Consent documents and image probes carry their own times; pages take theirs here."""
+    return "consent_document" in meta or "consent_probe" in meta
+
+
 def count_records(path: Path) -> int:
     with open(path, "rb") as fh:
         return sum(1 for _ in ArchiveIterator(fh))
@@ -193,6 +198,8 @@ class WarcCaptureMiddleware:
     def _exchange(self, request: Request) -> Exchange:
         when = self.clock.now()
         request.meta[ARCHIVE_DATE] = when
+        if not is_document_or_probe(request.meta):
+            self.clock.note_exchange(request.url, when)
         return Exchange(
             url=request.url,
             method=request.method,

@@ -25,6 +25,7 @@ from scrapy.utils.misc import load_object
 from crawler.clock import ARCHIVE_DATE, ArchiveClock, clock_of
 from crawler.middlewares import ConsentIgnoreRequest
 from crawler.warc.archive import ArchiveIndex, RecordedFailure, read_answer
+from crawler.warc.capture import is_document_or_probe
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +92,8 @@ class ReplayDownloadHandler(BaseDownloadHandler):
             logger.info("answered again from the archive: %s %s", request.method, request.url)
         self.clock.advance(answer.date)
         request.meta[ARCHIVE_DATE] = answer.date
+        if not is_document_or_probe(request.meta):
+            self.clock.note_exchange(request.url, answer.date)
         recorded = read_answer(answer)
         if isinstance(recorded, RecordedFailure):
             stats.inc_value("replay/failures")
