@@ -146,16 +146,6 @@ LICENSE_ALLOW = ""
 # Which evidence counts for the filter: any (image first, then page) or image (image only).
 LICENSE_SCOPE = "any"
 
-# --- output -------------------------------------------------------------------------------
-# Where the index dataset is written; required.
-INDEX_DIR = ""
-# Allow writing into a non-empty INDEX_DIR (its old part files are removed first).
-INDEX_OVERWRITE = False
-# Rows per Parquet part file.
-INDEX_ROWS_PER_SHARD = 100_000
-# Parquet compression codec.
-INDEX_COMPRESSION = "zstd"
-
 # --- reproducible crawls (WARC capture and replay) ----------------------------------------
 # Write every HTTP exchange (pages, consent documents, redirects, probes, failures) to
 # INDEX_DIR/warc/*.warc.gz, indexed as INDEX_DIR/warc/index.cdxj and listed in the manifest.
@@ -171,3 +161,13 @@ REPLAY_ARCHIVE = ""
 DOWNLOADER_MIDDLEWARES["crawler.warc.capture.WarcCaptureMiddleware"] = 950
 # First in line: rows take the recorded time of their exchange (capture and replay only).
 ITEM_PIPELINES["crawler.warc.stamp.ArchiveTimePipeline"] = 10
+
+# --- output -------------------------------------------------------------------------------
+# Where the index dataset is written; required.
+INDEX_DIR = ""
+# Allow writing into a non-empty INDEX_DIR (its old part files are removed first).
+INDEX_OVERWRITE = False
+# Rows per Parquet part file.
+INDEX_ROWS_PER_SHARD = 100_000
+# Parquet compression codec.
+INDEX_COMPRESSION = "zstd"
