@@ -12,7 +12,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "setting up $(VENV) (first run only)"
-	@$(BIN)/python -m pip install --disable-pip-version-check -e '.[dev]' >$(VENV)/install.log 2>&1 \
+	@$(BIN)/python -m pip install --disable-pip-version-check -e '.[dev,wacz]' >$(VENV)/install.log 2>&1 \
 		|| { cat $(VENV)/install.log; echo "make setup: pip install failed (log: $(VENV)/install.log)"; exit 1; }
 	@touch $(STAMP)
 

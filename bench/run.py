@@ -45,7 +45,8 @@ from crawler.simweb.control import SimWeb
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RESULTS = PROJECT_ROOT / "bench" / "results" / "latest.json"
-CONFIGS = ("baseline", "consent-off", "consent-head")
+# consent-warc: consent-head with WARC capture on (WARC_ENABLED), for the capture's cost.
+CONFIGS = ("baseline", "consent-off", "consent-head", "consent-warc")
 # The same concurrency knobs for every run, CONCURRENT_ITEMS included: Scrapy 2.19 starts that
 # many asyncio workers per callback output, and consentcrawl lowers it; the baseline gets the
 # same value so the ratio measures our work, not a setting.
@@ -312,6 +313,8 @@ def crawl_command(config: str, seeds: Path, out: Path, safety_cap: int) -> list[
     cmd = images_command(out / "index", str(seeds), flags)
     if probe:
         cmd += ["-s", f"IMAGE_PROBE={probe}"]
+    if config == "consent-warc":
+        cmd += ["-s", "WARC_ENABLED=true"]
     return cmd
 
 
@@ -387,6 +390,9 @@ def run_crawl(
         }
         candidates = counts.get("candidates", 0) or 0
         probes = counts.get("consent_probes", 0) or 0
+        if manifest_path.exists() and config == "consent-warc":
+            warc = json.loads(manifest_path.read_text()).get("warc") or []
+            record["warc_bytes"] = sum(f["bytes"] for f in warc)
     window = seen["window_s"] or res.wall
     record.update(
         pages=pages,
@@ -399,6 +405,9 @@ def run_crawl(
         docs_per_origin=seen["docs_per_origin_mean"],
         docs_per_origin_max=seen["docs_per_origin_max"],
         probes_per_candidate=probes / candidates if candidates else 0.0,
+        warc_bytes_per_page=record["warc_bytes"] / pages
+        if "warc_bytes" in record and pages
+        else None,
     )
     return record
 
@@ -504,6 +513,7 @@ _COLUMNS: list[tuple[str, str, Callable[[Any], str]]] = [
     ("docs/origin", "docs_per_origin", lambda v: f"{v:11.2f}"),
     ("probes/cand", "probes_per_candidate", lambda v: f"{v:11.3f}"),
     ("pages", "pages", lambda v: f"{v:6.0f}"),
+    ("WARC B/pg", "warc_bytes_per_page", lambda v: f"{v:9.0f}"),
 ]
 
 
@@ -625,7 +635,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             hosts = [(first + k) % web_hosts for k in range(per_run)]
             seeds = work / f"seeds-{r}.txt"
             seeds.write_text("\n".join(seed_urls(hosts)) + "\n")
-            order = CONFIGS[r % 3 :] + CONFIGS[: r % 3]  # rotate: drift hits each config alike
+            order = (
+                CONFIGS[r % len(CONFIGS) :] + CONFIGS[: r % len(CONFIGS)]
+            )  # rotate: drift hits each config alike
             for config in order:
                 rec = run_crawl(config, web, seeds, work, crawler_cores, cap=expected * 20)
                 rec["round"] = r
@@ -655,6 +667,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     results["ratio_head_vs_off_requests_per_s"] = (
         head_req / off_req if head_req and off_req else None
     )
+    warc_pps = med.get("consent-warc", {}).get("pages_per_s")
+    head_pps = med.get("consent-head", {}).get("pages_per_s")
+    results["warc_capture"] = {
+        "pages_per_s_without": head_pps,
+        "pages_per_s_with": warc_pps,
+        "ratio_with_vs_without": warc_pps / head_pps if warc_pps and head_pps else None,
+        "warc_bytes_per_page": med.get("consent-warc", {}).get("warc_bytes_per_page"),
+    }
     results["elapsed_s"] = round(time.monotonic() - started, 1)
     results["capped"] = (
         f"each run crawls {per_run} of {web_hosts} hosts to completion (the web has "
@@ -691,6 +711,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"probe head / probe off requests-per-second ratio: "
             f"{results['ratio_head_vs_off_requests_per_s']:.2f}"
+        )
+    capture = results["warc_capture"]
+    if capture["ratio_with_vs_without"] is not None:
+        print(
+            f"WARC capture: {capture['pages_per_s_with']:.1f} pages/s with, "
+            f"{capture['pages_per_s_without']:.1f} without (ratio "
+            f"{capture['ratio_with_vs_without']:.2f}); "
+            f"{capture['warc_bytes_per_page'] or 0:.0f} bytes of WARC per page"
         )
     print(f"results: {opts.out} (work dir {work}); {results['elapsed_s']:.0f}s")
     if not opts.keep:

@@ -23,10 +23,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from scrapy import Request, signals
@@ -35,6 +34,7 @@ from scrapy.exceptions import StopDownload
 from scrapy.http import Headers
 from twisted.internet.error import TimeoutError as TxTimeoutError
 
+from crawler.clock import clock_of
 from crawler.consent.robots import robots_from_fetch
 from crawler.singleflight import SingleFlight
 from crawler.urls import origin_of
@@ -127,10 +127,14 @@ class ConsentDocuments:
         self.max_bytes = settings.getint("CONSENT_DOCUMENT_MAX_BYTES")
         self.download_cap = max(self.max_bytes * 16, MIN_DOWNLOAD_CAP)
         self.token = settings.get("ROBOTSTXT_USER_AGENT")
+        self.clock = clock_of(crawler)  # archive time in a replay: TTLs expire as recorded
         self.kinds: dict[str, DocumentKind] = {}
         self._cache: dict[tuple[str, str], tuple[float, Any]] = {}
         self._flights: SingleFlight[Any] = SingleFlight()
         self.fetched: list[FetchedDocument] = []
+        # When each (kind, origin) document was last fetched: the time of a decision taken on it
+        # without a request of its own (a page refused by robots.txt).
+        self._fetched_at: dict[tuple[str, str], datetime] = {}
         # download_async() bypasses the global CONCURRENT_REQUESTS limit (only per-host slots
         # apply): without a bound, a batch touching thousands of origins opens thousands of
         # connections at once and they time out. robots.txt has its own bound because fetching
@@ -174,7 +178,7 @@ class ConsentDocuments:
     def cached(self, kind: str, origin: str) -> Any | None:
         """The parsed document if it is cached and fresh, without fetching."""
         entry = self._cache.get((kind, origin))
-        if entry is not None and entry[0] > time.monotonic():
+        if entry is not None and entry[0] > self.clock.monotonic():
             return entry[1]
         return None
 
@@ -182,7 +186,7 @@ class ConsentDocuments:
         """The parsed document of ``kind`` for ``origin``, fetching it at most once per TTL."""
         key = (kind, origin)
         entry = self._cache.get(key)
-        if entry is not None and entry[0] > time.monotonic():
+        if entry is not None and entry[0] > self.clock.monotonic():
             self.crawler.stats.inc_value("consent/documents_cache_hits")
             return entry[1]
         before = self._flights.coalesced
@@ -193,7 +197,7 @@ class ConsentDocuments:
 
     async def _load_and_cache(self, kind: str, origin: str) -> Any:
         parsed = await self._load(self.kinds[kind], origin)
-        self._cache[(kind, origin)] = (time.monotonic() + self.ttl, parsed)
+        self._cache[(kind, origin)] = (self.clock.monotonic() + self.ttl, parsed)
         return parsed
 
     async def _load(self, kind: DocumentKind, origin: str) -> Any:
@@ -222,11 +226,11 @@ class ConsentDocuments:
             dont_filter=True,
             priority=100,
         )
-        fetched_at = datetime.now(UTC)
         status: int | None = None
         body: bytes | None = None
         final_url: str | None = None
         error: str | None = None
+        answered = request
         slots = self._slots.get(kind == "robots")
         if slots is None:
             slots = self._slots[kind == "robots"] = asyncio.Semaphore(self._limit)
@@ -241,6 +245,7 @@ class ConsentDocuments:
                 error = f"{SIZE_CAP_NOTE} (compressed): {error}"[:300]
                 stats.inc_value(f"consent/documents_size_capped/{kind}")
         else:
+            answered = response.request or request
             status, final_url = response.status, response.url
             body = response.body
             if 300 <= status < 400:
@@ -252,6 +257,9 @@ class ConsentDocuments:
         stats.inc_value("consent/documents_fetched")
         stats.inc_value(f"consent/documents_fetched/{kind}")
         stored = body[: self.max_bytes] if body is not None else None
+        # When the answer came: the last redirect hop's WARC-Date under capture or replay.
+        fetched_at = self.clock.stamp(answered.meta)
+        self._fetched_at[(kind, origin_of(url))] = fetched_at
         self.fetched.append(
             FetchedDocument(
                 origin=origin_of(url),
@@ -268,6 +276,10 @@ class ConsentDocuments:
             )
         )
         return status, body, final_url, error
+
+    def fetched_time(self, kind: str, origin: str) -> datetime | None:
+        """When the ``kind`` document of ``origin`` was last fetched (None: never)."""
+        return self._fetched_at.get((kind, origin))
 
     def drain(self) -> list[FetchedDocument]:
         """Hand the fetched documents to the writer (and forget them here)."""

@@ -20,6 +20,7 @@ from crawler.regen.demo import summary as regen_summary
 from crawler.report.summary import render_summary
 from crawler.simweb.control import SimWeb
 from crawler.simweb.demo import DEMO_SEEDS, demo_sites
+from crawler.warc.demo import replay_and_verify
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEMO_CONTACT = "http://consentcrawl.demo.test/contact"
@@ -107,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     with SimWeb(demo_sites(), max_seconds=240, max_requests=20_000) as web:
         print(f"demo web: {len(demo_sites()['hosts'])} hosts on {web.proxy_url}")
-        result = run_crawl(web, out, DEMO_SEEDS)
+        result = run_crawl(web, out, DEMO_SEEDS, ["-s", "WARC_ENABLED=true"])
         requests = len(web.requests())
         if result.returncode != 0:
             sys.stderr.write(result.stderr[-4000:])
@@ -123,6 +124,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except Exception as exc:  # the crawl's results stand even if this part fails
             print(f"demo regeneration failed: {exc}", file=sys.stderr)
             return 1
+    print("\n== offline replay of the crawl from its WARCs (demo web stopped)")
+    if not replay_and_verify(out):
+        return 1
     print(f"\ndone in {time.monotonic() - started:.1f}s; see {out}/manifest.json")
     print(
         NEXT_STEPS.format(

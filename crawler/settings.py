@@ -156,6 +156,22 @@ LICENSE_ALLOW = ""
 # Which evidence counts for the filter: any (image first, then page) or image (image only).
 LICENSE_SCOPE = "any"
 
+# --- reproducible crawls (WARC capture and replay) ----------------------------------------
+# Write every HTTP exchange (pages, consent documents, redirects, probes, failures) to
+# INDEX_DIR/warc/*.warc.gz, indexed as INDEX_DIR/warc/index.cdxj and listed in the manifest.
+WARC_ENABLED = False
+# Start a new WARC file once the current one reaches this many bytes.
+WARC_MAX_BYTES = 1024**3
+# Also package the WARCs, CDXJ and a datapackage as INDEX_DIR/archive.wacz (WARC_ENABLED only).
+WACZ = False
+# Set by `scrapy replay`: the archived run being replayed (empty: a live run).
+REPLAY_ARCHIVE = ""
+# Closer to the downloader than decompression (590), redirects (600) and retries (550): raw
+# responses, every hop. Off unless WARC_ENABLED.
+DOWNLOADER_MIDDLEWARES["crawler.warc.capture.WarcCaptureMiddleware"] = 950
+# First in line: rows take the recorded time of their exchange (capture and replay only).
+ITEM_PIPELINES["crawler.warc.stamp.ArchiveTimePipeline"] = 10
+
 # --- output -------------------------------------------------------------------------------
 # Where the index dataset is written; required.
 INDEX_DIR = ""

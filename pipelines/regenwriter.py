@@ -57,6 +57,7 @@ from crawler.shutdown import (
     recheck_closing_after_items,
     requests_cancelled,
 )
+from crawler.warc.capture import warc_manifest_fields
 
 logger = logging.getLogger(__name__)
 
@@ -406,4 +407,5 @@ class RegenWriterPipeline:
                     "sha256": file_sha256(removed) if removed.exists() else None,
                 },
             },
+            **warc_manifest_fields(self.crawler),
         }

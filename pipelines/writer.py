@@ -57,6 +57,7 @@ from crawler.policyrt import policy_of
 from crawler.report.causes import CAUSES, row_cause
 from crawler.runtime import non_default_settings
 from crawler.shutdown import cancel_queued_requests, requests_cancelled
+from crawler.warc.capture import warc_manifest_fields
 
 logger = logging.getLogger(__name__)
 
@@ -465,4 +466,5 @@ class IndexWriterPipeline:
                 "excluded": parts_record(self.excluded.parts, self.root),
                 "consent": parts_record(self.consent.parts, self.root),
             },
+            **warc_manifest_fields(self.crawler),
         }

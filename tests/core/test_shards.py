@@ -101,7 +101,9 @@ def test_flush_puts_rows_on_disk_before_the_shard_is_full(tmp_path: Path) -> Non
     writer.flush()
     # The shard being filled is rewritten whole: still one part, now with every row.
     assert [p.name for p in (tmp_path / "index").iterdir()] == ["part-00000.parquet"]
-    assert sorted(pq.read_table(tmp_path / "index").column("declared_width").to_pylist()) == list(range(8))
+    assert sorted(pq.read_table(tmp_path / "index").column("declared_width").to_pylist()) == list(
+        range(8)
+    )
     assert writer.buffered == 0 and writer.rows_written == 8
     assert [p.rows for p in writer.close()] == [8]
 
