@@ -10,7 +10,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -175,6 +175,19 @@ _BUCKETS = (
 )
 
 
+def as_moment(value: datetime | str | None) -> datetime | None:
+    """A fetched_at value as a UTC datetime: index/ stores ISO 8601 text (img2dataset's JSON
+    sidecars cannot hold timestamps), excluded/ and consent/ store timestamps."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
 def _bucket(moments: list[datetime]) -> dict[str, int]:
     """Counts per time bucket, the bucket width chosen from the span (every bucket shown)."""
     if not moments:
@@ -212,6 +225,7 @@ def collect(root: Path, manifest: dict[str, Any], top: int = 20) -> IndexStats:
             pair_kept[ph, ih] += 1
             if licence:
                 stats.licences[licence] += 1
+            moment = as_moment(moment)
             if page and moment and page not in page_first:
                 page_first[page] = moment
 
@@ -248,6 +262,7 @@ def collect(root: Path, manifest: dict[str, Any], top: int = 20) -> IndexStats:
             stats.page_hosts_excluded[ph] += 1
             pair_excl[ph, ih] += 1
             pair_reasons[ph, ih].update(reasons[:1])
+            moment = as_moment(moment)
             if page and moment and page not in page_first:
                 page_first[page] = moment
         if len(cause_rows) > 100_000:  # keep memory flat: fold into the running counts

@@ -31,7 +31,7 @@ def make_crawl(root: Path, reachable: bool = True) -> dict:
             "caption": f"image {i}",
             "page_url": f"http://site.test/p{i % 3}.html",
             "license": "CC-BY-4.0" if i % 2 else None,
-            "fetched_at": T0 + timedelta(minutes=i),
+            "fetched_at": (T0 + timedelta(minutes=i)).isoformat(),  # index: ISO text
             "consent": [],
         }
         for i in range(5)
