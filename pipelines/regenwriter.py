@@ -78,6 +78,8 @@ class RegenWriterPipeline:
         self.started_at = datetime.now(UTC)
         self.complete = False
         self.write_error: str | None = None
+        # The schema of each output, from the first batch written (for an empty part).
+        self.output_schemas: dict[str, pa.Schema] = {}
         self.abandoning = False
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.item_error, signal=signals.item_error)
@@ -244,6 +246,7 @@ class RegenWriterPipeline:
         index = table.take(kept_take)
         index = index.append_column(names["consent"], consent.take(kept_take))
         index = index.append_column(names["license"], license_.take(kept_take))
+        self.output_schemas["index"] = index.schema
         excl_reasons = [entry.reasons[i] for i in excl_idx]
         excluded = table.take(excl_take)
         excluded = excluded.append_column(
@@ -251,6 +254,7 @@ class RegenWriterPipeline:
         )
         excluded = excluded.append_column(names["consent"], consent.take(excl_take))
         excluded = excluded.append_column(names["license"], license_.take(excl_take))
+        self.output_schemas["excluded"] = excluded.schema
         keys = removed_keys_table(
             batch.data,
             excl_idx,
@@ -318,6 +322,12 @@ class RegenWriterPipeline:
         self.complete = self.write_error is None and set(self.state.batches) >= set(
             range(self.plan.total_batches)
         )
+        if self.complete:
+            try:
+                self._write_empty_parts()
+            except (OSError, pa.ArrowException) as exc:
+                self.failed(exc)
+                self.complete = False
         self.progress.close()
         stats = self.crawler.stats
         stats.set_value("regenerate/complete", self.complete)
@@ -327,6 +337,21 @@ class RegenWriterPipeline:
                 "regeneration incomplete: %d batch(es) not written; run again with --resume",
                 missing,
             )
+
+    def _write_empty_parts(self) -> None:
+        """A folder no batch wrote a row to (every row kept, or none: an offline run) still
+        gets one part with the schema and no rows, so ``index/*.parquet`` always loads."""
+        if not self.state.batches:
+            return
+        first = self.state.batches[min(self.state.batches)]
+        for kind, directory in (("index", self.index_dir), ("excluded", self.excluded_dir)):
+            schema = self.output_schemas.get(kind)
+            if schema is None or self.state.parts(kind):
+                continue
+            writer = ShardWriter(directory, schema, compression=self.compression, first_part=0)
+            written = writer.write_table(schema.empty_table())
+            first.setdefault("parts", {})[kind] = parts_record([written], self.root)[0]
+        self.state.save()
 
     def _merge_keys(self) -> None:
         """One ``removed_keys.parquet`` from the per-batch key parts, a part at a time."""

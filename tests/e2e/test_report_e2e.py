@@ -172,6 +172,13 @@ def test_offline_regeneration_warns_writes_outputs_and_exits_3(tmp_path: Path) -
     assert manifest["counts"]["excluded_by_cause"]["unverifiable"] == 39
     assert "refused" not in manifest["counts"]["excluded_by_cause"]
     assert (out / "README.md").is_file() and (out / "report.html").is_file()
+    # Nothing kept is still a dataset: index/ holds one empty part with the output schema.
+    import pyarrow.parquet as pq
+
+    index = pq.read_table(out / "index")
+    assert index.num_rows == 0
+    assert {"consent", "license"} <= set(index.schema.names)
+    assert [p["rows"] for p in manifest["parts"]["index"]] == [0]
 
 
 def test_regeneration_progress_advances_within_a_batch(tmp_path: Path) -> None:
