@@ -2,14 +2,16 @@
 
 Re-LAION published its removals as keys to diff against, not as a list to re-check. Each
 removed row is named by the input's own key column when it has one (``SAMPLE_ID``, ``key``,
-``uid``), and always by its input file, its row number in that file and the sha256 of its URL,
-so the diff works on copies that lost or renamed the key column too.
+``uid``), and always by its input file (as given, and as an absolute path), its row number in
+that file and the sha256 of its URL, so the diff works on copies that lost or renamed the key
+column too, and can be joined from any directory.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -26,7 +28,8 @@ def url_sha256(url: Any) -> str | None:
 
 def removed_keys_schema(key_field: pa.Field | None) -> pa.Schema:
     fields = [
-        pa.field("input", pa.string()),
+        pa.field("input", pa.string()),  # the input path as given
+        pa.field("input_absolute", pa.string()),  # and absolute: joinable from any directory
         pa.field("row", pa.int64()),
         pa.field("url_sha256", pa.string()),
         pa.field("reasons", pa.list_(pa.string())),
@@ -52,6 +55,7 @@ def removed_keys_table(
     key_field = batch.schema.field(key_column) if key_column else None
     columns: list[pa.Array] = [
         pa.array([input_name] * len(indices), type=pa.string()),
+        pa.array([str(Path(input_name).resolve())] * len(indices), type=pa.string()),
         pa.array([first_row + i for i in indices], type=pa.int64()),
         pa.array([url_sha256(u) for u in urls], type=pa.string()),
         pa.array(list(reasons), type=pa.list_(pa.string())),

@@ -206,10 +206,12 @@ def test_removed_keys_with_and_without_a_key_column() -> None:
         first_row=100,
         reasons=[["robots:disallowed"], ["tdmrep:reserved"]],
     )
-    assert table.schema.names == ["SAMPLE_ID", "input", "row", "url_sha256", "reasons"]
+    names = ["SAMPLE_ID", "input", "input_absolute", "row", "url_sha256", "reasons"]
+    assert table.schema.names == names
     assert table.to_pylist()[1] == {
         "SAMPLE_ID": 14,
-        "input": "in.parquet",
+        "input": "in.parquet",  # as given on the command line
+        "input_absolute": str(Path("in.parquet").resolve()),  # joinable from anywhere
         "row": 104,
         "url_sha256": url_sha256("http://a.test/4.jpg"),
         "reasons": ["tdmrep:reserved"],
