@@ -139,7 +139,7 @@ def test_laion_sample_probe_off(web: SimWeb, sample: Path, tmp_path: Path) -> No
 
     # removed_keys.parquet: one row per excluded row, ordinal + url hash (no key column here).
     keys = pq.read_table(out / "removed_keys.parquet")
-    assert keys.schema.names == ["input", "row", "url_sha256", "reasons"]
+    assert keys.schema.names == ["input", "input_absolute", "row", "url_sha256", "reasons"]
     assert keys.num_rows == excluded.num_rows
     positions = {k: i for i, k in enumerate(source.column(KEY).to_pylist())}
     urls = source.column("URL").to_pylist()
@@ -148,6 +148,7 @@ def test_laion_sample_probe_off(web: SimWeb, sample: Path, tmp_path: Path) -> No
     for row in keys.slice(0, 50).to_pylist():
         assert row["url_sha256"] == url_sha256(urls[row["row"]])
         assert row["input"] == str(sample)
+        assert row["input_absolute"] == str(Path(sample).resolve())
 
     manifest = json.loads((out / "manifest.json").read_text())
     counts = manifest["counts"]
