@@ -76,6 +76,7 @@ _NO_COLON = re.compile(r"\s*([A-Za-z][A-Za-z \-]*?)[ \t]+(\S.*)")
 _PRODUCT = re.compile(r"[A-Za-z_\-]+")
 _PRODUCT_WITH_DIGITS = re.compile(r"[A-Za-z0-9_\-]+")
 
+
 def product_token(value: str) -> str:
     """The product token a ``user-agent`` value names, lower-cased: ``*``, or its leading run of
     ``[A-Za-z_-]`` (``CCBot/2.0`` -> ``ccbot``); ``""`` when it names none."""
