@@ -8,13 +8,12 @@ holds no manifest.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
-from scrapy.exceptions import UsageError
 
-from crawler.report.publish import CARD, DOMAINS, REPORT, publish
+from crawler.commands.index_dir import publish_index_dir
+from crawler.report.publish import CARD, DOMAINS, REPORT
 
 
 class Command(ScrapyCommand):
@@ -28,15 +27,10 @@ class Command(ScrapyCommand):
         return "Rebuild the dataset card (README.md), report.html and domains.parquet"
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        if len(args) != 1:
-            raise UsageError("give exactly one INDEX_DIR")
-        root = Path(args[0])
-        try:
-            published = publish(root)
-        except (FileNotFoundError, ValueError) as exc:
-            print(f"consentcrawl: error: {exc}", file=sys.stderr)
-            self.exitcode = 2
+        published = publish_index_dir(self, args, write=True)
+        if published is None:
             return
         print(published.summary)
+        root = Path(args[0])
         for name in (CARD, REPORT, DOMAINS):
             print(f"wrote {root / name}")

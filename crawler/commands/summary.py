@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
-from scrapy.exceptions import UsageError
 
-from crawler.report.publish import publish
+from crawler.commands.index_dir import publish_index_dir
 
 
 class Command(ScrapyCommand):
@@ -27,13 +25,8 @@ class Command(ScrapyCommand):
         return "Print the summary of a crawl or regeneration (counts by cause, reasons, licences)"
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        if len(args) != 1:
-            raise UsageError("give exactly one INDEX_DIR")
-        try:
-            published = publish(Path(args[0]), write=False)
-        except (FileNotFoundError, ValueError) as exc:
-            print(f"consentcrawl: error: {exc}", file=sys.stderr)
-            self.exitcode = 2
+        published = publish_index_dir(self, args, write=False)
+        if published is None:
             return
         try:
             print(published.summary)

@@ -1,9 +1,10 @@
-"""Robots-style path patterns (RFC 9309 §2.2.2-2.2.3), shared by robots.txt extensions, ai.txt and
-TDMRep.
+"""Robots-style path patterns (RFC 9309 §2.2.2-2.2.3): the one normaliser and matcher shared by
+robots.txt (``Allow``/``Disallow`` and its extension records), ai.txt and TDMRep.
 
 ``normalize_path`` turns a URL or a path into the canonical octet string that rules are matched
 against; ``PathPattern`` compiles one ``Allow``/``Disallow``/``location`` pattern (``*`` = any run
-of characters, a trailing ``$`` = end of path) exactly once. Matching is case-sensitive.
+of characters, a trailing ``$`` = end of path) exactly once. Matching is case-sensitive. Which
+pattern wins among several (robots.txt's longest match) is the caller's business.
 
 Percent-encoding is normalised the same way on both sides (RFC 9309 §2.2.2; TDMRep "TDM File"):
 ``%XX`` escapes of unreserved characters are decoded, other escapes get uppercase hex, octets

@@ -28,16 +28,12 @@ A name that goes on with digits names its longer run too (``img2dataset``: Googl
 only ``img``, which would lose real AI-crawler opt-outs).
 ``*`` matches every token that no group names. All groups naming the token are merged (§2.2.1).
 
-Path matching (§2.2.2, §2.2.3): own matcher, not protego's. The most specific match (the
-pattern with the most octets) wins, ``Allow`` wins a tie. ``*`` matches any run of characters
-and a final ``$`` anchors the end. A pattern is split at ``*`` once, then matched left to right
-with one ``str.find`` per literal segment, leftmost occurrence first (which is exact for these
-patterns): time linear in the path for any pattern, so ``/*a*a*a*a*a*a*a*a*a*a*b`` cannot stall
-the crawl. Pattern and path are normalised alike: octets outside US-ASCII and the characters
-RFC 3986 neither reserves nor leaves unreserved are percent-encoded, escapes of unreserved
-characters are decoded and other escapes upper-cased, so ``/foo/bar/%62%61%7A`` matches
-``/foo/bar/baz`` and ``/ツ`` matches ``/%E3%83%84`` (the RFC's own table). ``/robots.txt`` is
-always allowed. A pattern that starts with neither ``/`` nor ``*`` gets a leading ``/``.
+Path matching (§2.2.2, §2.2.3): the most specific match (the pattern with the most octets) wins,
+``Allow`` wins a tie; ``/robots.txt`` is always allowed. Normalising paths and patterns and
+matching one pattern (``*``, a final ``$``, percent-encoding, linear time) belong to
+``crawler.consent.patterns``, shared with ai.txt, TDMRep and the extension records of this very
+file, so one URL is read alike by every signal: ``/foo/bar/%62%61%7A`` matches ``/foo/bar/baz``,
+``/ツ`` matches ``/%E3%83%84`` (the RFC's own table), ``%24`` matches a literal ``$``.
 
 Leniencies taken from Google's parser because they read more files the restrictive way: the
 typos ``useragent``, ``user agent``, ``dissallow``, ``dissalow``, ``disalow``, ``diasllow``,
@@ -50,7 +46,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+
+from crawler.consent.patterns import normalize_path, path_pattern
 
 __all__ = [
     "Group",
@@ -58,7 +55,6 @@ __all__ = [
     "Record",
     "RobotsTxt",
     "TokenRules",
-    "normalize_robots_path",
     "parse_robots_txt",
     "product_token",
     "product_tokens",
@@ -79,42 +75,6 @@ _KEY = re.compile(r"[A-Za-z][A-Za-z0-9_ \-]*")
 _NO_COLON = re.compile(r"\s*([A-Za-z][A-Za-z \-]*?)[ \t]+(\S.*)")
 _PRODUCT = re.compile(r"[A-Za-z_\-]+")
 _PRODUCT_WITH_DIGITS = re.compile(r"[A-Za-z0-9_\-]+")
-
-# RFC 3986 §2.2/§2.3: unreserved + reserved characters stay; every other octet is encoded.
-_SAFE = "A-Za-z0-9\\-._~:/?\\[\\]@!$&'()*+,;="
-_CLEAN = re.compile(f"[{_SAFE}]*\\Z")
-_TO_FIX = re.compile(f"%[0-9A-Fa-f]{{2}}|[^{_SAFE}]")
-_SCHEME_AUTHORITY = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^/?#]*")
-_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-
-
-def _fix(match: re.Match[str]) -> str:
-    token = match.group()
-    if len(token) == 3 and token[0] == "%":  # RFC 9309 §2.2.2: decode unreserved octets only
-        char = chr(int(token[1:], 16))
-        return char if char in _UNRESERVED else token.upper()
-    return "".join(f"%{octet:02X}" for octet in token.encode("utf-8", "surrogatepass"))
-
-
-def _encode(text: str) -> str:
-    if _CLEAN.match(text):
-        return text
-    return _TO_FIX.sub(_fix, text)  # a "%" without two hex digits becomes "%25"
-
-
-@lru_cache(maxsize=16384)  # a page's URL is asked for our token and every AI token
-def normalize_robots_path(url: str) -> str:
-    """The path and query of ``url`` (or of a bare path), normalised for rule matching."""
-    text = url.strip()
-    match = _SCHEME_AUTHORITY.match(text)
-    if match:
-        text = text[match.end() :]
-    hash_at = text.find("#")
-    if hash_at >= 0:
-        text = text[:hash_at]
-    if not text.startswith("/"):
-        text = "/" + text
-    return _encode(text)
 
 
 def product_token(value: str) -> str:
@@ -150,9 +110,9 @@ class Record:
 
 
 class PathRule:
-    """One ``Allow`` / ``Disallow`` line, compiled once; ``matches`` is linear in the path."""
+    """One ``Allow`` / ``Disallow`` line: a shared ``PathPattern`` plus what the verdict cites."""
 
-    __slots__ = ("_anchored", "_parts", "allow", "group", "length", "line", "pattern", "raw")
+    __slots__ = ("_pattern", "allow", "group", "length", "line", "pattern", "raw")
 
     def __init__(self, allow: bool, pattern: str, line: int, raw: str, group: int) -> None:
         self.allow = allow
@@ -160,37 +120,12 @@ class PathRule:
         self.line = line
         self.raw = raw
         self.group = group  # index of its group in RobotsTxt.groups (for evidence)
-        if pattern[:1] not in ("/", "*"):
-            pattern = "/" + pattern
-        normalized = _encode(pattern)
-        self.length = len(normalized)  # octets: ASCII after encoding
-        # RFC 9309 §2.2.3: "$" is special only at the end of the pattern.
-        self._anchored = normalized.endswith("$")
-        body = normalized[:-1] if self._anchored else normalized
-        self._parts = tuple(body.split("*"))
+        self._pattern = path_pattern(pattern)
+        self.length = self._pattern.length  # octets of the normalised pattern (longest match)
 
     def matches(self, path: str) -> bool:
-        """Whether the rule matches ``path`` (from ``normalize_robots_path``)."""
-        parts = self._parts
-        first = parts[0]
-        if len(parts) == 1:
-            return path == first if self._anchored else path.startswith(first)
-        if not path.startswith(first):
-            return False
-        position = len(first)
-        last = len(parts) - 1
-        for index in range(1, last):
-            segment = parts[index]
-            if segment:
-                found = path.find(segment, position)
-                if found < 0:
-                    return False
-                position = found + len(segment)
-        tail = parts[last]
-        if self._anchored:
-            # The tail must end the path, after everything matched so far.
-            return path.endswith(tail) and len(path) - len(tail) >= position
-        return not tail or path.find(tail, position) >= 0
+        """Whether the rule matches ``path`` (from ``normalize_path``); linear in the path."""
+        return self._pattern.matches(path)
 
     def __repr__(self) -> str:
         return f"PathRule({self.raw!r})"
@@ -237,7 +172,7 @@ class TokenRules:
         self.rules = tuple(rule for group in groups for rule in group.rules)
 
     def verdict(self, url: str, robots: RobotsTxt) -> Verdict:
-        path = normalize_robots_path(url)
+        path = normalize_path(url)
         if path == "/robots.txt":  # RFC 9309 §2.2.2: implicitly allowed
             return Verdict(True, None, "")
         best: PathRule | None = None

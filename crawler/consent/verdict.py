@@ -26,16 +26,16 @@ class Decision(StrEnum):
 
 _VERDICT_TEXT = {d: d.value for d in Decision}
 
-# Reason families used across the project (the part before ":" in a reason string).
+# Reason families used across the project (the part before ":" in a reason string), declared
+# once here; the report derives its groupings from these tuples (a new family goes here).
+# Consent families read from the page's host and the page itself (robots.txt, ai.txt,
+# tdmrep.json, headers, meta tags), in the order the pipelines check them; robots.txt for our
+# own token is always checked.
+PAGE_FAMILIES = ("robots", "aitxt", "tdmrep", "xrobots", "meta-robots", "aipref", "content-signal")
+# Families through which a site or rightsholder states consent: their disallow is a refusal.
+CONSENT_FAMILIES = (*PAGE_FAMILIES, "iptc")
 FAMILIES = (
-    "robots",
-    "aitxt",
-    "tdmrep",
-    "xrobots",
-    "meta-robots",
-    "aipref",
-    "content-signal",
-    "iptc",
+    *CONSENT_FAMILIES,
     "license",
     "caption",
     "probe",

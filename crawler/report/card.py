@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from crawler.consent.verdict import PAGE_FAMILIES
 from crawler.report.stats import IndexStats
 from crawler.report.summary import CAUSE_HELP
 
@@ -234,14 +235,8 @@ def limitations(manifest: dict[str, Any], stats: IndexStats) -> list[str]:
         )
     families = manifest.get("policy", {}).get("families")
     if families is not None:
-        missing = {
-            "aitxt",
-            "tdmrep",
-            "xrobots",
-            "meta-robots",
-            "aipref",
-            "content-signal",
-        } - set(families)
+        # robots.txt for our token is always read; the other page families follow the policy.
+        missing = set(PAGE_FAMILIES) - {"robots"} - set(families)
         if missing:
             out.append("Families not checked under this policy: " + ", ".join(sorted(missing)))
     if manifest.get("job") == "regenerate":

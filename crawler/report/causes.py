@@ -16,27 +16,18 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
+from crawler.consent.verdict import CONSENT_FAMILIES
+
 __all__ = ["CAUSES", "cause_of", "count_causes", "row_cause"]
 
 # Precedence order: a refusal is the strongest statement about a row, a malformed input the
 # weakest (nothing was asked of any site).
 CAUSES = ("refused", "unverifiable", "license", "quality", "scope", "input", "other")
 
-# Families whose reasons are refusals unless the detail says the document could not be read.
-_REFUSAL_FAMILIES = frozenset(
-    {
-        "robots",
-        "ai-token",
-        "aitxt",
-        "tdmrep",
-        "xrobots",
-        "meta-robots",
-        "aipref",
-        "content-signal",
-        "iptc",
-        "rsl",
-    }
-)
+# Families whose reasons are refusals unless the detail says the document could not be read:
+# every consent family, plus two reason families no parser emits today but that indexes may
+# carry ("ai-token:<token>", "rsl:<licence>").
+_REFUSAL_FAMILIES = frozenset({*CONSENT_FAMILIES, "ai-token", "rsl"})
 _FAMILY_CAUSE = {
     "caption": "quality",
     "quality": "quality",

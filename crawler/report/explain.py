@@ -21,13 +21,11 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from crawler.consent.verdict import Signal
+from crawler.consent.verdict import PAGE_FAMILIES, Signal
 from crawler.report.causes import cause_of
 
 __all__ = ["PAGE_FAMILIES", "TableRow", "explain_rows", "printable"]
 
-# Page-level families in the order the pipelines check them (robots is always checked).
-PAGE_FAMILIES = ("robots", "aitxt", "tdmrep", "xrobots", "meta-robots", "aipref", "content-signal")
 AI_TOKEN_PREFIX = "robots:ai-token="
 
 

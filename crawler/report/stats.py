@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,22 +19,19 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from protego import Protego
 
+from crawler import settings as default_settings
 from crawler.report.causes import count_causes, row_cause
 
-__all__ = ["DomainRow", "IndexStats", "OriginStats", "collect", "host_of", "DOMAINS_SCHEMA"]
+__all__ = [
+    "DomainRow",
+    "IndexStats",
+    "OriginStats",
+    "ai_tokens",
+    "collect",
+    "host_of",
+    "DOMAINS_SCHEMA",
+]
 
-# Default AI tokens for "origins whose robots.txt refuses an AI token" (settings.AI_TOKENS).
-AI_TOKENS = (
-    "CCBot",
-    "GPTBot",
-    "Google-Extended",
-    "ClaudeBot",
-    "anthropic-ai",
-    "Applebot-Extended",
-    "meta-externalagent",
-    "img2dataset",
-    "LAIONDownloader",
-)
 _CONTENT_USAGE = re.compile(rb"^[ \t]*content-usage[ \t]*:", re.I | re.M)
 _CONTENT_SIGNAL = re.compile(rb"^[ \t]*content-signal[ \t]*:", re.I | re.M)
 _RSL = re.compile(rb"^[ \t]*license[ \t]*:", re.I | re.M)
@@ -49,6 +46,16 @@ DOMAINS_SCHEMA = pa.schema(
         ("top_reason", pa.string()),
     ]
 )
+
+
+def ai_tokens(manifest: dict[str, Any]) -> tuple[str, ...]:
+    """The run's AI tokens: its ``AI_TOKENS`` setting (the manifest records the settings a run
+    changed), else the default of ``crawler.settings``."""
+    run_settings = manifest.get("settings") or {}
+    tokens = run_settings.get("AI_TOKENS", default_settings.AI_TOKENS) or ()
+    if isinstance(tokens, str):  # "GPTBot, CCBot" as given on a command line
+        tokens = tokens.split(",")
+    return tuple(token for token in (str(t).strip() for t in tokens) if token)
 
 
 def host_of(url: str | None) -> str:
@@ -282,7 +289,7 @@ def collect(root: Path, manifest: dict[str, Any], top: int = 20) -> IndexStats:
                 top_reason[0][0] if top_reason else None,
             )
         )
-    stats.origins, doc_times = origin_stats(root)
+    stats.origins, doc_times = origin_stats(root, tokens=ai_tokens(manifest))
     if page_first:
         stats.pages_over_time = _bucket(list(page_first.values()))
     else:
@@ -296,8 +303,15 @@ def _merge(into: dict[str, int], more: dict[str, int]) -> None:
         into[key] = into.get(key, 0) + n
 
 
-def origin_stats(root: Path, examples: int = 5) -> tuple[OriginStats, list[datetime]]:
-    """What each origin's consent documents said, and when documents were fetched."""
+def origin_stats(
+    root: Path, examples: int = 5, tokens: Sequence[str] | None = None
+) -> tuple[OriginStats, list[datetime]]:
+    """What each origin's consent documents said, and when documents were fetched.
+
+    ``tokens``: the AI tokens whose robots.txt refusal is counted (default: ``ai_tokens({})``).
+    """
+    named_tokens = tuple(tokens) if tokens is not None else ai_tokens({})
+    tokens_lower = tuple(t.lower().encode() for t in named_tokens)
     reachable: set[str] = set()
     seen: dict[str, str] = {}
     flags: dict[str, set[str]] = defaultdict(set)
@@ -324,7 +338,7 @@ def origin_stats(root: Path, examples: int = 5) -> tuple[OriginStats, list[datet
                 if kind == "robots":
                     body = bodies[i].as_py()  # one body at a time: they are up to 512 KiB
                     if body:
-                        flags[origin].update(_robots_flags(body))
+                        flags[origin].update(_robots_flags(body, named_tokens, tokens_lower))
     out = OriginStats(contacted=len(seen))
     unreachable = sorted(o for o in seen if o not in reachable)
     out.unreachable = len(unreachable)
@@ -343,10 +357,9 @@ def origin_stats(root: Path, examples: int = 5) -> tuple[OriginStats, list[datet
     return out, times
 
 
-_AI_TOKENS_LOWER = tuple(t.lower().encode() for t in AI_TOKENS)
-
-
-def _robots_flags(body: bytes) -> set[str]:
+def _robots_flags(
+    body: bytes, tokens: tuple[str, ...], tokens_lower: tuple[bytes, ...]
+) -> set[str]:
     found = set()
     for name, pattern in (
         ("content-usage", _CONTENT_USAGE),
@@ -359,7 +372,7 @@ def _robots_flags(body: bytes) -> set[str]:
     lowered = body.lower()
     # An AI-token refusal is a group naming the token (as the crawl's robots:ai-token=...);
     # `User-agent: *` refusing everyone is a refusal of every crawler, counted apart.
-    named = [t for t, low in zip(AI_TOKENS, _AI_TOKENS_LOWER, strict=True) if low in lowered]
+    named = [t for t, low in zip(tokens, tokens_lower, strict=True) if low in lowered]
     if not named:
         return found
     try:

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
+from crawler.consent.patterns import normalize_path
 from crawler.consent.robotstxt import (
     PathRule,
-    normalize_robots_path,
     parse_robots_txt,
     product_token,
     product_tokens,
@@ -134,7 +134,8 @@ def test_records_in_and_outside_groups() -> None:
     ],
 )
 def test_normalize_robots_path(url: str, path: str) -> None:
-    assert normalize_robots_path(url) == path
+    # robots.txt matches against the shared normaliser (crawler.consent.patterns).
+    assert normalize_path(url) == path
 
 
 def test_rfc_table_percent_encoding() -> None:
@@ -150,3 +151,28 @@ def test_rfc_table_percent_encoding() -> None:
 def test_robots_txt_itself_and_empty_file() -> None:
     assert parse_robots_txt("User-agent: *\nDisallow: /\n").allowed("/robots.txt", "bot")
     assert parse_robots_txt("").allowed("/anything", "bot")
+
+
+@pytest.mark.parametrize(
+    ("rule", "url", "allowed"),
+    [
+        # A literal "$" / "*" in a URL can only be named by its escape (RFC 9309 §2.2.3): since
+        # robots.txt shares the normaliser of ai.txt and TDMRep, "%24" / "%2A" now match them.
+        ("Disallow: /path/foo-%24", "https://h.test/path/foo-$", False),
+        ("Disallow: /path/file-%2A.html", "https://h.test/path/file-*.html", False),
+        ("Disallow: /cost$net", "https://h.test/cost$net", False),  # "$" not last: a literal
+        ("Disallow: /cost$net", "https://h.test/cost%24net", False),
+        # A full URL where a path belongs is read as its path, as for Content-Usage records.
+        ("Disallow: https://h.test/private/", "https://h.test/private/x", False),
+    ],
+)
+def test_shared_normalisation_with_other_path_patterns(rule: str, url: str, allowed: bool) -> None:
+    assert parse_robots_txt(f"User-agent: *\n{rule}\n").allowed(url, "bot") is allowed
+
+
+def test_literal_dollar_counts_as_its_escape_for_longest_match() -> None:
+    # "/a$b" is normalised to "/a%24b" (6 octets) and outweighs "/a%24" (5 octets); before the
+    # shared normaliser the "$" stayed literal and "/a%24" matched neither URL.
+    robots = parse_robots_txt("User-agent: *\nDisallow: /a%24\nAllow: /a$b\n")
+    assert robots.allowed("https://h.test/a$b", "bot")
+    assert not robots.allowed("https://h.test/a$c", "bot")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from crawler.consent.verdict import CONSENT_FAMILIES, FAMILIES
 from crawler.report.causes import CAUSES, cause_of, count_causes, row_cause
 
 
@@ -60,3 +61,12 @@ def test_count_causes_counts_each_row_once_in_cause_order() -> None:
     assert counts == {"refused": 1, "unverifiable": 1, "input": 1}
     assert list(counts) == ["refused", "unverifiable", "input"]
     assert sum(counts.values()) == len(rows)
+
+
+def test_every_declared_family_has_a_cause() -> None:
+    # verdict.FAMILIES is the one declaration: a family added there must be classified here.
+    for family in FAMILIES:
+        assert cause_of(f"{family}:some-detail") != "other", family
+    for family in CONSENT_FAMILIES:
+        assert cause_of(f"{family}:disallow") == "refused", family
+        assert cause_of(f"{family}:unreachable") == "unverifiable", family

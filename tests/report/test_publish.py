@@ -183,3 +183,17 @@ def test_pages_over_time_has_a_bar_per_bucket_including_empty_ones(tmp_path: Pat
     assert list(bars.values()) == [1, 1, 0, 0, 0, 1]
     assert next(iter(bars)) == "12:00:00"
     assert len(_bucket([T0, T0 + timedelta(days=30)])) == 31
+
+
+def test_ai_token_refusals_are_counted_for_the_runs_own_tokens(tmp_path: Path) -> None:
+    from crawler import settings
+    from crawler.report.stats import ai_tokens, collect
+
+    manifest = make_crawl(tmp_path)  # robots.txt refuses GPTBot only
+    assert ai_tokens({}) == tuple(settings.AI_TOKENS)
+    assert ai_tokens({"settings": {"AI_TOKENS": "GPTBot, CCBot"}}) == ("GPTBot", "CCBot")
+    assert collect(tmp_path, manifest).origins.ai_token_refusal == 1
+    manifest["settings"] = {"AI_TOKENS": ["ExampleBot"]}  # a run that asked other tokens only
+    assert collect(tmp_path, manifest).origins.ai_token_refusal == 0
+    del manifest["settings"]  # the defaults, which name GPTBot
+    assert collect(tmp_path, manifest).origins.ai_token_refusal == 1
