@@ -24,6 +24,7 @@ from twisted.python.failure import Failure
 
 from crawler.consentdocs import origin_of
 from crawler.regen.batches import BatchBook, OpenBatch
+from crawler.regen.batchrun import BatchRunner
 from crawler.regen.inputs import iter_batches, valid_origin
 from crawler.regen.plan import RegenPlan, build_plan
 
@@ -39,6 +40,9 @@ REGEN_DEFAULTS = {
     "REGEN_BATCHES_IN_FLIGHT": 3,  # batches read but not yet written (memory bound)
     "REGEN_PROGRESS": True,  # the live progress line on stderr
     "REGEN_PROGRESS_INTERVAL": 1.0,
+    # Decide rows per origin in Arrow batches when no request per row is needed (probe off,
+    # no --fetch-pages): crawler.regen.batchpath. Off: every row goes through the pipelines.
+    "REGEN_BATCH_PATH": True,
 }
 
 
@@ -88,6 +92,7 @@ class RegenerateSpider(scrapy.Spider):
         spider.window = max(1, settings.getint("REGEN_BATCHES_IN_FLIGHT"))
         spider.keep_root = settings.getbool("LICENSE_DETECTION_ENABLED")
         spider.book = BatchBook.of(crawler)
+        spider.batch_runner = BatchRunner.of(crawler, spider.plan)
         return spider
 
     async def start(self) -> AsyncIterator[Any]:
@@ -99,6 +104,9 @@ class RegenerateSpider(scrapy.Spider):
                 continue
             await book.room(self.window)
             entry = book.add(batch)
+            if self.batch_runner is not None and await self.decided(entry):
+                yield self.batch_runner.item(entry)
+                continue
             for out in self.batch_output(entry):
                 yield out
         # Every batch handed out: once they are all written, one local data: request lets the
@@ -108,6 +116,17 @@ class RegenerateSpider(scrapy.Spider):
 
     def finished(self, response: Response) -> Iterator[Any]:
         return iter(())
+
+    async def decided(self, entry: OpenBatch) -> bool:
+        """The batch path; False (the batch then takes the item path) if it failed."""
+        try:
+            await self.batch_runner.decide(entry)
+        except Exception:
+            logger.exception("batch %d: batch path failed, using the item path", entry.batch.number)
+            self.crawler.stats.inc_value("regenerate/batch_path/failed")
+            entry.consent_array = entry.license_array = None
+            return False
+        return True
 
     # --- items --------------------------------------------------------------------------------
 
