@@ -15,8 +15,8 @@ compares rows, reasons and consent records. No Scrapy imports: documents come in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pyarrow as pa
@@ -28,7 +28,7 @@ from crawler.consent.tdmrep import tdmrep_signal
 from crawler.consent.verdict import PageVerdict, Signal
 from crawler.output.shards import CONSENT_RECORD
 
-__all__ = ["BatchDecision", "RowChecks", "decide_batch", "origin_uniform"]
+__all__ = ["BatchDecider", "BatchDecision", "RowChecks", "make_checks", "origin_uniform"]
 
 INVALID_URL = "input:invalid-url"
 CONSENT_LIST = pa.list_(CONSENT_RECORD)
@@ -39,6 +39,11 @@ _FIXED, _IMAGE_URL, _PAGE_URL = 0, 1, 2
 
 # (kind, origin) -> parsed document
 Documents = Mapping[tuple[str, str], Any]
+
+# The image's steps, in pipeline order (the page's are robots, aitxt, tdmrep, records).
+IMAGE_STEPS = ("robots", "aitxt", "records", "tdmrep")
+_NO_PAGE: tuple[tuple[Signal, ...], ...] = ((), (), (), ())
+_NO_IMAGE = _NO_PAGE
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,48 +79,72 @@ class RowChecks:
         page_origin: str | None,
     ) -> list[Signal]:
         """A row's signals, in the order of ``ITEM_PIPELINES`` (rows of a regeneration item)."""
-        out: list[Signal] = []
-        page = page_origin is not None and origin is not None
-        token, strict = self.token, self.unreadable_excludes
-        # 200 RobotsPipeline: the page's group first, then the image.
-        if page:
-            out += page_robots_signals(
-                docs["robots", page_origin], page_url, token, self.ai_tokens, fetched=False
-            )
-        if origin is not None:
-            out += image_robots_signals(docs["robots", origin], url, token, self.ai_tokens)
-        # 300 AiTxtPipeline
+        if origin is None:
+            page_origin = None  # an unusable row is not checked, nor is its page
+        page = self.page_parts(docs, page_url, page_origin) if page_origin is not None else None
+        image = (
+            tuple(self.image_step(k, docs, url, origin) for k in IMAGE_STEPS)
+            if origin is not None
+            else None
+        )
+        return self.merge(page, image)
+
+    def merge(
+        self,
+        page: tuple[tuple[Signal, ...], ...] | None,
+        image: tuple[tuple[Signal, ...], ...] | None,
+    ) -> list[Signal]:
+        """The page's and the image's step results in pipeline order (``ITEM_PIPELINES``):
+        200 robots (page, image), 300 ai.txt (page, image), 310 TDMRep of the page, 330 robots.txt
+        records (page, image), 500 the probe (off), 610 TDMRep of the image. 320/340/620/640 need
+        a fetched page or a probe; 800 (licence) finds no evidence without either."""
+        p = page or _NO_PAGE
+        i = image or _NO_IMAGE
+        return [*p[0], *i[0], *p[1], *i[1], *p[2], *p[3], *i[2], self.probe_signal, *i[3]]
+
+    def page_parts(
+        self, docs: Documents, page_url: str, page_origin: str
+    ) -> tuple[tuple[Signal, ...], ...]:
+        """(robots, ai.txt, TDMRep, records) of a page known by its URL only."""
+        strict = self.unreadable_excludes
+        rules = docs["robots", page_origin]
+        robots = page_robots_signals(rules, page_url, self.token, self.ai_tokens, fetched=False)
+        aitxt: tuple[Signal, ...] = ()
         if self.aitxt:
-            if page:
-                out.append(docs["aitxt", page_origin].check(page_url, unreadable_excludes=strict))
-            if origin is not None:
-                out.append(docs["aitxt", origin].check(url, unreadable_excludes=strict))
-        # 310 TdmRepPagePipeline (a page known by its URL only: no headers, no meta)
-        if self.tdmrep and page:
+            aitxt = (docs["aitxt", page_origin].check(page_url, unreadable_excludes=strict),)
+        tdm: tuple[Signal, ...] = ()
+        if self.tdmrep:
             file = docs["tdmrep", page_origin]
-            out.append(
-                tdmrep_signal(page_url, file, None, None, page_url, unreadable_excludes=strict)
-            )
-        # 320 XRobotsPagePipeline, 340 PageHeaderPreferencesPipeline: need a fetched page.
-        # 330 RobotsRecordsPipeline
+            tdm = (tdmrep_signal(page_url, file, None, None, page_url, unreadable_excludes=strict),)
+        records: list[Signal] = []
         if self.record_switches:
-            tokens = self.record_tokens
-            if page:
-                out += robots_record_signals(
-                    docs["robots", page_origin], page_url, tokens, self.record_switches
-                )
-            if origin is not None:
-                out += robots_record_signals(
-                    docs["robots", origin], url, tokens, self.record_switches
-                )
-        # 500 ProbePipeline with IMAGE_PROBE=off: every row records that it did not look.
-        out.append(self.probe_signal)
-        # 610 TdmRepImagePipeline (no probe: the host's file only)
-        if self.tdmrep and origin is not None:
-            file = docs["tdmrep", origin]
-            out.append(tdmrep_signal(url, file, None, None, url, unreadable_excludes=strict))
-        # 620, 640: need a probe. 800 LicensePipeline: no page tree, no probe: no licence.
-        return out
+            records = robots_record_signals(
+                rules, page_url, self.record_tokens, self.record_switches
+            )
+        return (tuple(robots), aitxt, tdm, tuple(records))
+
+    def image_step(self, step: str, docs: Documents, url: str, origin: str) -> tuple[Signal, ...]:
+        """One of the image's steps (``IMAGE_STEPS``); () when the policy does not run it."""
+        if step == "robots":
+            return tuple(
+                image_robots_signals(docs["robots", origin], url, self.token, self.ai_tokens)
+            )
+        if step == "aitxt":
+            if not self.aitxt:
+                return ()
+            return (docs["aitxt", origin].check(url, unreadable_excludes=self.unreadable_excludes),)
+        if step == "records":
+            if not self.record_switches:
+                return ()
+            rules = docs["robots", origin]
+            return tuple(
+                robots_record_signals(rules, url, self.record_tokens, self.record_switches)
+            )
+        if not self.tdmrep:
+            return ()
+        file = docs["tdmrep", origin]
+        strict = self.unreadable_excludes
+        return (tdmrep_signal(url, file, None, None, url, unreadable_excludes=strict),)
 
     def own_reasons(self, origin: str | None) -> list[str]:
         reasons = [] if origin is not None else [INVALID_URL]
@@ -171,44 +200,112 @@ def _rule_set_uniform(protego: Any, token: str) -> bool | None:
     return None
 
 
-def _robots_uniform(rules: Any, checks: RowChecks) -> bool:
+def _robots_step_uniform(rules: Any, checks: RowChecks) -> bool:
+    """Our token's crawl permission and the AI tokens' refusals are the same for every path."""
     if rules.state != "parsed" or rules.protego is None:
         return True  # unreachable (complete disallow) or unavailable (no restrictions)
     ours = _rule_set_uniform(rules.protego, checks.token)
     if ours is None:
         return False
     if ours and checks.ai_tokens is not None:
-        for token in checks.ai_tokens:
-            if _rule_set_uniform(rules.protego, token) is None:
-                return False
-    if checks.record_switches:
-        rules.extension_signals("/", ())  # parses the records once (cached on the rules)
-        if getattr(rules._extensions, "has_extensions", True):
-            return False
+        return all(_rule_set_uniform(rules.protego, t) is not None for t in checks.ai_tokens)
     return True
+
+
+def _records_uniform(rules: Any, checks: RowChecks) -> bool:
+    if not checks.record_switches or rules.state != "parsed" or not rules.text:
+        return True
+    rules.extension_signals("/", ())  # parses the records once (cached on the rules)
+    return not getattr(rules._extensions, "has_extensions", True)
 
 
 def _file_uniform(first_rule: Any) -> bool:
     return first_rule.pattern.matches_every_path
 
 
-def origin_uniform(docs: Documents, origin: str, checks: RowChecks) -> bool:
-    """Whether every URL of ``origin`` gets the same signals (up to its own URL as a source)."""
-    if not _robots_uniform(docs["robots", origin], checks):
-        return False
+def step_uniform(docs: Documents, origin: str, checks: RowChecks) -> tuple[bool, ...]:
+    """For each of ``IMAGE_STEPS``: whether it says the same for every URL of ``origin`` (up to
+    the URL itself as a source)."""
+    rules = docs["robots", origin]
+    aitxt_same = True
     if checks.aitxt:
         aitxt = docs["aitxt", origin]
         path_rules = not (aitxt.unreadable or aitxt.deny_line or not aitxt.rules)
-        if path_rules and not _file_uniform(aitxt.rules[0]):
-            return False
+        aitxt_same = not path_rules or _file_uniform(aitxt.rules[0])
+    tdm_same = True
     if checks.tdmrep:
         tdm = docs["tdmrep", origin]
-        if tdm is not None and tdm.rules and not _file_uniform(tdm.rules[0]):
-            return False
-    return True
+        tdm_same = tdm is None or not tdm.rules or _file_uniform(tdm.rules[0])
+    return (
+        _robots_step_uniform(rules, checks),
+        aitxt_same,
+        _records_uniform(rules, checks),
+        tdm_same,
+    )
+
+
+def origin_uniform(docs: Documents, origin: str, checks: RowChecks) -> bool:
+    """Whether every URL of ``origin`` gets the same signals (up to its own URL as a source)."""
+    return all(step_uniform(docs, origin, checks))
+
+
+# --- origins of a column -------------------------------------------------------------------------
+
+# URLs whose origin is a function of their "scheme://authority" prefix alone: http(s), an
+# authority of plain ASCII (no userinfo, no IPv6 brackets, no "%"), then a path of printable ASCII.
+# For those, ``valid_origin(url) == valid_origin(prefix + "/")`` (urlsplit reads the netloc only
+# up to the first "/", "?" or "#"), so it is called once per distinct prefix; any other value goes
+# through ``valid_origin`` itself. The decision stays valid_origin's.
+_PLAIN_URL = r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.:_~!$&'()*+,;=-]+(?:[/?#][!-~]*)?$"
+_PREFIX = r"^(?P<prefix>[^/?#]*//[^/?#]*)"
+_MAX_PLAIN = 2048  # longer values take the slow way (valid_origin's own length limit applies)
+
+
+def origins_of(
+    column: pa.Array | pa.ChunkedArray, valid_origin: Any
+) -> tuple[list[Any], list[str | None]]:
+    """(values, origins) of a URL column: ``values`` as Python objects, ``origins`` as
+    ``valid_origin(value)`` for each, computed once per distinct scheme://authority."""
+    values = column.to_pylist()
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks() if column.num_chunks else pa.array([], pa.string())
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        return values, [valid_origin(v) for v in values]
+    plain = pc.and_(
+        pc.match_substring_regex(column, _PLAIN_URL),
+        pc.less_equal(pc.utf8_length(column), _MAX_PLAIN),
+    ).fill_null(False)
+    prefixes = pc.struct_field(pc.extract_regex(column, _PREFIX), [0])
+    prefixes = pc.if_else(plain, prefixes, pa.scalar(None, prefixes.type))
+    encoded = prefixes.dictionary_encode()
+    by_prefix = [valid_origin(p + "/") for p in encoded.dictionary.to_pylist()]
+    origins = pc.take(pa.array(by_prefix, pa.string()), encoded.indices).to_pylist()
+    for i in pc.indices_nonzero(pc.invert(plain)).to_pylist():
+        origins[i] = valid_origin(values[i])
+    return values, origins
 
 
 # --- one batch ------------------------------------------------------------------------------------
+
+# A consent record's source that is the row's own image / page URL (TDMRep names the URL it
+# decided when no file entry matched): templates carry these marks, the rows their URLs.
+IMAGE_MARK = "\x00image-url"
+PAGE_MARK = "\x00page-url"
+_CACHE_LIMIT = 65_536  # page URLs (and their step results) remembered across batches
+
+
+def _marked(signals: tuple[Signal, ...], url: str, mark: str) -> tuple[Signal, ...]:
+    for signal in signals:
+        if signal.source == url:
+            return tuple(replace(s, source=mark) if s.source == url else s for s in signals)
+    return signals
+
+
+def _own_way(url: str) -> bool:
+    """A URL that names a consent document: protego always allows ``/robots.txt``, and a record
+    whose source is a document URL must not be taken for the row's own URL. Such rows (there are
+    next to none) are evaluated on their own, unshared."""
+    return "/robots.txt" in url or "/ai.txt" in url or "/tdmrep.json" in url
 
 
 @dataclass(slots=True)
@@ -218,8 +315,8 @@ class BatchDecision:
     reasons: list[list[str]]
     consent: pa.Array  # list<CONSENT_RECORD>
     license: pa.Array  # string
-    shared_rows: int  # rows decided by their origins' one evaluation
-    path_rows: int  # rows evaluated on their own paths
+    shared_rows: int  # rows whose every step came from their origins' one evaluation
+    path_rows: int  # rows with at least one step evaluated on their own path
 
 
 @dataclass(slots=True)
@@ -229,89 +326,140 @@ class _Outcome:
     slots: list[int]
 
 
-def _outcome(
-    checks: RowChecks,
-    docs: Documents,
-    url: str,
-    origin: str | None,
-    page: str | None,
-    page_origin: str | None,
-    shared: bool,
-) -> _Outcome:
-    signals = checks.signals(docs, url, origin, page, page_origin)
+def _outcome(checks: RowChecks, origin: str | None, signals: list[Signal]) -> _Outcome:
     reasons, records = PageVerdict(()).row(checks.own_reasons(origin), signals)
     slots = [_FIXED] * len(records)
-    if shared:
-        for i, record in enumerate(records):
-            if url and record["source"] == url:
-                slots[i] = _IMAGE_URL
-            elif page and record["source"] == page:
-                slots[i] = _PAGE_URL
+    for i, record in enumerate(records):
+        if record["source"] == IMAGE_MARK:
+            slots[i] = _IMAGE_URL
+        elif record["source"] == PAGE_MARK:
+            slots[i] = _PAGE_URL
     return _Outcome(reasons, records, slots)
 
 
-def _own_way(url: str) -> bool:
-    """A URL that names a consent document: protego always allows ``/robots.txt``, and a record
-    whose source is a document URL must not be taken for the row's own URL. Such rows (there are
-    next to none) are evaluated on their own."""
-    return "/robots.txt" in url or "/ai.txt" in url or "/tdmrep.json" in url
+class BatchDecider:
+    """Decides batches; remembers per origin which steps depend on the path, and per page URL
+    its step results, across batches (checked against the documents they came from)."""
 
+    def __init__(self, checks: RowChecks) -> None:
+        self.checks = checks
+        self._plans: dict[str, tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
+        self._pages: dict[str, tuple[tuple[Any, ...], tuple[tuple[Signal, ...], ...]]] = {}
+        self._canon: dict[tuple[tuple[Signal, ...], ...], tuple[tuple[Signal, ...], ...]] = {}
 
-def decide_batch(
-    checks: RowChecks,
-    docs: Documents,
-    urls: Sequence[Any],
-    origins: Sequence[str | None],
-    pages: Sequence[Any] | None,
-    page_origins: Sequence[str | None] | None,
-    uniform: Callable[[str], bool],
-) -> BatchDecision:
-    """Decide every row of a batch. ``uniform(origin)``: ``origin_uniform`` memoised by the caller.
+    def _docs_of(self, docs: Documents, origin: str) -> tuple[Any, ...]:
+        return tuple(docs[kind, origin] for kind in self.checks.kinds())
 
-    ``urls``/``pages``: the raw column values (``""`` is used for a non-string URL, as the item
-    path does); ``origins``/``page_origins``: their ``valid_origin``.
-    """
-    n = len(urls)
-    outcomes: list[_Outcome] = []
-    by_key: dict[tuple[str | None, str | None] | None, int] = {}
-    row_outcome = [0] * n
-    path_rows = 0
-    for i in range(n):
-        origin = origins[i]
-        page_origin = page_origins[i] if page_origins is not None else None
-        if origin is None:
-            page_origin = None  # an unusable row is not checked, nor is its page
-        url = urls[i] if isinstance(urls[i], str) else ""
-        page = pages[i] if page_origin is not None and pages is not None else None
-        key = (origin, page_origin)
-        if _own_way(url) or (page is not None and _own_way(page)):
-            key = None
-        else:
-            found = by_key.get(key)
-            if found is not None:
+    @staticmethod
+    def _same(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+        return all(x is y for x, y in zip(a, b, strict=True))
+
+    def plan(self, docs: Documents, origin: str) -> tuple[Any, ...]:
+        """Per image step: its result for every URL of the origin (marked), or None: per path."""
+        mine = self._docs_of(docs, origin)
+        known = self._plans.get(origin)
+        if known is not None and self._same(known[0], mine):
+            return known[1]
+        checks = self.checks
+        probe_url = origin + "/"
+        plan = tuple(
+            _marked(checks.image_step(step, docs, probe_url, origin), probe_url, IMAGE_MARK)
+            if same
+            else None
+            for step, same in zip(IMAGE_STEPS, step_uniform(docs, origin, checks), strict=True)
+        )
+        self._plans[origin] = (mine, plan)
+        return plan
+
+    def page(self, docs: Documents, page_url: str, page_origin: str) -> tuple[Any, ...]:
+        """The page's step results (marked, interned), remembered per page URL."""
+        mine = self._docs_of(docs, page_origin)
+        known = self._pages.get(page_url)
+        if known is not None and self._same(known[0], mine):
+            return known[1]
+        parts = self.checks.page_parts(docs, page_url, page_origin)
+        parts = tuple(_marked(part, page_url, PAGE_MARK) for part in parts)
+        parts = self._canon.setdefault(parts, parts)
+        self._pages[page_url] = (mine, parts)
+        return parts
+
+    def decide(
+        self,
+        docs: Documents,
+        urls: Sequence[Any],
+        origins: Sequence[str | None],
+        pages: Sequence[Any] | None,
+        page_origins: Sequence[str | None] | None,
+    ) -> BatchDecision:
+        """Decide every row of a batch.
+
+        ``urls``/``pages``: the raw column values (``""`` stands for a non-string URL, as in the
+        item path); ``origins``/``page_origins``: their ``valid_origin``.
+        """
+        checks = self.checks
+        if len(self._pages) >= _CACHE_LIMIT:
+            # Between batches only: a batch's outcomes are keyed by its page results' ids.
+            self._pages.clear()
+            self._canon.clear()
+        n = len(urls)
+        outcomes: list[_Outcome] = []
+        by_key: dict[Any, int] = {}
+        row_outcome = [0] * n
+        path_rows = 0
+        plans: dict[str, tuple[Any, ...]] = {}
+        batch_pages: dict[str, tuple[Any, ...]] = {}  # the documents are fixed within a batch
+        steps = range(len(IMAGE_STEPS))
+        for i in range(n):
+            origin = origins[i]
+            url = urls[i] if isinstance(urls[i], str) else ""
+            if origin is None:
+                key: Any = None  # an unusable row is not checked, nor is its page
+                found = by_key.get(key)
+                if found is None:
+                    found = by_key[key] = len(outcomes)
+                    outcomes.append(_outcome(checks, None, checks.merge(None, None)))
                 row_outcome[i] = found
                 continue
-        shared = (
-            key is not None
-            and (origin is None or uniform(origin))
-            and (page_origin is None or uniform(page_origin))
+            page_origin = page_origins[i] if page_origins is not None else None
+            page = pages[i] if page_origin is not None else None  # type: ignore[index]
+            if _own_way(url) or (page is not None and _own_way(page)):
+                signals = checks.signals(docs, url, origin, page, page_origin)
+                row_outcome[i] = len(outcomes)
+                outcomes.append(_outcome(checks, origin, signals))
+                path_rows += 1
+                continue
+            plan = plans.get(origin)
+            if plan is None:
+                plan = plans[origin] = self.plan(docs, origin)
+            if None in plan:
+                path_rows += 1
+                parts = list(plan)
+                for k in steps:
+                    if parts[k] is None:
+                        found_part = checks.image_step(IMAGE_STEPS[k], docs, url, origin)
+                        parts[k] = _marked(found_part, url, IMAGE_MARK)
+                image = tuple(parts)
+            else:
+                image = plan
+            page_parts = None
+            if page is not None:
+                page_parts = batch_pages.get(page)
+                if page_parts is None:
+                    page_parts = batch_pages[page] = self.page(docs, page, page_origin)
+            key = (id(page_parts), image)
+            found = by_key.get(key)
+            if found is None:
+                found = by_key[key] = len(outcomes)
+                outcomes.append(_outcome(checks, origin, checks.merge(page_parts, image)))
+            row_outcome[i] = found
+        reasons = [outcomes[o].reasons for o in row_outcome]
+        return BatchDecision(
+            reasons=reasons,
+            consent=_consent_array(outcomes, row_outcome, urls, pages),
+            license=pa.nulls(n, pa.string()),
+            shared_rows=n - path_rows,
+            path_rows=path_rows,
         )
-        outcome = _outcome(checks, docs, url, origin, page, page_origin, shared)
-        row_outcome[i] = len(outcomes)
-        outcomes.append(outcome)
-        if shared:
-            by_key[key] = row_outcome[i]
-        else:
-            path_rows += 1
-    reasons = [outcomes[o].reasons for o in row_outcome]
-    consent = _consent_array(outcomes, row_outcome, urls, pages)
-    return BatchDecision(
-        reasons=reasons,
-        consent=consent,
-        license=pa.nulls(n, pa.string()),
-        shared_rows=n - path_rows,
-        path_rows=path_rows,
-    )
 
 
 def _consent_array(

@@ -21,7 +21,7 @@ from crawler.consent.rowchecks import RECORD_SWITCHES
 from crawler.consentdocs import ConsentDocuments
 from crawler.policyrt import policy_of
 from crawler.regen.batches import OpenBatch
-from crawler.regen.batchpath import RowChecks, decide_batch, make_checks, origin_uniform
+from crawler.regen.batchpath import BatchDecider, RowChecks, make_checks, origins_of
 from crawler.regen.inputs import valid_origin
 from crawler.regen.plan import RegenPlan
 
@@ -70,6 +70,7 @@ class BatchRunner:
         self.plan = plan
         self.checks = checks
         self.docs = ConsentDocuments.of(crawler)
+        self.decider = BatchDecider(checks)
 
     @classmethod
     def of(cls, crawler: Crawler, plan: RegenPlan) -> BatchRunner | None:
@@ -128,32 +129,15 @@ class BatchRunner:
         """Decide every row of the batch into ``entry`` (which is then complete)."""
         data = entry.batch.data
         cols = self.plan.columns
-        urls = data.column(cols.url).to_pylist()
-        origins = [valid_origin(u) for u in urls]
+        urls, origins = origins_of(data.column(cols.url), valid_origin)
         pages = page_origins = None
         if cols.page is not None:
-            pages = data.column(cols.page).to_pylist()
-            cache: dict[Any, str | None] = {}
-            page_origins = []
-            for page in pages:
-                origin = cache.get(page, "")
-                if origin == "":
-                    origin = cache[page] = valid_origin(page)
-                page_origins.append(origin)
+            pages, page_origins = origins_of(data.column(cols.page), valid_origin)
         needed = {o for o in origins if o is not None}
         if page_origins is not None:
             needed.update(p for p, o in zip(page_origins, origins, strict=True) if p and o)
         docs = await self.documents(needed)
-        memo: dict[str, bool] = {}
-        checks = self.checks
-
-        def uniform(origin: str) -> bool:
-            known = memo.get(origin)
-            if known is None:
-                known = memo[origin] = origin_uniform(docs, origin, checks)
-            return known
-
-        decision = decide_batch(checks, docs, urls, origins, pages, page_origins, uniform)
+        decision = self.decider.decide(docs, urls, origins, pages, page_origins)
         entry.reasons = decision.reasons
         entry.consent_array = decision.consent
         entry.license_array = decision.license
