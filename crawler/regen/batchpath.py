@@ -200,15 +200,23 @@ def _rule_set_uniform(protego: Any, token: str) -> bool | None:
     return None
 
 
-def _robots_step_uniform(rules: Any, checks: RowChecks) -> bool:
-    """Our token's crawl permission and the AI tokens' refusals are the same for every path."""
+# A robots step whose AI-token groups say the same for every path while our token's group has
+# path rules: its result is a function of our token's verdict alone (see ``image_robots_signals``),
+# so it is evaluated once per (origin, verdict) and our token is checked per row.
+BY_OWN_VERDICT = "by-own-verdict"
+
+
+def _robots_step_uniform(rules: Any, checks: RowChecks) -> bool | str:
+    """Whether our token's crawl permission and the AI tokens' refusals are the same for every
+    path (True), depend on the path through our token only (``BY_OWN_VERDICT``), or not (False)."""
     if rules.state != "parsed" or rules.protego is None:
         return True  # unreachable (complete disallow) or unavailable (no restrictions)
-    ours = _rule_set_uniform(rules.protego, checks.token)
-    if ours is None:
-        return False
-    if ours and checks.ai_tokens is not None:
-        return all(_rule_set_uniform(rules.protego, t) is not None for t in checks.ai_tokens)
+    if checks.ai_tokens is not None:
+        for token in checks.ai_tokens:
+            if _rule_set_uniform(rules.protego, token) is None:
+                return False
+    if _rule_set_uniform(rules.protego, checks.token) is None:
+        return BY_OWN_VERDICT
     return True
 
 
@@ -223,9 +231,9 @@ def _file_uniform(first_rule: Any) -> bool:
     return first_rule.pattern.matches_every_path
 
 
-def step_uniform(docs: Documents, origin: str, checks: RowChecks) -> tuple[bool, ...]:
+def step_uniform(docs: Documents, origin: str, checks: RowChecks) -> tuple[bool | str, ...]:
     """For each of ``IMAGE_STEPS``: whether it says the same for every URL of ``origin`` (up to
-    the URL itself as a source)."""
+    the URL itself as a source); the robots step may be ``BY_OWN_VERDICT``."""
     rules = docs["robots", origin]
     aitxt_same = True
     if checks.aitxt:
@@ -246,7 +254,7 @@ def step_uniform(docs: Documents, origin: str, checks: RowChecks) -> tuple[bool,
 
 def origin_uniform(docs: Documents, origin: str, checks: RowChecks) -> bool:
     """Whether every URL of ``origin`` gets the same signals (up to its own URL as a source)."""
-    return all(step_uniform(docs, origin, checks))
+    return all(same is True for same in step_uniform(docs, origin, checks))
 
 
 # --- origins of a column -------------------------------------------------------------------------
@@ -346,41 +354,58 @@ class BatchDecider:
         self._plans: dict[str, tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
         self._pages: dict[str, tuple[tuple[Any, ...], tuple[tuple[Signal, ...], ...]]] = {}
         self._canon: dict[tuple[tuple[Signal, ...], ...], tuple[tuple[Signal, ...], ...]] = {}
+        self._doc_sets: dict[str, tuple[Any, ...]] = {}
+        self._robots_memo: dict[tuple[str, Signal], tuple[Signal, ...]] = {}
 
-    def _docs_of(self, docs: Documents, origin: str) -> tuple[Any, ...]:
-        return tuple(docs[kind, origin] for kind in self.checks.kinds())
+    def doc_set(self, docs: Documents, origin: str) -> tuple[Any, ...]:
+        """The origin's documents as one object, the same object while they do not change (a
+        refetch after ``ROBOTSTXT_CACHE_TTL`` gives a new one): the key of what is remembered."""
+        mine = tuple(docs[kind, origin] for kind in self.checks.kinds())
+        known = self._doc_sets.get(origin)
+        if known is not None and all(a is b for a, b in zip(known, mine, strict=True)):
+            return known
+        self._doc_sets[origin] = mine
+        return mine
 
-    @staticmethod
-    def _same(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
-        return all(x is y for x, y in zip(a, b, strict=True))
-
-    def plan(self, docs: Documents, origin: str) -> tuple[Any, ...]:
-        """Per image step: its result for every URL of the origin (marked), or None: per path."""
-        mine = self._docs_of(docs, origin)
+    def plan(self, docs: Documents, origin: str, doc_set: tuple[Any, ...]) -> tuple[Any, ...]:
+        """Per image step: its result for every URL of the origin (marked), None (evaluated per
+        path) or ``BY_OWN_VERDICT`` (the robots step)."""
         known = self._plans.get(origin)
-        if known is not None and self._same(known[0], mine):
+        if known is not None and known[0] is doc_set:
             return known[1]
         checks = self.checks
         probe_url = origin + "/"
         plan = tuple(
             _marked(checks.image_step(step, docs, probe_url, origin), probe_url, IMAGE_MARK)
-            if same
-            else None
+            if same is True
+            else (same or None)
             for step, same in zip(IMAGE_STEPS, step_uniform(docs, origin, checks), strict=True)
         )
-        self._plans[origin] = (mine, plan)
+        self._plans[origin] = (doc_set, plan)
         return plan
 
-    def page(self, docs: Documents, page_url: str, page_origin: str) -> tuple[Any, ...]:
+    def robots_by_verdict(self, docs: Documents, url: str, origin: str) -> tuple[Signal, ...]:
+        """The robots step of an origin planned ``BY_OWN_VERDICT``: our token per row, the rest
+        once per (origin, verdict), both from the same evaluators."""
+        checks = self.checks
+        rules = docs["robots", origin]
+        key = (origin, rules.check(url, checks.token))
+        found = self._robots_memo.get(key)
+        if found is None:
+            found = self._robots_memo[key] = checks.image_step("robots", docs, url, origin)
+        return found
+
+    def page(
+        self, docs: Documents, page_url: str, page_origin: str, doc_set: tuple[Any, ...]
+    ) -> tuple[Any, ...]:
         """The page's step results (marked, interned), remembered per page URL."""
-        mine = self._docs_of(docs, page_origin)
         known = self._pages.get(page_url)
-        if known is not None and self._same(known[0], mine):
+        if known is not None and known[0] is doc_set:
             return known[1]
         parts = self.checks.page_parts(docs, page_url, page_origin)
         parts = tuple(_marked(part, page_url, PAGE_MARK) for part in parts)
         parts = self._canon.setdefault(parts, parts)
-        self._pages[page_url] = (mine, parts)
+        self._pages[page_url] = (doc_set, parts)
         return parts
 
     def decide(
@@ -401,12 +426,14 @@ class BatchDecider:
             # Between batches only: a batch's outcomes are keyed by its page results' ids.
             self._pages.clear()
             self._canon.clear()
+        self._robots_memo.clear()  # keyed by origin: documents may have been refetched
         n = len(urls)
         outcomes: list[_Outcome] = []
         by_key: dict[Any, int] = {}
         row_outcome = [0] * n
         path_rows = 0
         plans: dict[str, tuple[Any, ...]] = {}
+        doc_sets: dict[str, tuple[Any, ...]] = {}
         batch_pages: dict[str, tuple[Any, ...]] = {}  # the documents are fixed within a batch
         steps = range(len(IMAGE_STEPS))
         for i in range(n):
@@ -430,12 +457,15 @@ class BatchDecider:
                 continue
             plan = plans.get(origin)
             if plan is None:
-                plan = plans[origin] = self.plan(docs, origin)
-            if None in plan:
+                doc_set = doc_sets[origin] = self.doc_set(docs, origin)
+                plan = plans[origin] = self.plan(docs, origin, doc_set)
+            if None in plan or BY_OWN_VERDICT in plan:
                 path_rows += 1
                 parts = list(plan)
                 for k in steps:
-                    if parts[k] is None:
+                    if parts[k] is BY_OWN_VERDICT:
+                        parts[k] = self.robots_by_verdict(docs, url, origin)
+                    elif parts[k] is None:
                         found_part = checks.image_step(IMAGE_STEPS[k], docs, url, origin)
                         parts[k] = _marked(found_part, url, IMAGE_MARK)
                 image = tuple(parts)
@@ -445,7 +475,11 @@ class BatchDecider:
             if page is not None:
                 page_parts = batch_pages.get(page)
                 if page_parts is None:
-                    page_parts = batch_pages[page] = self.page(docs, page, page_origin)
+                    doc_set = doc_sets.get(page_origin)  # type: ignore[arg-type]
+                    if doc_set is None:
+                        doc_set = doc_sets[page_origin] = self.doc_set(docs, page_origin)
+                    page_parts = self.page(docs, page, page_origin, doc_set)  # type: ignore[arg-type]
+                    batch_pages[page] = page_parts
             key = (id(page_parts), image)
             found = by_key.get(key)
             if found is None:

@@ -1,8 +1,8 @@
 """A small simulated web whose consent documents have path rules, for the batch-path test.
 
-A SimWeb factory (``tests.regen.pathweb:build``). Host ``h<k>.path.test`` gets kind ``k % 6``:
+A SimWeb factory (``tests.regen.pathweb:build``). Host ``h<k>.path.test`` gets kind ``k % 7``:
 
-| k % 6 | robots.txt                                     | ai.txt           | tdmrep.json        |
+| k % 7 | robots.txt                                     | ai.txt           | tdmrep.json        |
 |-------|------------------------------------------------|------------------|--------------------|
 | 0     | ``*``: Disallow /private/, Allow /private/ok/;  | none             | none               |
 |       | GPTBot: Disallow /ai/; Content-Usage /nogen/   |                  |                    |
@@ -12,6 +12,7 @@ A SimWeb factory (``tests.regen.pathweb:build``). Host ``h<k>.path.test`` gets k
 | 3     | Disallow / for everyone                        | ``training: no`` | none               |
 | 4     | 503 (unreachable)                              | none             | none               |
 | 5     | none (404)                                     | none             | / = 1              |
+| 6     | ``*``: Disallow /private/; GPTBot: Disallow /  | none             | none               |
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ ROBOTS = {
     1: "User-agent: *\nAllow: /\n",
     2: "User-agent: *\nAllow: /\n",
     3: "User-agent: *\nDisallow: /\n",
+    6: "User-agent: *\nDisallow: /private/\n\nUser-agent: GPTBot\nDisallow: /\n",
 }
 AITXT = {1: "User-Agent: *\nDisallow: *.png\n", 3: "training: no\n"}
 TDMREP = {
@@ -45,7 +47,7 @@ TDMREP = {
 
 def kind_of(host: str) -> int:
     name = host.split(":")[0].split(".")[0]
-    return int(name[1:]) % 6 if name[1:].isdigit() else 1
+    return int(name[1:]) % 7 if name[1:].isdigit() else 1
 
 
 def _route(kind: int, path: str) -> dict[str, Any]:

@@ -11,7 +11,13 @@ from crawler.consent.patterns import path_pattern
 from crawler.consent.robots import robots_from_fetch
 from crawler.consent.rowchecks import RECORD_SWITCHES
 from crawler.consent.tdmrep import tdmrep_from_fetch
-from crawler.regen.batchpath import BatchDecider, make_checks, origins_of, step_uniform
+from crawler.regen.batchpath import (
+    BY_OWN_VERDICT,
+    BatchDecider,
+    make_checks,
+    origins_of,
+    step_uniform,
+)
 from crawler.regen.inputs import valid_origin
 from pipelines.probe import NOT_CHECKED
 from tests.corpus import CORPUS
@@ -106,6 +112,16 @@ def test_step_uniform_per_document() -> None:
             '[{"location": "/*", "tdm-reservation": 1}]',
         ),
     }
+    docs.update(
+        _docs(
+            "http://own",
+            "User-agent: *\nDisallow: /p/\n\nUser-agent: GPTBot\nDisallow: /\n",
+            None,
+            None,
+        )
+    )
+    # Our token has path rules, the AI tokens' groups do not: robots evaluated per verdict.
+    assert step_uniform(docs, "http://own", CHECKS) == (BY_OWN_VERDICT, True, True, True)
     assert step_uniform(docs, "http://plain", CHECKS) == (True, True, True, True)
     assert step_uniform(docs, "http://refuses", CHECKS) == (True, True, True, True)
     assert step_uniform(docs, "http://paths", CHECKS) == (False, False, True, False)
