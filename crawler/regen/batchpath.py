@@ -212,7 +212,10 @@ def _robots_step_uniform(rules: Any, checks: RowChecks) -> bool | str:
     if rules.state != "parsed" or rules.protego is None:
         return True  # unreachable (complete disallow) or unavailable (no restrictions)
     if checks.ai_tokens is not None:
+        ours = rules.protego._get_matching_rule_set(checks.token)
         for token in checks.ai_tokens:
+            if rules.protego._get_matching_rule_set(token) is ours:
+                continue  # our group: ai_token_signals skips it (it answers as ours)
             if _rule_set_uniform(rules.protego, token) is None:
                 return False
     if _rule_set_uniform(rules.protego, checks.token) is None:

@@ -124,7 +124,7 @@ def test_step_uniform_per_document() -> None:
     assert step_uniform(docs, "http://own", CHECKS) == (BY_OWN_VERDICT, True, True, True)
     assert step_uniform(docs, "http://plain", CHECKS) == (True, True, True, True)
     assert step_uniform(docs, "http://refuses", CHECKS) == (True, True, True, True)
-    assert step_uniform(docs, "http://paths", CHECKS) == (False, False, True, False)
+    assert step_uniform(docs, "http://paths", CHECKS) == (BY_OWN_VERDICT, False, True, False)
     assert step_uniform(docs, "http://gpt", CHECKS) == (False, True, True, True)
 
 
