@@ -6,7 +6,9 @@ invocation, as medians):
 
 1. ``baseline``: the idiomatic Scrapy spider (bench/baseline.py), ROBOTSTXT_OBEY=True, JSON lines;
 2. ``consent-off``: ``scrapy crawl images``, strict policy, IMAGE_PROBE=off;
-3. ``consent-head``: ``scrapy crawl images`` with the default settings (probe head).
+3. ``consent-head``: ``scrapy crawl images`` with the default settings (probe head);
+4. ``floor``: bench/floor.py, the same pages and links with no extraction and no items (Scrapy's
+   own cost per page: ``floor_fraction`` = consent-off pages/s / floor pages/s).
 
 Every round crawls a fresh slice of page hosts to completion (each run in a round the same
 slice), so all three do the same pages; CLOSESPIDER_PAGECOUNT is only a safety cap, because
@@ -48,7 +50,9 @@ from crawler.simweb.control import SimWeb
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RESULTS = PROJECT_ROOT / "bench" / "results" / "latest.json"
-CONFIGS = ("baseline", "consent-off", "consent-head")
+CONFIGS = ("baseline", "consent-off", "consent-head", "floor")
+# Plain Scrapy spiders run with ``scrapy runspider`` from a directory without scrapy.cfg.
+RUNSPIDER = {"baseline": "baseline.py", "floor": "floor.py"}
 # The same concurrency knobs for every run, CONCURRENT_ITEMS included: Scrapy 2.19 starts that
 # many asyncio workers per callback output, and consentcrawl lowers it; the baseline gets the
 # same value so the ratio measures our work, not a setting.
@@ -298,8 +302,9 @@ def crawl_command(config: str, seeds: Path, out: Path, safety_cap: int) -> list[
     common = [f"{k}={v}" for k, v in CONCURRENCY.items()]
     common += ["DEPTH_LIMIT=0", f"CLOSESPIDER_PAGECOUNT={safety_cap}", "LOG_LEVEL=WARNING"]
     flags = [arg for s in common for arg in ("-s", s)]
-    if config == "baseline":
-        spider = str(PROJECT_ROOT / "bench" / "baseline.py")
+    if config in RUNSPIDER:
+        spider = str(PROJECT_ROOT / "bench" / RUNSPIDER[config])
+        feed = ["-O", str(out / "items.jsonl")] if config == "baseline" else []
         return [
             sys.executable,
             "-m",
@@ -308,8 +313,7 @@ def crawl_command(config: str, seeds: Path, out: Path, safety_cap: int) -> list[
             spider,
             "-a",
             f"seeds={seeds}",
-            "-O",
-            str(out / "items.jsonl"),
+            *feed,
             *flags,
         ]
     probe = "off" if config == "consent-off" else None
@@ -336,8 +340,8 @@ def run_crawl(
     env.pop("SCRAPY_SETTINGS_MODULE", None)
     env.pop("SCRAPY_PROJECT", None)
     # The baseline runs from a directory without scrapy.cfg: Scrapy's defaults, not ours.
-    cwd = out if config == "baseline" else PROJECT_ROOT
-    if config != "baseline":
+    cwd = out if config in RUNSPIDER else PROJECT_ROOT
+    if config != "baseline":  # (bench.floor imports bench.baseline)
         env["PYTHONPATH"] = str(PROJECT_ROOT)
     spid = _server_pid()
     server_cpu0 = _proc_cpu(spid)
@@ -368,7 +372,7 @@ def run_crawl(
     if res.returncode != 0:
         record["log_tail"] = (out / "crawl.log").read_text(errors="replace")[-3000:]
     pages = seen.get("pages", 0)
-    if config == "baseline":
+    if config in RUNSPIDER:
         items = out / "items.jsonl"
         candidates = items.read_bytes().count(b"\n") if items.exists() else 0
         probes = 0
@@ -669,7 +673,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             hosts = [(first + k) % web_hosts for k in range(per_run)]
             seeds = work / f"seeds-{r}.txt"
             seeds.write_text("\n".join(seed_urls(hosts)) + "\n")
-            order = CONFIGS[r % 3 :] + CONFIGS[: r % 3]  # rotate: drift hits each config alike
+            turn = r % len(CONFIGS)
+            order = CONFIGS[turn:] + CONFIGS[:turn]  # rotate: drift hits each config alike
             for config in order:
                 rec = run_crawl(config, web, seeds, work, crawler_cores, cap=expected * 20)
                 rec["round"] = r
@@ -702,6 +707,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     # Stable keys (issue 16); the longer names above are kept for older readers.
     results["crawl_ratio"] = ratio
+    floor = med.get("floor", {}).get("pages_per_s")
+    results["floor_fraction"] = off / floor if off and floor else None
     results["probe_request_ratio"] = results["ratio_head_vs_off_requests_per_s"]
     results.update(regen_summary(results["regeneration"]))
     results["elapsed_s"] = round(time.monotonic() - started, 1)
@@ -749,6 +756,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"results: {opts.out} (work dir {work}); {results['elapsed_s']:.0f}s")
     if not opts.keep:
         shutil.rmtree(work, ignore_errors=True)
+    if results["floor_fraction"] is not None:
+        print(f"consent-off / floor pages-per-second fraction: {results['floor_fraction']:.2f}")
     print(
         f"consent/plain pages-per-second ratio: {ratio:.2f}"
         if ratio
