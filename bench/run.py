@@ -6,7 +6,9 @@ invocation, as medians):
 
 1. ``baseline``: the idiomatic Scrapy spider (bench/baseline.py), ROBOTSTXT_OBEY=True, JSON lines;
 2. ``consent-off``: ``scrapy crawl images``, strict policy, IMAGE_PROBE=off;
-3. ``consent-head``: ``scrapy crawl images`` with the default settings (probe head).
+3. ``consent-head``: ``scrapy crawl images`` with the default settings (probe head);
+4. ``floor``: bench/floor.py, the same pages and links with no extraction and no items (Scrapy's
+   own cost per page: ``floor_fraction`` = consent-off pages/s / floor pages/s).
 
 Every round crawls a fresh slice of page hosts to completion (each run in a round the same
 slice), so all three do the same pages; CLOSESPIDER_PAGECOUNT is only a safety cap, because
@@ -14,8 +16,11 @@ Scrapy counts every response (robots.txt, consent documents, probes) against it.
 pinned to core 1 and the server to core 0 when there are two cores. Counts come from the server's
 request log (the ground truth for all three) and consentcrawl's manifest.
 
-Then ``scrapy regenerate`` (when present) on a generated parquet, probe off and head, and at two
-sizes to show that memory stays flat. Results: bench/results/latest.json and a table.
+Then ``scrapy regenerate`` (when present) on a generated parquet: probe off with the batch path
+at three sizes (start-up cost and memory flatness), the item path (``REGEN_BATCH_PATH=false``) at
+the middle size for the ratio, and probe head. Results: bench/results/latest.json (stable keys
+``regen_rows_per_s``, ``regen_peak_rss_mb``, ``regen_batch_vs_item``, ``crawl_ratio``,
+``probe_request_ratio``) and a table.
 """
 
 from __future__ import annotations
@@ -46,7 +51,9 @@ from crawler.simweb.control import SimWeb
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RESULTS = PROJECT_ROOT / "bench" / "results" / "latest.json"
 # consent-warc: consent-head with WARC capture on (WARC_ENABLED), for the capture's cost.
-CONFIGS = ("baseline", "consent-off", "consent-head", "consent-warc")
+CONFIGS = ("baseline", "consent-off", "consent-head", "consent-warc", "floor")
+# Plain Scrapy spiders run with ``scrapy runspider`` from a directory without scrapy.cfg.
+RUNSPIDER = {"baseline": "baseline.py", "floor": "floor.py"}
 # The same concurrency knobs for every run, CONCURRENT_ITEMS included: Scrapy 2.19 starts that
 # many asyncio workers per callback output, and consentcrawl lowers it; the baseline gets the
 # same value so the ratio measures our work, not a setting.
@@ -66,18 +73,19 @@ class Sizing:
     rounds: int
     hosts_per_run: int
     server_seconds: float
-    regen_rows: tuple[int, int]  # probe off at both sizes (memory flatness)
+    regen_rows: tuple[int, ...]  # probe off, batch path, at each size (memory flatness)
     regen_head_rows: int
     regen_timeout: float
     budget: float  # seconds for the whole invocation; regeneration runs shrink to fit
     regen_hosts: int  # image hosts the parquet rows spread over (each: 3 consent documents)
+    regen_item_rows: int = 0  # probe off, item path (the pipelines), for the ratio
     web: dict[str, int] = field(
         default_factory=lambda: {"hosts": 200, "pages": 100, "cdn": 20, "media": 2000}
     )
 
 
-FULL = Sizing(3, 40, 3.0, (100_000, 200_000), 50_000, 150.0, 570.0, 2000)
-QUICK = Sizing(1, 8, 1.0, (5_000, 10_000), 2_000, 20.0, 55.0, 100)
+FULL = Sizing(3, 40, 3.0, (100_000, 200_000, 1_000_000), 50_000, 150.0, 900.0, 2000, 200_000)
+QUICK = Sizing(1, 8, 1.0, (5_000, 10_000, 20_000), 2_000, 20.0, 75.0, 100, 10_000)
 
 
 # --- processes ----------------------------------------------------------------------------
@@ -295,8 +303,9 @@ def crawl_command(config: str, seeds: Path, out: Path, safety_cap: int) -> list[
     common = [f"{k}={v}" for k, v in CONCURRENCY.items()]
     common += ["DEPTH_LIMIT=0", f"CLOSESPIDER_PAGECOUNT={safety_cap}", "LOG_LEVEL=WARNING"]
     flags = [arg for s in common for arg in ("-s", s)]
-    if config == "baseline":
-        spider = str(PROJECT_ROOT / "bench" / "baseline.py")
+    if config in RUNSPIDER:
+        spider = str(PROJECT_ROOT / "bench" / RUNSPIDER[config])
+        feed = ["-O", str(out / "items.jsonl")] if config == "baseline" else []
         return [
             sys.executable,
             "-m",
@@ -305,8 +314,7 @@ def crawl_command(config: str, seeds: Path, out: Path, safety_cap: int) -> list[
             spider,
             "-a",
             f"seeds={seeds}",
-            "-O",
-            str(out / "items.jsonl"),
+            *feed,
             *flags,
         ]
     probe = "off" if config == "consent-off" else None
@@ -335,8 +343,8 @@ def run_crawl(
     env.pop("SCRAPY_SETTINGS_MODULE", None)
     env.pop("SCRAPY_PROJECT", None)
     # The baseline runs from a directory without scrapy.cfg: Scrapy's defaults, not ours.
-    cwd = out if config == "baseline" else PROJECT_ROOT
-    if config != "baseline":
+    cwd = out if config in RUNSPIDER else PROJECT_ROOT
+    if config != "baseline":  # (bench.floor imports bench.baseline)
         env["PYTHONPATH"] = str(PROJECT_ROOT)
     spid = _server_pid()
     server_cpu0 = _proc_cpu(spid)
@@ -367,7 +375,7 @@ def run_crawl(
     if res.returncode != 0:
         record["log_tail"] = (out / "crawl.log").read_text(errors="replace")[-3000:]
     pages = seen.get("pages", 0)
-    if config == "baseline":
+    if config in RUNSPIDER:
         items = out / "items.jsonl"
         candidates = items.read_bytes().count(b"\n") if items.exists() else 0
         probes = 0
@@ -431,7 +439,12 @@ def regenerate_available(env: dict[str, str]) -> tuple[bool, str]:
 
 
 def run_regeneration(
-    web: SimWeb, sizing: Sizing, work: Path, cores: set[int] | None, deadline: float
+    web: SimWeb,
+    sizing: Sizing,
+    work: Path,
+    cores: set[int] | None,
+    deadline: float,
+    extra_rows: Sequence[int] = (),
 ) -> dict[str, Any]:
     """``scrapy regenerate`` rows/s and peak RSS; skipped, not failed, if the command is absent."""
     env = web.env()
@@ -439,39 +452,46 @@ def run_regeneration(
     ok, why = regenerate_available(env)
     if not ok:
         return {"skipped": True, "reason": "scrapy regenerate not available", "detail": why}
-    small, large = sizing.regen_rows
     hosts = sizing.regen_hosts
-    inputs = {n: write_parquet(work / f"regen-{n}.parquet", n, hosts) for n in {small, large}}
+    sizes = {*sizing.regen_rows, sizing.regen_item_rows, *extra_rows} - {0}
+    inputs = {n: write_parquet(work / f"regen-{n}.parquet", n, hosts) for n in sizes}
     head_rows = sizing.regen_head_rows
     head_input = write_parquet(work / f"regen-head-{head_rows}.parquet", head_rows, hosts)
     runs = []
-    plan = [
-        ("off", small, inputs[small]),
-        ("off", large, inputs[large]),
-        ("head", sizing.regen_head_rows, head_input),
-    ]
-    for probe, rows, path in plan:
-        out = work / f"regen-out-{probe}-{rows}"
+    # The item path first and the middle batch size right after it: the ratio of two runs
+    # measured back to back (the machine drifts).
+    middle = sizing.regen_item_rows
+    plan: list[tuple[str, str, int, Path]] = []
+    if middle:
+        plan += [("off", "items", middle, inputs[middle]), ("off", "batch", middle, inputs[middle])]
+    plan += [("off", "batch", n, inputs[n]) for n in sizing.regen_rows if n != middle]
+    plan += [("head", "items", head_rows, head_input)]
+    plan += [("off", "batch", n, inputs[n]) for n in extra_rows]
+    for probe, path_kind, rows, path in plan:
+        out = work / f"regen-out-{probe}-{path_kind}-{rows}"
         shutil.rmtree(out, ignore_errors=True)
         cmd = [sys.executable, "-m", "scrapy", "regenerate", str(path), "-o", str(out)]
         cmd += ["--probe", probe]
         for setting in (
+            f"REGEN_BATCH_PATH={path_kind == 'batch'}",
+            "REGEN_PROGRESS=false",
             "LOG_LEVEL=WARNING",
             f"CONSENTCRAWL_CONTACT_URL={CONTACT}",
             "INDEX_OVERWRITE=true",
             *(f"{k}={v}" for k, v in CONCURRENCY.items()),
         ):
             cmd += ["-s", setting]
-        timeout = min(sizing.regen_timeout, deadline - time.monotonic())
+        limit = sizing.regen_timeout * max(1.0, rows / 200_000)
+        timeout = min(limit, deadline - time.monotonic())
         if timeout < 5:
-            runs.append({"probe": probe, "rows": rows, "skipped": "time budget of make bench"})
+            runs.append({"probe": probe, "path": path_kind, "rows": rows, "skipped": "time budget"})
             continue
         offset = web.log_path.stat().st_size
         res = run_child(
             cmd,
             cwd=PROJECT_ROOT,
             env=env,
-            log=work / f"regen-{probe}-{rows}.log",
+            log=work / f"regen-{probe}-{path_kind}-{rows}.log",
             cores=cores,
             timeout=timeout,
         )
@@ -479,6 +499,7 @@ def run_regeneration(
         seen = summarise_requests(entries)
         run = {
             "probe": probe,
+            "path": path_kind,
             "rows": rows,
             "image_hosts": hosts,
             "returncode": res.returncode,
@@ -490,15 +511,32 @@ def run_regeneration(
             "server": seen,
         }
         if res.returncode != 0:
-            log = (work / f"regen-{probe}-{rows}.log").read_text(errors="replace")
+            log = (work / f"regen-{probe}-{path_kind}-{rows}.log").read_text(errors="replace")
             run["log_tail"] = log[-2000:]
         runs.append(run)
         print(
-            f"  regeneration probe {probe:<4} {rows:7d} rows: wall {res.wall:6.1f}s "
+            f"  regeneration probe {probe:<4} {path_kind:<5} {rows:8d} rows: wall {res.wall:6.1f}s "
             f"rc {res.returncode}{' (timed out)' if res.timed_out else ''}",
             flush=True,
         )
     return {"skipped": False, "runs": runs}
+
+
+def regen_summary(regen: dict[str, Any]) -> dict[str, Any]:
+    """The stable keys of latest.json for regeneration (probe off; sizes as strings)."""
+    ok = [r for r in regen.get("runs", []) if r.get("returncode") == 0 and r["probe"] == "off"]
+    batch = {str(r["rows"]): r for r in ok if r["path"] == "batch"}
+    items = {str(r["rows"]): r for r in ok if r["path"] == "items"}
+    ratio = None
+    for size, run in items.items():
+        if size in batch and run["rows_per_s"]:
+            ratio = round(batch[size]["rows_per_s"] / run["rows_per_s"], 2)
+    return {
+        "regen_rows_per_s": {k: r["rows_per_s"] for k, r in batch.items()},
+        "regen_peak_rss_mb": {k: r["peak_rss_mb"] for k, r in batch.items()},
+        "regen_item_path_rows_per_s": {k: r["rows_per_s"] for k, r in items.items()},
+        "regen_batch_vs_item": ratio,
+    }
 
 
 # --- report -------------------------------------------------------------------------------
@@ -571,6 +609,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, help="override the number of rounds")
     parser.add_argument("--hosts-per-run", type=int, help="override the page hosts per run")
     parser.add_argument("--no-regen", action="store_true", help="skip the regeneration part")
+    parser.add_argument(
+        "--regen-only", action="store_true", help="only the regeneration part (no crawl rounds)"
+    )
+    parser.add_argument(
+        "--regen-rows",
+        type=int,
+        action="append",
+        default=[],
+        help="one more batch-path run of N generated rows (e.g. 10000000); repeatable",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="results JSON")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument(
@@ -630,14 +678,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         runs: list[dict[str, Any]] = []
         expected = per_run * (sizing.web["pages"] + 25)
-        for r in range(rounds):
+        for r in range(0 if opts.regen_only else rounds):
             first = (r * per_run) % web_hosts
             hosts = [(first + k) % web_hosts for k in range(per_run)]
             seeds = work / f"seeds-{r}.txt"
             seeds.write_text("\n".join(seed_urls(hosts)) + "\n")
-            order = (
-                CONFIGS[r % len(CONFIGS) :] + CONFIGS[: r % len(CONFIGS)]
-            )  # rotate: drift hits each config alike
+            turn = r % len(CONFIGS)
+            order = CONFIGS[turn:] + CONFIGS[:turn]  # rotate: drift hits each config alike
             for config in order:
                 rec = run_crawl(config, web, seeds, work, crawler_cores, cap=expected * 20)
                 rec["round"] = r
@@ -653,8 +700,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         med = medians(runs)
         results["medians"] = med
         if not opts.no_regen:
+            budget = sizing.budget + sum(n / 10_000 for n in opts.regen_rows)
             results["regeneration"] = run_regeneration(
-                web, sizing, work, crawler_cores, started + sizing.budget
+                web, sizing, work, crawler_cores, started + budget, opts.regen_rows
             )
         else:
             results["regeneration"] = {"skipped": True, "reason": "--no-regen"}
@@ -675,6 +723,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "ratio_with_vs_without": warc_pps / head_pps if warc_pps and head_pps else None,
         "warc_bytes_per_page": med.get("consent-warc", {}).get("warc_bytes_per_page"),
     }
+    # Stable keys (issue 16); the longer names above are kept for older readers.
+    results["crawl_ratio"] = ratio
+    floor = med.get("floor", {}).get("pages_per_s")
+    results["floor_fraction"] = off / floor if off and floor else None
+    results["probe_request_ratio"] = results["ratio_head_vs_off_requests_per_s"]
+    results.update(regen_summary(results["regeneration"]))
     results["elapsed_s"] = round(time.monotonic() - started, 1)
     results["capped"] = (
         f"each run crawls {per_run} of {web_hosts} hosts to completion (the web has "
@@ -698,12 +752,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         for run in regen["runs"]:
             if run.get("skipped"):
                 print(
-                    f"regeneration probe {run['probe']:<4} {run['rows']:7d} rows: skipped "
-                    f"({run['skipped']})"
+                    f"regeneration probe {run['probe']:<4} {run['path']:<5} {run['rows']:8d} "
+                    f"rows: skipped ({run['skipped']})"
                 )
                 continue
             print(
-                f"regeneration probe {run['probe']:<4} {run['rows']:7d} rows: "
+                f"regeneration probe {run['probe']:<4} {run['path']:<5} {run['rows']:8d} rows: "
                 f"{run['rows_per_s'] or 0:8.0f} rows/s, peak RSS {run['peak_rss_mb']:.0f} MB"
                 + ("" if run["returncode"] == 0 else f" (FAILED {run['returncode']})")
             )
@@ -720,9 +774,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{capture['ratio_with_vs_without']:.2f}); "
             f"{capture['warc_bytes_per_page'] or 0:.0f} bytes of WARC per page"
         )
+    if results["regen_batch_vs_item"] is not None:
+        print(
+            "regeneration batch path / item path rows-per-second ratio (same run): "
+            f"{results['regen_batch_vs_item']:.2f}"
+        )
     print(f"results: {opts.out} (work dir {work}); {results['elapsed_s']:.0f}s")
     if not opts.keep:
         shutil.rmtree(work, ignore_errors=True)
+    if results["floor_fraction"] is not None:
+        print(f"consent-off / floor pages-per-second fraction: {results['floor_fraction']:.2f}")
     print(
         f"consent/plain pages-per-second ratio: {ratio:.2f}"
         if ratio

@@ -61,7 +61,9 @@ def page_groups(item: dict[str, Any]) -> list[PageGroup]:
         return [PageGroup(item["page_url"], item["page_origin"], item["candidates"], item)]
     groups: dict[str, list[dict[str, Any]]] = {}
     for candidate in item["candidates"]:
-        if candidate.get("page_origin"):
+        # A row whose own URL is unusable is not checked at all (``input:invalid-url``), whatever
+        # other rows share its item: its page is not checked for it either.
+        if candidate.get("page_origin") and candidate["origin"]:
             groups.setdefault(candidate["page_url"], []).append(candidate)
     return [PageGroup(url, rows[0]["page_origin"], rows, None) for url, rows in groups.items()]
 

@@ -47,6 +47,7 @@ from crawler.output.shards import (
 )
 from crawler.policyrt import policy_of
 from crawler.regen.batches import BatchBook, OpenBatch
+from crawler.regen.batchrun import DECIDED
 from crawler.regen.keys import removed_keys_schema, removed_keys_table
 from crawler.regen.progress import Progress
 from crawler.regen.state import STATE_FILE, RegenState
@@ -160,6 +161,15 @@ class RegenWriterPipeline:
     # --- rows -----------------------------------------------------------------------------------
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        if item.get("type") == DECIDED:
+            entry = self.book.open.get(item["batch"])
+            if entry is not None and entry.missing == 0:
+                self.write_batch(entry)
+            return {
+                "type": "rows",
+                "batch": item["batch"],
+                "rows": 0 if entry is None else len(entry.reasons),
+            }
         if item.get("type") != "rows":
             return item
         verdict = PageVerdict(item["page_signals"])
@@ -239,8 +249,12 @@ class RegenWriterPipeline:
         kept_idx = [i for i, r in enumerate(entry.reasons) if not r]
         excl_idx = [i for i, r in enumerate(entry.reasons) if r]
         table = pa.Table.from_batches([batch.data])
-        consent = pa.array(entry.consent, type=CONSENT_LIST)
-        license_ = pa.array(entry.license, type=pa.string())
+        consent = entry.consent_array
+        if consent is None:
+            consent = pa.array(entry.consent, type=CONSENT_LIST)
+        license_ = entry.license_array
+        if license_ is None:
+            license_ = pa.array(entry.license, type=pa.string())
         kept_take = pa.array(kept_idx, type=pa.int64())
         excl_take = pa.array(excl_idx, type=pa.int64())
         index = table.take(kept_take)

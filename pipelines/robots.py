@@ -14,8 +14,15 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 
-from crawler.consent.verdict import Decision
+from crawler.consent.rowchecks import (
+    RECORD_SWITCHES,
+    image_robots_signals,
+    page_robots_signals,
+    record_signals,
+)
 from pipelines.base import SignalPipeline
+
+__all__ = ["RECORD_SWITCHES", "RobotsPipeline", "RobotsRecordsPipeline"]
 
 
 class RobotsPipeline(SignalPipeline):
@@ -27,38 +34,21 @@ class RobotsPipeline(SignalPipeline):
         super().__init__(crawler)
         self.use_ai_tokens = self.policy.enabled("robots-ai-tokens")
 
-    def _ai_tokens(self, rules: Any, url: str) -> list:
-        if not self.use_ai_tokens:
-            return []
-        return rules.ai_token_signals(url, self.token, self.ai_tokens)
-
     async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         candidates, pages, rules = await self.item_documents("robots", item)
         token = self.token
+        ai_tokens = self.ai_tokens if self.use_ai_tokens else None
         for page in pages:
-            page_rules = rules[page.origin]
             # The page host's verdict goes into every row's evidence, also when the middleware
             # already let the page through (an allow then) and when the image sits on another
             # host. A page known only by its URL (regenerate without --fetch-pages) was never
             # seen by the middleware, so this is also its crawl-permission check.
-            page.add([page_rules.check(page.url, token)])
-            page.add(self._ai_tokens(page_rules, page.url))
+            page.add(page_robots_signals(rules[page.origin], page.url, token, ai_tokens))
         for candidate in candidates:
-            url = candidate["url"]
-            host_rules = rules[candidate["origin"]]
-            signal = host_rules.check(url, token)
-            candidate["signals"].append(signal)
-            if signal.decision is not Decision.DISALLOW:
-                candidate["signals"].extend(self._ai_tokens(host_rules, url))
+            candidate["signals"].extend(
+                image_robots_signals(rules[candidate["origin"]], candidate["url"], token, ai_tokens)
+            )
         return item
-
-
-# robots.txt record family -> the policy switch that governs it.
-RECORD_SWITCHES = {
-    "aipref": "aipref",
-    "content-signal": "content-signal",
-    "robots": "disallow-ai-training",
-}
 
 
 class RobotsRecordsPipeline(SignalPipeline):
@@ -69,12 +59,7 @@ class RobotsRecordsPipeline(SignalPipeline):
     families = tuple(RECORD_SWITCHES.values())
 
     def _records(self, rules: Any, url: str) -> list:
-        active = self.active
-        return [
-            s
-            for s in rules.extension_signals(url, self.record_tokens)
-            if RECORD_SWITCHES[s.family] in active
-        ]
+        return record_signals(rules, url, self.record_tokens, self.active)
 
     async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         candidates, pages, rules = await self.item_documents("robots", item)

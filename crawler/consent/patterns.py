@@ -142,6 +142,12 @@ class PathPattern:
             return len(path) - len(tail) >= position and path.endswith(tail)
         return not tail or path.find(tail, position) >= 0
 
+    @property
+    def matches_every_path(self) -> bool:
+        """True when the pattern matches every normalised path (``/``, ``*``, ``/*``): a rule
+        with it decides the same for every URL of its host."""
+        return not self._anchored and self._tail is None and self._head in ("", "/")
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, PathPattern) and other.normalized == self.normalized
 

@@ -25,6 +25,9 @@ class OpenBatch:
     consent: list[list[dict[str, str]] | None] = field(default_factory=list)
     license: list[str | None] = field(default_factory=list)
     missing: int = 0
+    # Set by the batch path (crawler.regen.batchrun): the columns already built, row-aligned.
+    consent_array: Any = None
+    license_array: Any = None
 
     def __post_init__(self) -> None:
         n = self.batch.num_rows

@@ -26,6 +26,7 @@ from crawler.consentdocs import origin_of
 from crawler.guard import address_policy
 from crawler.items import candidate_target
 from crawler.regen.batches import BatchBook, OpenBatch
+from crawler.regen.batchrun import BatchRunner
 from crawler.regen.inputs import InputError, iter_batches, valid_origin
 from crawler.regen.plan import RegenPlan, build_plan
 
@@ -43,6 +44,9 @@ REGEN_DEFAULTS = {
     "REGEN_PROGRESS_INTERVAL": 1.0,
     # Every input row is one image to re-check: a host with many rows is the workload itself.
     "IMAGE_PROBE_HOST_BUDGET": 0,
+    # Decide rows per origin in Arrow batches when no request per row is needed (probe off,
+    # no --fetch-pages): crawler.regen.batchpath. Off: every row goes through the pipelines.
+    "REGEN_BATCH_PATH": True,
 }
 
 
@@ -93,6 +97,7 @@ class RegenerateSpider(scrapy.Spider):
         spider.keep_root = settings.getbool("LICENSE_DETECTION_ENABLED")
         spider.addresses = address_policy(settings)
         spider.book = BatchBook.of(crawler)
+        spider.batch_runner = BatchRunner.of(crawler, spider.plan)
         return spider
 
     async def start(self) -> AsyncIterator[Any]:
@@ -116,6 +121,9 @@ class RegenerateSpider(scrapy.Spider):
             if book.stopped:
                 return  # a write error or a shutdown: the batches not written are redone
             entry = book.add(batch)
+            if self.batch_runner is not None and await self.decided(entry):
+                yield self.batch_runner.item(entry)
+                continue
             for out in self.batch_output(entry):
                 yield out
         # Every batch handed out: once they are all written, one local data: request lets the
@@ -127,6 +135,17 @@ class RegenerateSpider(scrapy.Spider):
 
     def finished(self, response: Response) -> Iterator[Any]:
         return iter(())
+
+    async def decided(self, entry: OpenBatch) -> bool:
+        """The batch path; False (the batch then takes the item path) if it failed."""
+        try:
+            await self.batch_runner.decide(entry)
+        except Exception:
+            logger.exception("batch %d: batch path failed, using the item path", entry.batch.number)
+            self.crawler.stats.inc_value("regenerate/batch_path/failed")
+            entry.consent_array = entry.license_array = None
+            return False
+        return True
 
     # --- items --------------------------------------------------------------------------------
 

@@ -1,0 +1,548 @@
+"""The regeneration batch path: one Arrow batch decided per origin, not per row (issue 16).
+
+With the image probe off and no page to fetch, a row's decision is a function of its image
+origin's documents, its page origin's documents and the two URLs' paths. Most origins' documents
+say nothing path-specific for any of our tokens (no robots.txt rules in the groups that apply,
+no ai.txt or tdmrep.json, or a blanket refusal): for those the signals are computed once per
+(image origin, page origin) pair and given to every row of the pair with Arrow ``take``s. Rows of
+an origin with path rules are evaluated one by one, with the same calls.
+
+The checks are the pipelines' own pure evaluators (``crawler.consent.rowchecks``, ``AiTxt.check``,
+``tdmrep_signal``) called in the pipelines' order, and the row is decided by the same
+``PageVerdict``; ``tests/regen/test_batch_path_e2e.py`` runs both paths on the same input and
+compares rows, reasons and consent records. No Scrapy imports: documents come in as a mapping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from crawler.consent.rowchecks import RECORD_SWITCHES, image_robots_signals, page_robots_signals
+from crawler.consent.rowchecks import record_signals as robots_record_signals
+from crawler.consent.tdmrep import tdmrep_signal
+from crawler.consent.verdict import PageVerdict, Signal
+from crawler.output.shards import CONSENT_RECORD
+
+__all__ = ["BatchDecider", "BatchDecision", "RowChecks", "make_checks", "origin_uniform"]
+
+INVALID_URL = "input:invalid-url"
+CONSENT_LIST = pa.list_(CONSENT_RECORD)
+REASONS_LIST = pa.list_(pa.string())
+# Where a consent record's ``source`` comes from: the template itself, or the row's own URLs
+# (TDMRep names the URL it decided when no file entry matched).
+_FIXED, _IMAGE_URL, _PAGE_URL = 0, 1, 2
+
+# (kind, origin) -> parsed document
+Documents = Mapping[tuple[str, str], Any]
+
+# The image's steps, in pipeline order (the page's are robots, aitxt, tdmrep, records).
+IMAGE_STEPS = ("robots", "aitxt", "records", "tdmrep")
+_NO_PAGE: tuple[tuple[Signal, ...], ...] = ((), (), (), ())
+_NO_IMAGE = _NO_PAGE
+
+
+@dataclass(frozen=True, slots=True)
+class RowChecks:
+    """Which steps the pipelines run for a row, and with what (from the policy and settings).
+
+    ``probe_signal``: what the probe step records with ``IMAGE_PROBE=off``; ``license_reason``:
+    the licence filter's reason for a row with no licence evidence (None: no filter).
+    """
+
+    token: str
+    ai_tokens: tuple[str, ...] | None  # None: the policy does not read AI tokens
+    record_switches: frozenset[str]  # active robots.txt record families; empty: step off
+    record_tokens: tuple[str, ...]  # our token and every AI token (RobotsRecordsPipeline)
+    aitxt: bool
+    tdmrep: bool
+    unreadable_excludes: bool
+    probe_signal: Signal
+    license_reason: str | None = None
+
+    def kinds(self) -> tuple[str, ...]:
+        """The document kinds these checks read."""
+        return (
+            ("robots",) + (("aitxt",) if self.aitxt else ()) + (("tdmrep",) if self.tdmrep else ())
+        )
+
+    def signals(
+        self,
+        docs: Documents,
+        url: str,
+        origin: str | None,
+        page_url: str | None,
+        page_origin: str | None,
+    ) -> list[Signal]:
+        """A row's signals, in the order of ``ITEM_PIPELINES`` (rows of a regeneration item)."""
+        if origin is None:
+            page_origin = None  # an unusable row is not checked, nor is its page
+        page = self.page_parts(docs, page_url, page_origin) if page_origin is not None else None
+        image = (
+            tuple(self.image_step(k, docs, url, origin) for k in IMAGE_STEPS)
+            if origin is not None
+            else None
+        )
+        return self.merge(page, image)
+
+    def merge(
+        self,
+        page: tuple[tuple[Signal, ...], ...] | None,
+        image: tuple[tuple[Signal, ...], ...] | None,
+    ) -> list[Signal]:
+        """The page's and the image's step results in pipeline order (``ITEM_PIPELINES``):
+        200 robots (page, image), 300 ai.txt (page, image), 310 TDMRep of the page, 330 robots.txt
+        records (page, image), 500 the probe (off), 610 TDMRep of the image. 320/340/620/640 need
+        a fetched page or a probe; 800 (licence) finds no evidence without either."""
+        p = page or _NO_PAGE
+        i = image or _NO_IMAGE
+        return [*p[0], *i[0], *p[1], *i[1], *p[2], *p[3], *i[2], self.probe_signal, *i[3]]
+
+    def page_parts(
+        self, docs: Documents, page_url: str, page_origin: str
+    ) -> tuple[tuple[Signal, ...], ...]:
+        """(robots, ai.txt, TDMRep, records) of a page known by its URL only."""
+        strict = self.unreadable_excludes
+        rules = docs["robots", page_origin]
+        robots = page_robots_signals(rules, page_url, self.token, self.ai_tokens)
+        aitxt: tuple[Signal, ...] = ()
+        if self.aitxt:
+            aitxt = (docs["aitxt", page_origin].check(page_url, unreadable_excludes=strict),)
+        tdm: tuple[Signal, ...] = ()
+        if self.tdmrep:
+            file = docs["tdmrep", page_origin]
+            tdm = (tdmrep_signal(page_url, file, None, None, page_url, unreadable_excludes=strict),)
+        records: list[Signal] = []
+        if self.record_switches:
+            records = robots_record_signals(
+                rules, page_url, self.record_tokens, self.record_switches
+            )
+        return (tuple(robots), aitxt, tdm, tuple(records))
+
+    def image_step(self, step: str, docs: Documents, url: str, origin: str) -> tuple[Signal, ...]:
+        """One of the image's steps (``IMAGE_STEPS``); () when the policy does not run it."""
+        if step == "robots":
+            return tuple(
+                image_robots_signals(docs["robots", origin], url, self.token, self.ai_tokens)
+            )
+        if step == "aitxt":
+            if not self.aitxt:
+                return ()
+            return (docs["aitxt", origin].check(url, unreadable_excludes=self.unreadable_excludes),)
+        if step == "records":
+            if not self.record_switches:
+                return ()
+            rules = docs["robots", origin]
+            return tuple(
+                robots_record_signals(rules, url, self.record_tokens, self.record_switches)
+            )
+        if not self.tdmrep:
+            return ()
+        file = docs["tdmrep", origin]
+        strict = self.unreadable_excludes
+        return (tdmrep_signal(url, file, None, None, url, unreadable_excludes=strict),)
+
+    def own_reasons(self, origin: str | None) -> list[str]:
+        reasons = [] if origin is not None else [INVALID_URL]
+        if self.license_reason:
+            reasons.append(self.license_reason)
+        return reasons
+
+
+def make_checks(
+    *,
+    token: str,
+    ai_tokens: Sequence[str],
+    use_ai_tokens: bool,
+    record_switches: Sequence[str],
+    aitxt: bool,
+    tdmrep: bool,
+    unreadable_excludes: bool,
+    probe_signal: Signal,
+    license_reason: str | None = None,
+) -> RowChecks:
+    """``RowChecks`` from the policy's answers (``record_switches``: the active record switches)."""
+    return RowChecks(
+        token=token,
+        ai_tokens=tuple(ai_tokens) if use_ai_tokens else None,
+        record_switches=frozenset(s for s in record_switches if s in RECORD_SWITCHES.values()),
+        record_tokens=(token, *ai_tokens),
+        aitxt=aitxt,
+        tdmrep=tdmrep,
+        unreadable_excludes=unreadable_excludes,
+        probe_signal=probe_signal,
+        license_reason=license_reason,
+    )
+
+
+# --- which origins decide the same for every path -----------------------------------------------
+
+
+def _rule_set_uniform(protego: Any, token: str) -> bool | None:
+    """None: path rules apply to ``token``; else the one answer for every path.
+
+    protego's group lookup is private API (as in RobotsRules.ai_token_signals); a group with no
+    rules allows everything, a group of Disallow rules that include ``/`` refuses everything
+    (protego's /robots.txt exception is handled by the caller).
+    """
+    group = protego._get_matching_rule_set(token)
+    if group is None or not group._rules:
+        return True
+    rules = group._rules
+    if all(r.field == "allow" for r in rules):
+        return True
+    if all(r.field == "disallow" for r in rules) and any(r.value._pattern == "/" for r in rules):
+        return False
+    return None
+
+
+# A robots step whose AI-token groups say the same for every path while our token's group has
+# path rules: its result is a function of our token's verdict alone (see ``image_robots_signals``),
+# so it is evaluated once per (origin, verdict) and our token is checked per row.
+BY_OWN_VERDICT = "by-own-verdict"
+
+
+def _robots_step_uniform(rules: Any, checks: RowChecks) -> bool | str:
+    """Whether our token's crawl permission and the AI tokens' refusals are the same for every
+    path (True), depend on the path through our token only (``BY_OWN_VERDICT``), or not (False)."""
+    if rules.state != "parsed" or rules.protego is None:
+        return True  # unreachable (complete disallow) or unavailable (no restrictions)
+    if checks.ai_tokens is not None:
+        ours = rules.protego._get_matching_rule_set(checks.token)
+        for token in checks.ai_tokens:
+            if rules.protego._get_matching_rule_set(token) is ours:
+                continue  # our group: ai_token_signals skips it (it answers as ours)
+            if _rule_set_uniform(rules.protego, token) is None:
+                return False
+    if _rule_set_uniform(rules.protego, checks.token) is None:
+        return BY_OWN_VERDICT
+    return True
+
+
+def _records_uniform(rules: Any, checks: RowChecks) -> bool:
+    if not checks.record_switches or rules.state != "parsed" or not rules.text:
+        return True
+    rules.extension_signals("/", ())  # parses the records once (cached on the rules)
+    return not getattr(rules._extensions, "has_extensions", True)
+
+
+def _file_uniform(first_rule: Any) -> bool:
+    return first_rule.pattern.matches_every_path
+
+
+def step_uniform(docs: Documents, origin: str, checks: RowChecks) -> tuple[bool | str, ...]:
+    """For each of ``IMAGE_STEPS``: whether it says the same for every URL of ``origin`` (up to
+    the URL itself as a source); the robots step may be ``BY_OWN_VERDICT``."""
+    rules = docs["robots", origin]
+    aitxt_same = True
+    if checks.aitxt:
+        aitxt = docs["aitxt", origin]
+        path_rules = not (aitxt.unreadable or aitxt.deny_line or not aitxt.rules)
+        aitxt_same = not path_rules or _file_uniform(aitxt.rules[0])
+    tdm_same = True
+    if checks.tdmrep:
+        tdm = docs["tdmrep", origin]
+        tdm_same = tdm is None or not tdm.rules or _file_uniform(tdm.rules[0])
+    return (
+        _robots_step_uniform(rules, checks),
+        aitxt_same,
+        _records_uniform(rules, checks),
+        tdm_same,
+    )
+
+
+def origin_uniform(docs: Documents, origin: str, checks: RowChecks) -> bool:
+    """Whether every URL of ``origin`` gets the same signals (up to its own URL as a source)."""
+    return all(same is True for same in step_uniform(docs, origin, checks))
+
+
+# --- origins of a column -------------------------------------------------------------------------
+
+# URLs whose origin is a function of their "scheme://authority" prefix alone: http(s), an
+# authority of plain ASCII (no userinfo, no IPv6 brackets, no "%"), then a path of printable ASCII.
+# For those, ``valid_origin(url) == valid_origin(prefix + "/")`` (urlsplit reads the netloc only
+# up to the first "/", "?" or "#"), so it is called once per distinct prefix; any other value goes
+# through ``valid_origin`` itself. The decision stays valid_origin's.
+_PLAIN_URL = r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.:_~!$&'()*+,;=-]+(?:[/?#][!-~]*)?$"
+_PREFIX = r"^(?P<prefix>[^/?#]*//[^/?#]*)"
+_MAX_PLAIN = 2048  # longer values take the slow way (valid_origin's own length limit applies)
+
+
+def origins_of(
+    column: pa.Array | pa.ChunkedArray, valid_origin: Any
+) -> tuple[list[Any], list[str | None]]:
+    """(values, origins) of a URL column: ``values`` as Python objects, ``origins`` as
+    ``valid_origin(value)`` for each, computed once per distinct scheme://authority."""
+    values = column.to_pylist()
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks() if column.num_chunks else pa.array([], pa.string())
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        return values, [valid_origin(v) for v in values]
+    plain = pc.and_(
+        pc.match_substring_regex(column, _PLAIN_URL),
+        pc.less_equal(pc.utf8_length(column), _MAX_PLAIN),
+    ).fill_null(False)
+    prefixes = pc.struct_field(pc.extract_regex(column, _PREFIX), [0])
+    prefixes = pc.if_else(plain, prefixes, pa.scalar(None, prefixes.type))
+    encoded = prefixes.dictionary_encode()
+    by_prefix = [valid_origin(p + "/") for p in encoded.dictionary.to_pylist()]
+    origins = pc.take(pa.array(by_prefix, pa.string()), encoded.indices).to_pylist()
+    for i in pc.indices_nonzero(pc.invert(plain)).to_pylist():
+        origins[i] = valid_origin(values[i])
+    return values, origins
+
+
+# --- one batch ------------------------------------------------------------------------------------
+
+# A consent record's source that is the row's own image / page URL (TDMRep names the URL it
+# decided when no file entry matched): templates carry these marks, the rows their URLs.
+IMAGE_MARK = "\x00image-url"
+PAGE_MARK = "\x00page-url"
+_CACHE_LIMIT = 65_536  # page URLs (and their step results) remembered across batches
+
+
+def _marked(signals: tuple[Signal, ...], url: str, mark: str) -> tuple[Signal, ...]:
+    for signal in signals:
+        if signal.source == url:
+            return tuple(replace(s, source=mark) if s.source == url else s for s in signals)
+    return signals
+
+
+def _own_way(url: str) -> bool:
+    """A URL that names a consent document: protego always allows ``/robots.txt``, and a record
+    whose source is a document URL must not be taken for the row's own URL. Such rows (there are
+    next to none) are evaluated on their own, unshared."""
+    return "/robots.txt" in url or "/ai.txt" in url or "/tdmrep.json" in url
+
+
+@dataclass(slots=True)
+class BatchDecision:
+    """Per row: reasons (empty: kept), consent records, licence; plus how rows were decided."""
+
+    reasons: list[list[str]]
+    consent: pa.Array  # list<CONSENT_RECORD>
+    license: pa.Array  # string
+    shared_rows: int  # rows whose every step came from their origins' one evaluation
+    path_rows: int  # rows with at least one step evaluated on their own path
+
+
+@dataclass(slots=True)
+class _Outcome:
+    reasons: list[str]
+    records: list[dict[str, str]]
+    slots: list[int]
+
+
+def _outcome(checks: RowChecks, origin: str | None, signals: list[Signal]) -> _Outcome:
+    reasons, records = PageVerdict(()).row(checks.own_reasons(origin), signals)
+    slots = [_FIXED] * len(records)
+    for i, record in enumerate(records):
+        if record["source"] == IMAGE_MARK:
+            slots[i] = _IMAGE_URL
+        elif record["source"] == PAGE_MARK:
+            slots[i] = _PAGE_URL
+    return _Outcome(reasons, records, slots)
+
+
+class BatchDecider:
+    """Decides batches; remembers per origin which steps depend on the path, and per page URL
+    its step results, across batches (checked against the documents they came from)."""
+
+    def __init__(self, checks: RowChecks) -> None:
+        self.checks = checks
+        self._plans: dict[str, tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
+        self._pages: dict[str, tuple[tuple[Any, ...], tuple[tuple[Signal, ...], ...]]] = {}
+        self._canon: dict[tuple[tuple[Signal, ...], ...], tuple[tuple[Signal, ...], ...]] = {}
+        self._doc_sets: dict[str, tuple[Any, ...]] = {}
+        self._robots_memo: dict[tuple[str, Signal], tuple[Signal, ...]] = {}
+
+    def doc_set(self, docs: Documents, origin: str) -> tuple[Any, ...]:
+        """The origin's documents as one object, the same object while they do not change (a
+        refetch after ``ROBOTSTXT_CACHE_TTL`` gives a new one): the key of what is remembered."""
+        mine = tuple(docs[kind, origin] for kind in self.checks.kinds())
+        known = self._doc_sets.get(origin)
+        if known is not None and all(a is b for a, b in zip(known, mine, strict=True)):
+            return known
+        self._doc_sets[origin] = mine
+        return mine
+
+    def plan(self, docs: Documents, origin: str, doc_set: tuple[Any, ...]) -> tuple[Any, ...]:
+        """Per image step: its result for every URL of the origin (marked), None (evaluated per
+        path) or ``BY_OWN_VERDICT`` (the robots step)."""
+        known = self._plans.get(origin)
+        if known is not None and known[0] is doc_set:
+            return known[1]
+        checks = self.checks
+        probe_url = origin + "/"
+        plan = tuple(
+            _marked(checks.image_step(step, docs, probe_url, origin), probe_url, IMAGE_MARK)
+            if same is True
+            else (same or None)
+            for step, same in zip(IMAGE_STEPS, step_uniform(docs, origin, checks), strict=True)
+        )
+        self._plans[origin] = (doc_set, plan)
+        return plan
+
+    def robots_by_verdict(self, docs: Documents, url: str, origin: str) -> tuple[Signal, ...]:
+        """The robots step of an origin planned ``BY_OWN_VERDICT``: our token per row, the rest
+        once per (origin, verdict), both from the same evaluators."""
+        checks = self.checks
+        rules = docs["robots", origin]
+        key = (origin, rules.check(url, checks.token))
+        found = self._robots_memo.get(key)
+        if found is None:
+            found = self._robots_memo[key] = checks.image_step("robots", docs, url, origin)
+        return found
+
+    def page(
+        self, docs: Documents, page_url: str, page_origin: str, doc_set: tuple[Any, ...]
+    ) -> tuple[Any, ...]:
+        """The page's step results (marked, interned), remembered per page URL."""
+        known = self._pages.get(page_url)
+        if known is not None and known[0] is doc_set:
+            return known[1]
+        parts = self.checks.page_parts(docs, page_url, page_origin)
+        parts = tuple(_marked(part, page_url, PAGE_MARK) for part in parts)
+        parts = self._canon.setdefault(parts, parts)
+        self._pages[page_url] = (doc_set, parts)
+        return parts
+
+    def decide(
+        self,
+        docs: Documents,
+        urls: Sequence[Any],
+        origins: Sequence[str | None],
+        pages: Sequence[Any] | None,
+        page_origins: Sequence[str | None] | None,
+    ) -> BatchDecision:
+        """Decide every row of a batch.
+
+        ``urls``/``pages``: the raw column values (``""`` stands for a non-string URL, as in the
+        item path); ``origins``/``page_origins``: their ``valid_origin``.
+        """
+        checks = self.checks
+        if len(self._pages) >= _CACHE_LIMIT:
+            # Between batches only: a batch's outcomes are keyed by its page results' ids.
+            self._pages.clear()
+            self._canon.clear()
+        self._robots_memo.clear()  # keyed by origin: documents may have been refetched
+        n = len(urls)
+        outcomes: list[_Outcome] = []
+        by_key: dict[Any, int] = {}
+        row_outcome = [0] * n
+        path_rows = 0
+        plans: dict[str, tuple[Any, ...]] = {}
+        doc_sets: dict[str, tuple[Any, ...]] = {}
+        batch_pages: dict[str, tuple[Any, ...]] = {}  # the documents are fixed within a batch
+        steps = range(len(IMAGE_STEPS))
+        for i in range(n):
+            origin = origins[i]
+            url = urls[i] if isinstance(urls[i], str) else ""
+            if origin is None:
+                key: Any = None  # an unusable row is not checked, nor is its page
+                found = by_key.get(key)
+                if found is None:
+                    found = by_key[key] = len(outcomes)
+                    outcomes.append(_outcome(checks, None, checks.merge(None, None)))
+                row_outcome[i] = found
+                continue
+            page_origin = page_origins[i] if page_origins is not None else None
+            page = pages[i] if page_origin is not None else None  # type: ignore[index]
+            if _own_way(url) or (page is not None and _own_way(page)):
+                signals = checks.signals(docs, url, origin, page, page_origin)
+                row_outcome[i] = len(outcomes)
+                outcomes.append(_outcome(checks, origin, signals))
+                path_rows += 1
+                continue
+            plan = plans.get(origin)
+            if plan is None:
+                doc_set = doc_sets[origin] = self.doc_set(docs, origin)
+                plan = plans[origin] = self.plan(docs, origin, doc_set)
+            if None in plan or BY_OWN_VERDICT in plan:
+                path_rows += 1
+                parts = list(plan)
+                for k in steps:
+                    if parts[k] is BY_OWN_VERDICT:
+                        parts[k] = self.robots_by_verdict(docs, url, origin)
+                    elif parts[k] is None:
+                        found_part = checks.image_step(IMAGE_STEPS[k], docs, url, origin)
+                        parts[k] = _marked(found_part, url, IMAGE_MARK)
+                image = tuple(parts)
+            else:
+                image = plan
+            page_parts = None
+            if page is not None:
+                page_parts = batch_pages.get(page)
+                if page_parts is None:
+                    doc_set = doc_sets.get(page_origin)  # type: ignore[arg-type]
+                    if doc_set is None:
+                        doc_set = doc_sets[page_origin] = self.doc_set(docs, page_origin)
+                    page_parts = self.page(docs, page, page_origin, doc_set)  # type: ignore[arg-type]
+                    batch_pages[page] = page_parts
+            key = (id(page_parts), image)
+            found = by_key.get(key)
+            if found is None:
+                found = by_key[key] = len(outcomes)
+                outcomes.append(_outcome(checks, origin, checks.merge(page_parts, image)))
+            row_outcome[i] = found
+        reasons = [outcomes[o].reasons for o in row_outcome]
+        return BatchDecision(
+            reasons=reasons,
+            consent=_consent_array(outcomes, row_outcome, urls, pages),
+            license=pa.nulls(n, pa.string()),
+            shared_rows=n - path_rows,
+            path_rows=path_rows,
+        )
+
+
+def _consent_array(
+    outcomes: list[_Outcome],
+    row_outcome: list[int],
+    urls: Sequence[Any],
+    pages: Sequence[Any] | None,
+) -> pa.Array:
+    """Every row's consent records, built from the outcomes' templates with Arrow kernels."""
+    n = len(row_outcome)
+    starts: list[int] = []
+    lengths: list[int] = []
+    flat: dict[str, list[Any]] = {"family": [], "verdict": [], "source": [], "value": []}
+    slots: list[int] = []
+    for outcome in outcomes:
+        starts.append(len(slots))
+        lengths.append(len(outcome.records))
+        for record in outcome.records:
+            for name in flat:
+                flat[name].append(record[name])
+        slots.extend(outcome.slots)
+    oid = pa.array(row_outcome, type=pa.int64())
+    lens = pc.take(pa.array(lengths, type=pa.int64()), oid)
+    ends = pc.cumulative_sum(lens)
+    offsets = pa.concat_arrays([pa.array([0], type=pa.int64()), ends])
+    total = offsets[-1].as_py() if n else 0
+    # The row of each flattened record, and its place in its outcome's template.
+    parents = pc.list_parent_indices(
+        pa.LargeListArray.from_arrays(offsets, pa.nulls(total, pa.int8()))
+    ).cast(pa.int64())
+    position = pc.subtract(
+        pc.subtract(pc.cumulative_sum(pa.nulls(total, pa.int64()).fill_null(1)), 1),
+        pc.take(offsets, parents),
+    )
+    template = pc.add(pc.take(pc.take(pa.array(starts, type=pa.int64()), oid), parents), position)
+    fields = {
+        name: pc.take(pa.array(values, pa.string()), template) for name, values in flat.items()
+    }
+    slot = pc.take(pa.array(slots, type=pa.int8()), template)
+    url_values = pa.array([u if isinstance(u, str) else "" for u in urls], pa.string())
+    source = pc.if_else(pc.equal(slot, _IMAGE_URL), pc.take(url_values, parents), fields["source"])
+    if pages is not None:
+        page_values = pa.array([p if isinstance(p, str) else None for p in pages], pa.string())
+        source = pc.if_else(pc.equal(slot, _PAGE_URL), pc.take(page_values, parents), source)
+    records = pa.StructArray.from_arrays(
+        [fields["family"], fields["verdict"], source, fields["value"]],
+        fields=list(CONSENT_RECORD),
+    )
+    return pa.ListArray.from_arrays(offsets.cast(pa.int32()), records, type=CONSENT_LIST)

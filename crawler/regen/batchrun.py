@@ -1,0 +1,153 @@
+"""Scrapy glue of the regeneration batch path (crawler.regen.batchpath holds the logic).
+
+``BatchRunner.of(crawler, plan)`` says whether the batch path applies to this run:
+``REGEN_BATCH_PATH`` on, ``IMAGE_PROBE=off``, no ``--fetch-pages``, and no item pipeline other
+than the project's own (a custom pipeline would be skipped by it). ``decide`` fetches the
+batch's origins' documents through the crawl's one document store (``ConsentDocuments``: once
+per origin, as the pipelines do) and decides every row; the spider then hands the batch to the
+writer with one item.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from scrapy.crawler import Crawler
+from scrapy.utils.conf import build_component_list
+
+from crawler.consent.rowchecks import RECORD_SWITCHES
+from crawler.consentdocs import ConsentDocuments
+from crawler.policyrt import policy_of
+from crawler.regen.batches import OpenBatch
+from crawler.regen.batchpath import BatchDecider, RowChecks, make_checks, origins_of
+from crawler.regen.inputs import valid_origin
+from crawler.regen.plan import RegenPlan
+
+__all__ = ["DECIDED", "BatchRunner"]
+
+logger = logging.getLogger(__name__)
+
+DECIDED = "regen-decided"  # item type: a batch whose rows are all decided, to be written
+
+# The pipelines whose effect on a regeneration row the batch path reproduces.
+KNOWN_PIPELINES = frozenset(
+    {
+        "pipelines.caption.CaptionPipeline",
+        "pipelines.robots.RobotsPipeline",
+        "pipelines.aitxt.AiTxtPipeline",
+        "pipelines.tdmrep.TdmRepPagePipeline",
+        "pipelines.xrobots.XRobotsPagePipeline",
+        "pipelines.robots.RobotsRecordsPipeline",
+        "pipelines.aipref.PageHeaderPreferencesPipeline",
+        "pipelines.probe.ProbePipeline",
+        "pipelines.tdmrep.TdmRepImagePipeline",
+        "pipelines.xrobots.XRobotsImagePipeline",
+        "pipelines.aipref.ImageHeaderPreferencesPipeline",
+        "pipelines.license.LicensePipeline",
+        "pipelines.quality.QualityPipeline",
+        "pipelines.regenwriter.RegenWriterPipeline",
+    }
+)
+
+
+def _license_reason(settings: Any) -> str | None:
+    """The licence filter's reason for a row with no licence evidence (LicensePipeline)."""
+    if not settings.getbool("LICENSE_DETECTION_ENABLED"):
+        return None
+    from crawler.licenses.choose import LicenseFilter
+    from pipelines.license import NO_LICENSE
+
+    scope = settings.get("LICENSE_SCOPE") or "any"
+    license_filter = LicenseFilter.from_settings(settings.get("LICENSE_ALLOW") or "", scope)
+    return license_filter.check(NO_LICENSE) if license_filter.active else None
+
+
+class BatchRunner:
+    def __init__(self, crawler: Crawler, plan: RegenPlan, checks: RowChecks) -> None:
+        self.crawler = crawler
+        self.plan = plan
+        self.checks = checks
+        self.docs = ConsentDocuments.of(crawler)
+        self.decider = BatchDecider(checks)
+
+    @classmethod
+    def of(cls, crawler: Crawler, plan: RegenPlan) -> BatchRunner | None:
+        """The runner, or None when this run must take the item path (the reason is logged)."""
+        settings = crawler.settings
+        policy = policy_of(crawler)
+        pipelines = {
+            p if isinstance(p, str) else f"{p.__module__}.{p.__qualname__}"
+            for p in build_component_list(settings.getwithbase("ITEM_PIPELINES"))
+        }
+        why = None
+        if not settings.getbool("REGEN_BATCH_PATH"):
+            why = "REGEN_BATCH_PATH is off"
+        elif policy.probe != "off":
+            why = f"IMAGE_PROBE={policy.probe}"
+        elif plan.fetch_pages:
+            why = "--fetch-pages"
+        elif not pipelines <= KNOWN_PIPELINES:
+            why = "other item pipelines: " + ", ".join(sorted(pipelines - KNOWN_PIPELINES))
+        if why is not None:
+            logger.info("regeneration: item path (%s)", why)
+            return None
+        from pipelines.probe import NOT_CHECKED
+
+        checks = make_checks(
+            token=settings.get("ROBOTSTXT_USER_AGENT"),
+            ai_tokens=tuple(settings.getlist("AI_TOKENS")),
+            use_ai_tokens=policy.enabled("robots-ai-tokens"),
+            record_switches=[s for s in RECORD_SWITCHES.values() if policy.enabled(s)],
+            aitxt=policy.enabled("aitxt"),
+            tdmrep=policy.enabled("tdmrep"),
+            unreadable_excludes=policy.unreadable_excludes,
+            probe_signal=NOT_CHECKED,
+            license_reason=_license_reason(settings),
+        )
+        logger.info("regeneration: batch path (rows decided per origin)")
+        return cls(crawler, plan, checks)
+
+    async def documents(self, origins: set[str]) -> dict[tuple[str, str], Any]:
+        """Every document the checks read for ``origins``; missing ones fetched concurrently."""
+        found: dict[tuple[str, str], Any] = {}
+        missing: list[tuple[str, str]] = []
+        for origin in origins:
+            for kind in self.checks.kinds():
+                doc = self.docs.cached(kind, origin)
+                if doc is None:
+                    missing.append((kind, origin))
+                else:
+                    found[kind, origin] = doc
+        if missing:
+            fetched = await asyncio.gather(*(self.docs.get(k, o) for k, o in missing))
+            found.update(zip(missing, fetched, strict=True))
+        return found
+
+    async def decide(self, entry: OpenBatch) -> None:
+        """Decide every row of the batch into ``entry`` (which is then complete)."""
+        data = entry.batch.data
+        cols = self.plan.columns
+        urls, origins = origins_of(data.column(cols.url), valid_origin)
+        pages = page_origins = None
+        if cols.page is not None:
+            pages, page_origins = origins_of(data.column(cols.page), valid_origin)
+        needed = {o for o in origins if o is not None}
+        if page_origins is not None:
+            needed.update(p for p, o in zip(page_origins, origins, strict=True) if p and o)
+        docs = await self.documents(needed)
+        decision = self.decider.decide(docs, urls, origins, pages, page_origins)
+        entry.reasons = decision.reasons
+        entry.consent_array = decision.consent
+        entry.license_array = decision.license
+        entry.missing = 0
+        stats = self.crawler.stats  # set once the crawl runs (not yet in from_crawler)
+        stats.inc_value("regenerate/batch_path/rows_shared", decision.shared_rows)
+        stats.inc_value("regenerate/batch_path/rows_by_path", decision.path_rows)
+
+    @staticmethod
+    def item(entry: OpenBatch) -> dict[str, Any]:
+        """The item that carries a decided batch to the writer (no candidates: the consent
+        pipelines pass it through untouched)."""
+        return {"type": DECIDED, "batch": entry.batch.number, "candidates": []}

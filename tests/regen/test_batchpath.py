@@ -1,0 +1,159 @@
+"""Pure parts of the regeneration batch path (crawler.regen.batchpath)."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from crawler.consent.aitxt import aitxt_from_fetch
+from crawler.consent.patterns import path_pattern
+from crawler.consent.robots import robots_from_fetch
+from crawler.consent.rowchecks import RECORD_SWITCHES
+from crawler.consent.tdmrep import tdmrep_from_fetch
+from crawler.regen.batchpath import (
+    BY_OWN_VERDICT,
+    BatchDecider,
+    make_checks,
+    origins_of,
+    step_uniform,
+)
+from crawler.regen.inputs import valid_origin
+from pipelines.probe import NOT_CHECKED
+from tests.corpus import CORPUS
+
+ODD_URLS = [
+    "http://a.b/x",
+    "HTTP://A.B:80/y",
+    "https://[::1]/x",
+    "http://u@h/x",
+    "http://h:bad/x",
+    "http://h%20/x",
+    " http://h/x",
+    "http://h/ x",
+    "http://h/\tx",
+    None,
+    "",
+    "ftp://h/x",
+    "http://h?x",
+    "http://h#f",
+    "http://h",
+    "http://xn--caf-dma.fr/é",
+    "http://ÿ.fr/a",
+    "http://h:99999/x",
+    "http://h:/x",
+    "http://h./x",
+    "http://h/" + "a" * 9000,
+]
+
+
+def test_origins_of_is_valid_origin_for_every_value() -> None:
+    values, origins = origins_of(pa.array(ODD_URLS, pa.string()), valid_origin)
+    assert values == ODD_URLS
+    assert origins == [valid_origin(v) for v in ODD_URLS]
+    _, chunked = origins_of(
+        pa.chunked_array([ODD_URLS[:5], ODD_URLS[5:]], pa.string()), valid_origin
+    )
+    assert chunked == origins
+    _, numbers = origins_of(pa.array([1, 2]), valid_origin)  # not a string column
+    assert numbers == [None, None]
+
+
+@pytest.mark.skipif(not (CORPUS / "laion-sample").exists(), reason="LAION sample not available")
+def test_origins_of_on_the_laion_sample() -> None:
+    column = pq.read_table(CORPUS / "laion-sample" / "test_10000.parquet").column("URL")
+    values, origins = origins_of(column, valid_origin)
+    assert origins == [valid_origin(v) for v in values]
+
+
+def test_matches_every_path() -> None:
+    assert all(path_pattern(p).matches_every_path for p in ("/", "*", "/*", "/**"))
+    assert not any(path_pattern(p).matches_every_path for p in ("/$", "/a", "*.jpg", "/*a"))
+
+
+CHECKS = make_checks(
+    token="consentcrawl",
+    ai_tokens=("GPTBot", "CCBot"),
+    use_ai_tokens=True,
+    record_switches=list(RECORD_SWITCHES.values()),
+    aitxt=True,
+    tdmrep=True,
+    unreadable_excludes=True,
+    probe_signal=NOT_CHECKED,
+)
+
+
+def _docs(origin: str, robots: str, aitxt: str | None, tdmrep: str | None) -> dict:
+    return {
+        ("robots", origin): robots_from_fetch(origin, 200, robots.encode()),
+        ("aitxt", origin): aitxt_from_fetch(
+            200 if aitxt else 404, (aitxt or "").encode(), origin + "/ai.txt", "consentcrawl"
+        ),
+        ("tdmrep", origin): tdmrep_from_fetch(
+            200 if tdmrep else 404, (tdmrep or "").encode(), origin + "/.well-known/tdmrep.json"
+        ),
+    }
+
+
+def test_step_uniform_per_document() -> None:
+    docs = {
+        **_docs("http://plain", "User-agent: *\nAllow: /\n", None, None),
+        **_docs("http://refuses", "User-agent: *\nDisallow: /\n", "training: no\n", None),
+        **_docs(
+            "http://paths",
+            "User-agent: *\nDisallow: /private/\n",
+            "User-Agent: *\nDisallow: *.jpg\n",
+            '[{"location": "/img/*", "tdm-reservation": 1}]',
+        ),
+        **_docs(
+            "http://gpt",
+            "User-agent: GPTBot\nDisallow: /a/\n\nUser-agent: *\nAllow: /\n",
+            None,
+            '[{"location": "/*", "tdm-reservation": 1}]',
+        ),
+    }
+    docs.update(
+        _docs(
+            "http://own",
+            "User-agent: *\nDisallow: /p/\n\nUser-agent: GPTBot\nDisallow: /\n",
+            None,
+            None,
+        )
+    )
+    # Our token has path rules, the AI tokens' groups do not: robots evaluated per verdict.
+    assert step_uniform(docs, "http://own", CHECKS) == (BY_OWN_VERDICT, True, True, True)
+    assert step_uniform(docs, "http://plain", CHECKS) == (True, True, True, True)
+    assert step_uniform(docs, "http://refuses", CHECKS) == (True, True, True, True)
+    assert step_uniform(docs, "http://paths", CHECKS) == (BY_OWN_VERDICT, False, True, False)
+    assert step_uniform(docs, "http://gpt", CHECKS) == (False, True, True, True)
+
+
+def test_decider_same_as_row_by_row_signals() -> None:
+    docs = {
+        **_docs("http://plain", "User-agent: *\nAllow: /\n", None, None),
+        **_docs(
+            "http://paths",
+            "User-agent: *\nDisallow: /private/\nContent-Usage: /nogen/ train-ai=n\n",
+            "User-Agent: *\nDisallow: *.png\n",
+            '[{"location": "/img/*", "tdm-reservation": 1}]',
+        ),
+    }
+    urls = [
+        f"http://{host}{path}"
+        for host in ("plain", "paths")
+        for path in ("/a.jpg", "/private/b.jpg", "/img/c.png", "/nogen/d.jpg", "/robots.txt")
+    ] + [None, "nope"]
+    pages = ["http://paths/private/p.html", None, "http://plain/p.html", "bad", *[None] * 8]
+    url_col, page_col = pa.array(urls, pa.string()), pa.array(pages[: len(urls)], pa.string())
+    values, origins = origins_of(url_col, valid_origin)
+    page_values, page_origins = origins_of(page_col, valid_origin)
+    decision = BatchDecider(CHECKS).decide(docs, values, origins, page_values, page_origins)
+    from crawler.consent.verdict import PageVerdict
+
+    for i, url in enumerate(values):
+        url = url if isinstance(url, str) else ""
+        signals = CHECKS.signals(docs, url, origins[i], page_values[i], page_origins[i])
+        reasons, records = PageVerdict(()).row(CHECKS.own_reasons(origins[i]), signals)
+        assert decision.reasons[i] == reasons, i
+        assert decision.consent[i].as_py() == records, i
+    assert decision.path_rows > 0 and decision.shared_rows > 0
