@@ -182,21 +182,19 @@ def make_checks(
 # --- which origins decide the same for every path -----------------------------------------------
 
 
-def _rule_set_uniform(protego: Any, token: str) -> bool | None:
-    """None: path rules apply to ``token``; else the one answer for every path.
+def _rule_set_uniform(robots: Any, token: str) -> bool | None:
+    """None: the answer (or its evidence, the matched rule) for ``token`` depends on the path;
+    else the one answer for every path.
 
-    protego's group lookup is private API (as in RobotsRules.ai_token_signals); a group with no
-    rules allows everything, a group of Disallow rules that include ``/`` refuses everything
-    (protego's /robots.txt exception is handled by the caller).
+    Verdicts cite their matched rule, so only a group with no rules (allow, no rule cited) or
+    with one rule that matches every path (``/``, ``*``) answers alike for every URL; the
+    implicit allow of ``/robots.txt`` itself is handled by the caller.
     """
-    group = protego._get_matching_rule_set(token)
-    if group is None or not group._rules:
+    rules = robots.for_token(token).rules
+    if not rules:
         return True
-    rules = group._rules
-    if all(r.field == "allow" for r in rules):
-        return True
-    if all(r.field == "disallow" for r in rules) and any(r.value._pattern == "/" for r in rules):
-        return False
+    if len(rules) == 1 and rules[0]._pattern.matches_every_path:
+        return rules[0].allow
     return None
 
 
@@ -209,16 +207,17 @@ BY_OWN_VERDICT = "by-own-verdict"
 def _robots_step_uniform(rules: Any, checks: RowChecks) -> bool | str:
     """Whether our token's crawl permission and the AI tokens' refusals are the same for every
     path (True), depend on the path through our token only (``BY_OWN_VERDICT``), or not (False)."""
-    if rules.state != "parsed" or rules.protego is None:
+    if rules.state != "parsed" or rules.robots is None:
         return True  # unreachable (complete disallow) or unavailable (no restrictions)
+    robots = rules.robots
     if checks.ai_tokens is not None:
-        ours = rules.protego._get_matching_rule_set(checks.token)
+        ours = robots.for_token(checks.token).indices
         for token in checks.ai_tokens:
-            if rules.protego._get_matching_rule_set(token) is ours:
-                continue  # our group: ai_token_signals skips it (it answers as ours)
-            if _rule_set_uniform(rules.protego, token) is None:
+            if robots.for_token(token).indices == ours:
+                continue  # our groups: ai_token_signals skips it (it answers as ours)
+            if _rule_set_uniform(robots, token) is None:
                 return False
-    if _rule_set_uniform(rules.protego, checks.token) is None:
+    if _rule_set_uniform(robots, checks.token) is None:
         return BY_OWN_VERDICT
     return True
 

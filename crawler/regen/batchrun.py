@@ -48,6 +48,9 @@ KNOWN_PIPELINES = frozenset(
         "pipelines.license.LicensePipeline",
         "pipelines.quality.QualityPipeline",
         "pipelines.regenwriter.RegenWriterPipeline",
+        # Stamps crawled pages' fetched_at from the archive clock in a replay; a regeneration
+        # row's decision does not depend on it.
+        "crawler.warc.stamp.ArchiveTimePipeline",
     }
 )
 

@@ -22,7 +22,7 @@ import pytest
 
 from crawler.simweb.control import SimWeb
 from tests.regen.test_regenerate_e2e import PROJECT_ROOT, SAMPLE, outputs
-from tests.regen.test_regenerate_e2e import sample_http as sample_http
+from tests.regen.test_regenerate_e2e import sample as sample
 from tests.regen.test_regenerate_e2e import web as web
 
 RUN = ["-s", "DOWNLOAD_TIMEOUT=5", "-s", "LOG_LEVEL=INFO", "-s", "RETRY_TIMES=0"]
@@ -79,12 +79,12 @@ def assert_same_outputs(items: Path, batch: Path, key: str) -> None:
 @pytest.mark.skipif(not SAMPLE.exists(), reason="LAION sample not available")
 def test_laion_sample_batch_path_same_as_items(
     web: SimWeb,
-    sample_http: Path,
+    sample: Path,
     tmp_path: Path,
 ) -> None:
     args = ("--probe", "off", "--policy", "strict")
-    item_log = run(web, sample_http, tmp_path / "items", False, *args)
-    batch_log = run(web, sample_http, tmp_path / "batch", True, *args)
+    item_log = run(web, sample, tmp_path / "items", False, *args)
+    batch_log = run(web, sample, tmp_path / "batch", True, *args)
     assert stat(item_log, SHARED) == 0  # the item path really was the item path
     assert stat(batch_log, SHARED) + stat(batch_log, BY_PATH) == 10_000
     assert stat(batch_log, BY_PATH) > 0  # the ai.txt "*.jpg" hosts: matched per path
