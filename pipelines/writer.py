@@ -20,6 +20,7 @@ from scrapy.crawler import Crawler
 
 from crawler.consent.verdict import PageVerdict
 from crawler.consentdocs import ConsentDocuments
+from crawler.distributed.output import WorkerOutput
 from crawler.output.indexdir import MANIFEST, check_index_dir, clear_outputs
 from crawler.output.manifest import (
     documents_fetched,
@@ -55,7 +56,10 @@ class IndexWriterPipeline:
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings
         self.crawler = crawler
-        self.root = check_index_dir(settings.get("INDEX_DIR"), settings.getbool("INDEX_OVERWRITE"))
+        # Distributed mode: INDEX_DIR is shared by design; parts and manifest per worker.
+        self.worker_output = WorkerOutput.of(settings)
+        overwrite = settings.getbool("INDEX_OVERWRITE") or self.worker_output is not None
+        self.root = check_index_dir(settings.get("INDEX_DIR"), overwrite)
         self.rows_per_shard = settings.getint("INDEX_ROWS_PER_SHARD")
         self.compression = settings.get("INDEX_COMPRESSION")
         self.docs = ConsentDocuments.of(crawler)
@@ -71,7 +75,8 @@ class IndexWriterPipeline:
 
     def open_spider(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
-        clear_outputs(self.root)
+        if self.worker_output is None:
+            clear_outputs(self.root)
         shard = self.rows_per_shard
         self.index = ShardWriter(self.root / "index", INDEX_SCHEMA, shard, self.compression)
         self.excluded = ShardWriter(
@@ -80,6 +85,8 @@ class IndexWriterPipeline:
         self.consent = ShardWriter(
             self.root / "consent", CONSENT_DOCS_SCHEMA, shard, self.compression
         )
+        if self.worker_output is not None:
+            self.worker_output.name_parts(self.index, self.excluded, self.consent)
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         kind = item.get("type")
@@ -168,9 +175,12 @@ class IndexWriterPipeline:
         """Write the manifest last, once every part file is in place."""
         try:
             manifest = self.build_manifest(spider, reason)
-            write_manifest(self.root / MANIFEST, manifest)
+            path = self.root / MANIFEST
+            if self.worker_output is not None:
+                path = self.worker_output.manifest_path(self.root)
+            write_manifest(path, manifest)
         except Exception:  # the data is on disk; say loudly that the manifest is not
-            logger.exception("could not write %s", self.root / MANIFEST)
+            logger.exception("could not write the manifest in %s", self.root)
 
     def build_manifest(self, spider: Any, reason: str) -> dict[str, Any]:
         seeds = getattr(spider, "seed_info", None)

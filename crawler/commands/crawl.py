@@ -22,7 +22,9 @@ def preflight(settings, spargs: dict[str, str]) -> None:
     effective = settings.copy()
     apply_config(effective, spargs.get("config"), known_settings())
     load_seeds(spargs.get("seeds") or "")
-    check_index_dir(effective.get("INDEX_DIR"), effective.getbool("INDEX_OVERWRITE"))
+    # With REDIS_URL the INDEX_DIR is shared by the workers by design (each writes its parts).
+    shared = bool((effective.get("REDIS_URL") or "").strip())
+    check_index_dir(effective.get("INDEX_DIR"), effective.getbool("INDEX_OVERWRITE") or shared)
 
 
 class Command(ScrapyCrawlCommand):

@@ -127,6 +127,7 @@ class ShardWriter:
         self._rows: list[dict[str, Any]] = []
         self._batches: list[pa.RecordBatch] = []
         self._batched_rows = 0
+        self.name_prefix = "part-"  # distributed workers use "part-<worker id>-"
 
     def add(self, row: dict[str, Any]) -> None:
         self._rows.append(row)
@@ -165,7 +166,7 @@ class ShardWriter:
         return self._write_rows(min(self._batched_rows, self.rows_per_shard))
 
     def write_table(self, table: pa.Table) -> PartFile:
-        name = f"part-{self._next_part:05d}.parquet"
+        name = f"{self.name_prefix}{self._next_part:05d}.parquet"
         self._next_part += 1
         final = self.directory / name
         tmp = self.directory / f".{name}.tmp"

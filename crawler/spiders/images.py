@@ -19,6 +19,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.consentdocs import ConsentDocuments, origin_of
+from crawler.distributed.connection import distributed_of
 from crawler.items import failure_reasons, page_item
 from crawler.runtime import apply_config, known_settings
 from crawler.scope import Scope
@@ -59,9 +60,16 @@ class ImagesSpider(scrapy.Spider):
         self.token = settings.get("ROBOTSTXT_USER_AGENT")
         self.docs = ConsentDocuments.of(self.crawler)
         self.keep_root = settings.getbool("LICENSE_DETECTION_ENABLED")
+        # Distributed mode (REDIS_URL): URLs are claimed in the shared seen-set, once for all.
+        dist = distributed_of(settings)
+        self.shared_seen = dist.seen_set() if dist is not None else None
 
     async def start(self) -> AsyncIterator[Any]:
-        for url in self.seed_info.urls:
+        urls = self.seed_info.urls
+        if self.shared_seen is not None:  # every worker reads the seeds; one schedules each
+            claims = self.shared_seen.claim_many(urls)
+            urls = [u for u, mine in zip(urls, claims, strict=True) if mine]
+        for url in urls:
             self.seen.add(url)
             if not self.scope.allows(url):
                 yield self.excluded_page(url, ["fetch:out-of-scope"])
@@ -91,6 +99,9 @@ class ImagesSpider(scrapy.Spider):
         return False
 
     def follow_links(self, links: list[str]) -> Iterator[Any]:
+        if self.shared_seen is not None:
+            yield from self.follow_links_shared(links)
+            return
         seen, scope, docs, token = self.seen, self.scope, self.docs, self.token
         for url in links:
             if url in seen:
@@ -108,6 +119,20 @@ class ImagesSpider(scrapy.Spider):
                     yield self.excluded_page(url, ["robots:disallowed"])
                     continue
             yield self.page_request(url)
+
+    def follow_links_shared(self, links: list[str]) -> Iterator[Any]:
+        """Distributed mode: claim new in-scope links in the shared seen-set, request ours.
+
+        No refusal shortcut from a cached robots verdict here: every row then comes from a
+        request in the shared frontier, so a killed worker's unfinished pages are redone whole.
+        """
+        fresh = [u for u in dict.fromkeys(links) if u not in self.seen]
+        self.seen.update(fresh)
+        fresh = [u for u in fresh if self.scope.allows(u)]
+        assert self.shared_seen is not None
+        for url, mine in zip(fresh, self.shared_seen.claim_many(fresh), strict=True):
+            if mine:
+                yield self.page_request(url)
 
     def page_request(self, url: str) -> scrapy.Request:
         # dont_filter: the spider dedupes links itself (the seen set) and final URLs in parse();

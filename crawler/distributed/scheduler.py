@@ -1,0 +1,219 @@
+"""Scrapy scheduler over the shared Redis frontier (``SCHEDULER`` when ``REDIS_URL`` is set).
+
+Why our own components on redis-py rather than scrapy-redis (design notes in the README):
+scrapy-redis pickles requests by default and its JSON serializer fails on ``bytes`` in Scrapy
+2.19 requests; it loses a killed worker's in-flight requests (popped = gone); and its one
+shared queue lets every worker hit every host, so per-host politeness becomes N x the limit.
+Here a request crosses Redis as JSON (``codec``); each host is owned by one worker at a time
+(``frontier``), so Scrapy's per-host slot, DOWNLOAD_DELAY and Crawl-delay are the only door to
+the host; popped requests stay in the worker's claimed ledger until its output is on disk.
+
+Dedupe happens before a request is made (the spider claims links in the shared seen-set), so
+this scheduler takes every request it is given, except redirects to a URL some worker already
+claimed (that page is fetched by whoever claimed it, as a single process parses it once).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.utils.request import request_from_dict
+
+from crawler.distributed import codec
+from crawler.distributed.connection import Distributed, distributed_of
+
+logger = logging.getLogger(__name__)
+
+CLAIMED_META = "distributed_claimed"  # a page request popped from the shared frontier
+
+
+def host_of(url: str) -> str:
+    """The partition key: Scrapy's downloader slot key is the host name."""
+    return (urlsplit(url).hostname or "").lower()
+
+
+class RedisScheduler:
+    def __init__(self, crawler: Crawler, dist: Distributed) -> None:
+        self.crawler = crawler
+        self.dist = dist
+        self.frontier = dist.frontier()
+        self.seen = dist.seen_set()
+        self.per_host = max(1, crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"))
+        self.idle_exit = crawler.settings.getfloat("IDLE_EXIT_SECONDS")
+        self.spider: Spider | None = None
+        self.active: Counter[str] = Counter()  # host -> requests of ours in the downloader
+        self._idle = False
+        self._idle_since: float | None = None
+        self._stop = threading.Event()
+        self._beat: threading.Thread | None = None
+        self._rr = 0
+        crawler.signals.connect(self.on_left_downloader, signal=signals.request_left_downloader)
+        crawler.signals.connect(self.on_spider_idle, signal=signals.spider_idle)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RedisScheduler:
+        dist = distributed_of(crawler.settings)
+        if dist is None:
+            raise NotConfigured("RedisScheduler needs REDIS_URL")
+        return cls(crawler, dist)
+
+    # --- lifecycle
+    def open(self, spider: Spider) -> None:
+        self.spider = spider
+        self.frontier.heartbeat(idle=False)
+        requeued = self.frontier.reclaim_dead()
+        if requeued:
+            logger.warning("requeued %d requests of dead workers", requeued)
+        self._beat = threading.Thread(target=self._heartbeat_loop, daemon=True)
+        self._beat.start()
+        logger.info("worker %s joined the frontier %s", self.dist.worker, self.dist.prefix)
+
+    def close(self, reason: str) -> None:
+        # Called after the item pipelines closed: every row of every request we popped is in
+        # a part file now, so the claims can be acknowledged and our hosts freed.
+        self._stop.set()
+        if self._beat is not None:
+            self._beat.join(timeout=10)
+        self.frontier.leave()
+        logger.info("worker %s left the frontier (%s)", self.dist.worker, reason)
+
+    def _heartbeat_loop(self) -> None:
+        interval = max(0.2, self.dist.worker_timeout / 5)
+        frontier = self.dist.frontier()  # its own client: never shares a socket across threads
+        while not self._stop.wait(interval):
+            try:
+                frontier.heartbeat(idle=self._idle)
+                requeued = frontier.reclaim_dead()
+                if requeued:
+                    logger.warning("requeued %d requests of dead workers", requeued)
+            except Exception:  # a Redis hiccup must not kill the heartbeat for good
+                logger.exception("heartbeat to Redis failed")
+
+    # --- queueing
+    def has_pending_requests(self) -> bool:
+        # Work in Redis that we may claim is polled by next_request (engine heartbeat); saying
+        # False here lets the engine reach spider_idle, where the exit rule is applied.
+        return False
+
+    def enqueue_request(self, request: Request) -> bool:
+        stats = self.crawler.stats
+        redirected = request.meta.get("redirect_urls")
+        new_target = bool(redirected) and request.url not in redirected
+        retry = bool(request.meta.get("retry_times"))
+        if new_target and not retry and not self.seen.claim_many([request.url])[0]:
+            stats.inc_value("distributed/redirect_to_claimed_url")
+            return False
+        data = request.to_dict(spider=self.spider)
+        meta, dropped = codec.json_safe(dict(data.get("meta") or {}))
+        meta.pop(CLAIMED_META, None)
+        for name in dropped:
+            stats.inc_value(f"distributed/meta_dropped/{name}")
+        cb_kwargs, dropped_kwargs = codec.json_safe(dict(data.get("cb_kwargs") or {}))
+        if dropped_kwargs:
+            raise ValueError(f"cb_kwargs {dropped_kwargs} cannot cross Redis as JSON")
+        host = host_of(request.url)
+        record = codec.RequestRecord(
+            url=request.url,
+            host=host,
+            method=request.method,
+            headers=[(k, v) for k, values in request.headers.items() for v in values],
+            body=request.body,
+            meta=meta,
+            cb_kwargs=cb_kwargs,
+            priority=request.priority,
+            dont_filter=request.dont_filter,
+            flags=list(request.flags),
+            callback=data.get("callback"),
+            errback=data.get("errback"),
+        )
+        self.frontier.push(host, codec.encode(record))
+        stats.inc_value("distributed/enqueued")
+        return True
+
+    def next_request(self) -> Request | None:
+        entry = self._next_entry()
+        if entry is None:
+            return None
+        self._idle = False
+        record = codec.decode(entry)
+        self.active[record.host] += 1
+        record.meta[CLAIMED_META] = True
+        self.crawler.stats.inc_value("distributed/dequeued")
+        headers: dict[bytes, list[bytes]] = {}
+        for name, value in record.headers:
+            headers.setdefault(name, []).append(value)
+        return request_from_dict(
+            {
+                "url": record.url,
+                "method": record.method,
+                "headers": headers,
+                "body": record.body,
+                "meta": record.meta,
+                "cb_kwargs": record.cb_kwargs,
+                "priority": record.priority,
+                "dont_filter": record.dont_filter,
+                "flags": record.flags,
+                "callback": record.callback,
+                "errback": record.errback,
+            },
+            spider=self.spider,
+        )
+
+    def _next_entry(self) -> str | None:
+        frontier = self.frontier
+        owned = frontier.owned
+        # Round robin over our hosts that have room in their downloader slot.
+        for i in range(len(owned)):
+            host = owned[(self._rr + i) % len(owned)]
+            if self.active[host] >= self.per_host:
+                continue
+            entry = frontier.pop(host)
+            if entry is not None:
+                self._rr = (self._rr + i + 1) % max(1, len(owned))
+                return entry
+        busy = sum(1 for h in owned if self.active[h])
+        if busy >= frontier.fair_share():
+            return None
+        for host in frontier.pending_hosts(16):
+            if host in owned or not frontier.claim_host(host):
+                continue
+            self.crawler.stats.inc_value("distributed/hosts_claimed")
+            entry = frontier.pop(host)
+            if entry is not None:
+                return entry
+        return None
+
+    def on_left_downloader(self, request: Request, **_: Any) -> None:
+        if not request.meta.get(CLAIMED_META):
+            return  # consent documents and image probes do not take a page slot
+        host = host_of(request.url)
+        if self.active[host] > 0:
+            self.active[host] -= 1
+
+    def on_spider_idle(self, **_: Any) -> None:
+        """Exit only once the whole crawl has been idle for IDLE_EXIT_SECONDS."""
+        self._idle = True
+        frontier = self.frontier
+        frontier.heartbeat(idle=True)
+        frontier.reclaim_dead()
+        now = self._now()
+        if not frontier.globally_idle():
+            self._idle_since = None
+            raise DontCloseSpider
+        if self._idle_since is None:
+            self._idle_since = now
+        if now - self._idle_since < self.idle_exit:
+            raise DontCloseSpider
+
+    @staticmethod
+    def _now() -> float:
+        import time
+
+        return time.monotonic()
