@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import Counter
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -48,13 +47,11 @@ class RedisScheduler:
         self.per_host = max(1, crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"))
         self.idle_exit = crawler.settings.getfloat("IDLE_EXIT_SECONDS")
         self.spider: Spider | None = None
-        self.active: Counter[str] = Counter()  # host -> requests of ours in the downloader
         self._idle = False
         self._idle_since: float | None = None
         self._stop = threading.Event()
         self._beat: threading.Thread | None = None
         self._rr = 0
-        crawler.signals.connect(self.on_left_downloader, signal=signals.request_left_downloader)
         crawler.signals.connect(self.on_spider_idle, signal=signals.spider_idle)
 
     @classmethod
@@ -143,7 +140,6 @@ class RedisScheduler:
             return None
         self._idle = False
         record = codec.decode(entry)
-        self.active[record.host] += 1
         record.meta[CLAIMED_META] = True
         self.crawler.stats.inc_value("distributed/dequeued")
         headers: dict[bytes, list[bytes]] = {}
@@ -172,13 +168,13 @@ class RedisScheduler:
         # Round robin over our hosts that have room in their downloader slot.
         for i in range(len(owned)):
             host = owned[(self._rr + i) % len(owned)]
-            if self.active[host] >= self.per_host:
+            if self._in_downloader(host) >= self.per_host:
                 continue
             entry = frontier.pop(host)
             if entry is not None:
                 self._rr = (self._rr + i + 1) % max(1, len(owned))
                 return entry
-        busy = sum(1 for h in owned if self.active[h])
+        busy = sum(1 for h in owned if self._in_downloader(h))
         if busy >= frontier.fair_share():
             return None
         for host in frontier.pending_hosts(16):
@@ -190,12 +186,10 @@ class RedisScheduler:
                 return entry
         return None
 
-    def on_left_downloader(self, request: Request, **_: Any) -> None:
-        if not request.meta.get(CLAIMED_META):
-            return  # consent documents and image probes do not take a page slot
-        host = host_of(request.url)
-        if self.active[host] > 0:
-            self.active[host] -= 1
+    def _in_downloader(self, host: str) -> int:
+        """Requests in the host's downloader slot (its key is the host name by default)."""
+        slot = self.crawler.engine.downloader.slots.get(host)
+        return len(slot.active) if slot is not None else 0
 
     def on_spider_idle(self, **_: Any) -> None:
         """Exit only once the whole crawl has been idle for IDLE_EXIT_SECONDS."""
