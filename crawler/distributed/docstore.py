@@ -99,6 +99,9 @@ class SharedFetches:
             pipe.delete(key)
             pipe.hset(key, mapping=encode_result(result))
             pipe.pexpire(key, self.ttl_ms)
+            # Until this worker's consent/ part is written, the body lives only here: if it
+            # dies, reclaiming it drops the entry so that another worker fetches and stores it.
+            pipe.sadd(f"{self.p}docsby:{self.worker}", key)
             pipe.execute()
             return result
         finally:

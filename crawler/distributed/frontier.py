@@ -9,6 +9,7 @@ Keys (``P`` is the key prefix, ``REDIS_KEY_PREFIX:``)::
     P claimed:<worker> HASH  claim id -> request: popped by the worker and not yet acknowledged
     P workers         HASH   worker -> last heartbeat (ms, Redis server clock)
     P idle            HASH   worker -> "1" while its engine has nothing to do
+    P docsby:<worker> SET    consent-document keys it fetched (dropped if it dies: refetched)
 
 Politeness across workers comes from ownership: one host, one worker, so Scrapy's per-host
 slot (concurrency, DOWNLOAD_DELAY, Crawl-delay) is the only door to the host. A request is
@@ -73,6 +74,11 @@ for i = 1, #workers, 2 do
       end
     end
     redis.call('DEL', prefix .. 'owned:' .. w)
+    -- Consent documents it fetched never reached its consent/ parts: fetch them again.
+    for _, doc in ipairs(redis.call('SMEMBERS', prefix .. 'docsby:' .. w)) do
+      redis.call('DEL', doc)
+    end
+    redis.call('DEL', prefix .. 'docsby:' .. w)
     redis.call('HDEL', KEYS[1], w)
     redis.call('HDEL', KEYS[2], w)
   end
@@ -90,6 +96,7 @@ for _, host in ipairs(redis.call('SMEMBERS', prefix .. 'owned:' .. w)) do
   end
 end
 redis.call('DEL', prefix .. 'owned:' .. w)
+redis.call('DEL', prefix .. 'docsby:' .. w)
 redis.call('HDEL', KEYS[1], w)
 redis.call('HDEL', KEYS[2], w)
 return 1
