@@ -8,9 +8,11 @@ Here a request crosses Redis as JSON (``codec``); each host is owned by one work
 (``frontier``), so Scrapy's per-host slot, DOWNLOAD_DELAY and Crawl-delay are the only door to
 the host; popped requests stay in the worker's claimed ledger until its output is on disk.
 
-Dedupe happens before a request is made (the spider claims links in the shared seen-set), so
-this scheduler takes every request it is given, except redirects to a URL some worker already
-claimed (that page is fetched by whoever claimed it, as a single process parses it once).
+Dedupe: a request the spider marks as a new URL (seeds and links, ``DEDUPE_META``) and a
+redirect's new target are claimed in the shared seen-set and queued in one Lua step, so a
+claimed URL is always in the frontier; if another worker claimed it first the request is
+dropped (a redirect to such a URL: the page is fetched by whoever claimed it, as a single
+process parses it once).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from crawler.distributed.connection import Distributed, distributed_of
 logger = logging.getLogger(__name__)
 
 CLAIMED_META = "distributed_claimed"  # a page request popped from the shared frontier
+DEDUPE_META = "distributed_dedupe"  # a new URL: queue it only if no worker claimed it yet
 
 
 def host_of(url: str) -> str:
@@ -101,12 +104,13 @@ class RedisScheduler:
 
     def enqueue_request(self, request: Request) -> bool:
         stats = self.crawler.stats
+        # A new URL (a link or seed the spider marked, or a redirect's new target) is claimed in
+        # the seen-set and queued in one atomic step; retries and redirect loops are queued as
+        # they are (a single process would make them too).
         redirected = request.meta.get("redirect_urls")
-        new_target = bool(redirected) and request.url not in redirected
         retry = bool(request.meta.get("retry_times"))
-        if new_target and not retry and not self.seen.claim_many([request.url])[0]:
-            stats.inc_value("distributed/redirect_to_claimed_url")
-            return False
+        new_target = bool(redirected) and request.url not in redirected and not retry
+        dedupe = new_target or (request.meta.get(DEDUPE_META) and not redirected and not retry)
         data = request.to_dict(spider=self.spider)
         meta, dropped = codec.json_safe(dict(data.get("meta") or {}))
         meta.pop(CLAIMED_META, None)
@@ -130,7 +134,15 @@ class RedisScheduler:
             callback=data.get("callback"),
             errback=data.get("errback"),
         )
-        self.frontier.push(host, codec.encode(record))
+        entry = codec.encode(record)
+        if dedupe:
+            frontier = self.frontier
+            queue, pending = frontier.queue_key(host), frontier.pending_key
+            if not self.seen.push_if_new(request.url, queue, pending, host, entry):
+                stats.inc_value("distributed/duplicates_dropped")
+                return False
+        else:
+            self.frontier.push(host, entry)
         stats.inc_value("distributed/enqueued")
         return True
 

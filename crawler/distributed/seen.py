@@ -26,6 +26,34 @@ MAX_BITMAP_BITS = 2**32
 class SeenSet(Protocol):
     def claim_many(self, urls: Iterable[str]) -> list[bool]: ...
 
+    def push_if_new(
+        self, url: str, queue_key: str, pending_key: str, host: str, entry: str
+    ) -> bool:
+        """Claim ``url`` and, in the same atomic step, queue ``entry``: a claimed URL is
+        always in the frontier, so a worker dying between the two cannot lose it."""
+        ...
+
+
+# KEYS: seen-set key, queue, pending set; ARGV: digest, entry, host.
+_EXACT_PUSH = """
+if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('RPUSH', KEYS[2], ARGV[2])
+redis.call('SADD', KEYS[3], ARGV[3])
+return 1
+"""
+
+# KEYS: bitmap, queue, pending set; ARGV: entry, host, bit offsets...
+_BLOOM_PUSH = """
+local new = 0
+for i = 3, #ARGV do
+  if redis.call('SETBIT', KEYS[1], ARGV[i], 1) == 0 then new = 1 end
+end
+if new == 0 then return 0 end
+redis.call('RPUSH', KEYS[2], ARGV[1])
+redis.call('SADD', KEYS[3], ARGV[2])
+return 1
+"""
+
 
 def url_digest(url: str) -> bytes:
     return hashlib.blake2b(url.encode("utf-8", "surrogatepass"), digest_size=8).digest()
@@ -35,6 +63,13 @@ class ExactSeenSet:
     def __init__(self, client: Any, key: str) -> None:
         self.r = client
         self.key = key
+        self._push = client.register_script(_EXACT_PUSH)
+
+    def push_if_new(
+        self, url: str, queue_key: str, pending_key: str, host: str, entry: str
+    ) -> bool:
+        keys = [self.key, queue_key, pending_key]
+        return bool(self._push(keys=keys, args=[url_digest(url), entry, host]))
 
     def claim_many(self, urls: Iterable[str]) -> list[bool]:
         urls = list(urls)
@@ -99,6 +134,14 @@ class BloomSeenSet:
         self.key = key
         self.shape = BloomShape.for_capacity(capacity, error_rate)
         self._claim = client.register_script(_BLOOM_CLAIM)
+        self._push = client.register_script(_BLOOM_PUSH)
+
+    def push_if_new(
+        self, url: str, queue_key: str, pending_key: str, host: str, entry: str
+    ) -> bool:
+        bitmap, offsets = self.shape.positions(url)
+        keys = [f"{self.key}:{bitmap}", queue_key, pending_key]
+        return bool(self._push(keys=keys, args=[entry, host, *offsets]))
 
     def claim_many(self, urls: Iterable[str]) -> list[bool]:
         urls = list(urls)

@@ -60,16 +60,11 @@ class ImagesSpider(scrapy.Spider):
         self.token = settings.get("ROBOTSTXT_USER_AGENT")
         self.docs = ConsentDocuments.of(self.crawler)
         self.keep_root = settings.getbool("LICENSE_DETECTION_ENABLED")
-        # Distributed mode (REDIS_URL): URLs are claimed in the shared seen-set, once for all.
-        dist = distributed_of(settings)
-        self.shared_seen = dist.seen_set() if dist is not None else None
+        # Distributed mode (REDIS_URL): the scheduler claims new URLs in the shared seen-set.
+        self.distributed = distributed_of(settings) is not None
 
     async def start(self) -> AsyncIterator[Any]:
-        urls = self.seed_info.urls
-        if self.shared_seen is not None:  # every worker reads the seeds; one schedules each
-            claims = self.shared_seen.claim_many(urls)
-            urls = [u for u, mine in zip(urls, claims, strict=True) if mine]
-        for url in urls:
+        for url in self.seed_info.urls:
             self.seen.add(url)
             if not self.scope.allows(url):
                 yield self.excluded_page(url, ["fetch:out-of-scope"])
@@ -99,7 +94,7 @@ class ImagesSpider(scrapy.Spider):
         return False
 
     def follow_links(self, links: list[str]) -> Iterator[Any]:
-        if self.shared_seen is not None:
+        if self.distributed:
             yield from self.follow_links_shared(links)
             return
         seen, scope, docs, token = self.seen, self.scope, self.docs, self.token
@@ -121,23 +116,26 @@ class ImagesSpider(scrapy.Spider):
             yield self.page_request(url)
 
     def follow_links_shared(self, links: list[str]) -> Iterator[Any]:
-        """Distributed mode: claim new in-scope links in the shared seen-set, request ours.
+        """Distributed mode: request every new in-scope link; the scheduler keeps the first
+        worker's request of each URL (shared seen-set) and drops the others.
 
         No refusal shortcut from a cached robots verdict here: every row then comes from a
         request in the shared frontier, so a killed worker's unfinished pages are redone whole.
         """
-        fresh = [u for u in dict.fromkeys(links) if u not in self.seen]
-        self.seen.update(fresh)
-        fresh = [u for u in fresh if self.scope.allows(u)]
-        assert self.shared_seen is not None
-        for url, mine in zip(fresh, self.shared_seen.claim_many(fresh), strict=True):
-            if mine:
+        for url in dict.fromkeys(links):
+            if url in self.seen:
+                continue
+            self.seen.add(url)
+            if self.scope.allows(url):
                 yield self.page_request(url)
 
     def page_request(self, url: str) -> scrapy.Request:
         # dont_filter: the spider dedupes links itself (the seen set) and final URLs in parse();
         # Scrapy's dupefilter would silently drop a redirect loop, losing the page's record.
-        return scrapy.Request(url, callback=self.parse, errback=self.on_error, dont_filter=True)
+        request = scrapy.Request(url, callback=self.parse, errback=self.on_error, dont_filter=True)
+        if self.distributed:
+            request.meta["distributed_dedupe"] = True  # see crawler.distributed.scheduler
+        return request
 
     def on_error(self, failure: Failure) -> Iterator[Any]:
         request = failure.request  # type: ignore[attr-defined]

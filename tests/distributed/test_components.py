@@ -179,3 +179,16 @@ def test_a_lock_left_by_a_dead_worker_expires(client) -> None:
     shared = SharedFetches(client, "t", "w", ttl=60, lock_seconds=30)
     result = asyncio.run(shared.fetch_once("aitxt", "http://h.test/ai.txt", fetch))
     assert result == (None, None, None, "timeout") and len(calls) == 1
+
+
+@pytest.mark.parametrize("kind", ["exact", "bloom"])
+def test_claim_and_queue_are_one_step(client, kind: str) -> None:
+    if kind == "exact":
+        seen = ExactSeenSet(client, "t:seen")
+    else:
+        seen = BloomSeenSet(client, "t:bloom", capacity=1000, error_rate=0.001)
+    args = ("t:q:h.test", "t:pending", "h.test")
+    assert seen.push_if_new("http://h.test/a", *args[:2], args[2], '{"n":1}')
+    assert not seen.push_if_new("http://h.test/a", *args[:2], args[2], '{"n":2}')
+    assert client.lrange("t:q:h.test", 0, -1) == [b'{"n":1}']
+    assert client.smembers("t:pending") == {b"h.test"}
