@@ -655,6 +655,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     results["ratio_head_vs_off_requests_per_s"] = (
         head_req / off_req if head_req and off_req else None
     )
+    # Issue 13: the same crawl with 1 and with 2 workers on one real Redis (bench.distributed).
+    from bench.distributed import workers_ratio
+
+    results["distributed"] = workers_ratio(*((4, 30) if opts.quick else (8, 60)))
     results["elapsed_s"] = round(time.monotonic() - started, 1)
     results["capped"] = (
         f"each run crawls {per_run} of {web_hosts} hosts to completion (the web has "
@@ -691,6 +695,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"probe head / probe off requests-per-second ratio: "
             f"{results['ratio_head_vs_off_requests_per_s']:.2f}"
+        )
+    dist = results["distributed"]
+    if dist.get("skipped"):
+        print(f"distributed: skipped ({dist['reason']})")
+    else:
+        print(
+            f"distributed: 1 worker {dist['workers_1']['pages_per_s']} pages/s, 2 workers "
+            f"{dist['workers_2']['pages_per_s']} pages/s, ratio {dist['ratio_2_vs_1_pages_per_s']}"
         )
     print(f"results: {opts.out} (work dir {work}); {results['elapsed_s']:.0f}s")
     if not opts.keep:
