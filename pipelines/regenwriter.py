@@ -25,6 +25,8 @@ from scrapy.crawler import Crawler
 
 from crawler.consent.verdict import PageVerdict
 from crawler.consentdocs import ConsentDocuments
+from crawler.distributed.output import WorkerOutput
+from crawler.distributed.regen import SharedRegen, merge_removed_keys
 from crawler.output.indexdir import MANIFEST, clear_outputs
 from crawler.output.manifest import documents_fetched, manifest_head, parts_record, write_manifest
 from crawler.output.shards import (
@@ -72,7 +74,13 @@ class RegenWriterPipeline:
         self.plan = plan = self.crawler.spider.plan
         root = self.root
         root.mkdir(parents=True, exist_ok=True)
-        if plan.resume:
+        # Distributed (REDIS_URL): Redis knows which batches are done; this worker keeps its
+        # own state file and never clears or prunes the shared OUTDIR.
+        self.shared = SharedRegen.of(self.crawler.settings, plan)
+        if self.shared is not None:
+            self.state = RegenState.start(root, plan.fingerprint())
+            self.state.path = root / f".regen-state-{self.shared.worker}.json"
+        elif plan.resume:
             self.state = RegenState.load(root, plan.fingerprint())
             self._remove_strays()
         else:
@@ -95,6 +103,8 @@ class RegenWriterPipeline:
             self.compression,
             first_part=len(self.state.consent_parts),
         )
+        if self.shared is not None:
+            WorkerOutput(self.shared.worker).name_parts(self.consent)
         settings = self.crawler.settings
         self.progress = Progress(
             plan.total_rows,
@@ -239,6 +249,8 @@ class RegenWriterPipeline:
         stats.inc_value("regenerate/excluded", len(excl_idx))
         for family, n in family_counts.items():
             stats.inc_value(f"consentcrawl/excluded/{family}", n)
+        if self.shared is not None:
+            self.shared.queue.complete(batch.number)
         self.book.close(batch.number)
         self.progress.add(len(kept_idx), excl_reasons)
 
@@ -248,7 +260,12 @@ class RegenWriterPipeline:
         self._flush_consent()
         self.state.save()
         self.complete = set(self.state.batches) >= set(range(self.plan.total_batches))
-        self._merge_keys()
+        if self.shared is not None:
+            self.shared.stop_renewing()
+            self.complete = self.shared.queue.all_done()
+            merge_removed_keys(self.root, self.keys_dir, self.shared.worker, self.keys_schema)
+        else:
+            self._merge_keys()
         self.progress.close()
         stats = self.crawler.stats
         stats.set_value("regenerate/complete", self.complete)
@@ -271,7 +288,10 @@ class RegenWriterPipeline:
     def spider_closed(self, spider: Any, reason: str) -> None:
         """Write the manifest last, once every part file is in place."""
         try:
-            write_manifest(self.root / MANIFEST, self.build_manifest(spider, reason))
+            path = self.root / MANIFEST
+            if self.shared is not None:
+                path = WorkerOutput(self.shared.worker).manifest_path(self.root)
+            write_manifest(path, self.build_manifest(spider, reason))
         except Exception:
             logger.exception("could not write %s", self.root / MANIFEST)
 
