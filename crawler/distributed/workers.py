@@ -10,7 +10,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,13 +56,15 @@ def start_workers(
     logdir: Path,
     extra: Sequence[str] = (),
     name: str = "worker",
+    per_worker: Callable[[int], Sequence[str]] | None = None,
 ) -> Workers:
     """Start ``count`` copies of ``command``, worker ``i`` named ``{name}{i}``."""
     logdir.mkdir(parents=True, exist_ok=True)
     workers = Workers()
     for i in range(count):
         log = logdir / f"{name}{i}.log"
-        cmd = [*command, "-s", f"REDIS_URL={redis_url}", "-s", f"WORKER_ID={name}{i}", *extra]
+        own = list(per_worker(i)) if per_worker is not None else []
+        cmd = [*command, "-s", f"REDIS_URL={redis_url}", "-s", f"WORKER_ID={name}{i}", *extra, *own]
         with log.open("wb") as fh:
             workers.procs.append(
                 subprocess.Popen(cmd, cwd=cwd, env=dict(env), stdout=fh, stderr=subprocess.STDOUT)

@@ -220,3 +220,52 @@ def test_a_worker_killed_mid_crawl_loses_nothing(tmp_path: Path, server) -> None
     assert set(page_requests(dist_log)) == set(page_requests(single_log))
     assert set(documents(tmp_path / "dist")) == set(documents(tmp_path / "single"))
     assert all(n == 1 for n in documents(tmp_path / "dist").values())
+
+
+def _paced_sites(hosts: list[str], pages: int, delay: float) -> dict[str, Any]:
+    """Hosts whose pages each take ``delay`` seconds to answer, all linked from ``/``."""
+    html = {"Content-Type": "text/html; charset=utf-8"}
+    out: dict[str, Any] = {}
+    for host in hosts:
+        links = "".join(f'<a href="/p/{n}.html">{n}</a>' for n in range(pages))
+        routes: dict[str, Any] = {
+            "/robots.txt": {"body": "User-agent: *\nAllow: /\n"},
+            "/": {"headers": html, "body": f"<html><body>{links}</body></html>"},
+        }
+        for n in range(pages):
+            routes[f"/p/{n}.html"] = {
+                "headers": html,
+                "delay": delay,
+                "body": f'<html><body><img src="/i/{n}.png" alt="picture {n}"></body></html>',
+            }
+        out[host] = {"routes": routes}
+    return {"hosts": out, "default": {"status": 502, "body": "unknown host"}}
+
+
+def test_each_host_is_crawled_by_one_worker(tmp_path: Path, server) -> None:
+    """Politeness of one crawler, not three: every page of a host comes from one worker (told
+    apart by a per-worker User-Agent), so its downloader slot, DOWNLOAD_DELAY and Crawl-delay
+    are the only door to the host. (Scrapy 2.19's own per-slot concurrency limit is not checked
+    here: it lets a slot's queued requests through at once, even in one process.)"""
+    hosts = [f"paced-{c}.dist.test" for c in "abcd"]
+    redis.Redis.from_url(server.url).flushdb()
+    seeds = [f"http://{h}/" for h in hosts]
+    extra = [*FAST, *DISTRIBUTED, "-s", "IMAGE_PROBE=off"]
+    with SimWeb(_paced_sites(hosts, 8, 0.05), max_seconds=HANG_GUARD, max_requests=5000) as web:
+        workers = start_workers(
+            crawl_command(tmp_path / "out", seeds, extra),
+            server.url,
+            3,
+            cwd=PROJECT_ROOT,
+            env=web.env(),
+            logdir=tmp_path / "logs",
+            per_worker=lambda i: ["-s", f"USER_AGENT=consentcrawl-test-worker{i}"],
+        )
+        codes = workers.wait(HANG_GUARD)
+        log = web.requests()
+    assert codes == [0, 0, 0], workers.log_tail(0)
+    for host in hosts:
+        pages = [r for r in log if r["host"] == host and r["path"].startswith("/p/")]
+        assert len(pages) == 8, host  # each page once
+        by = {r["user_agent"] for r in pages}
+        assert len(by) == 1, (host, by)
