@@ -6,6 +6,7 @@ every input row exactly once; ``read_batch`` must give exactly the batch ``iter_
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -122,3 +123,10 @@ def test_regeneration_with_a_worker_killed_mid_batch_conserves_every_row(
     assert got == expected  # every row once: none lost, none written twice
     keys = pq.read_table(tmp_path / "dist" / "removed_keys.parquet")
     assert keys.num_rows == sum(n for k, n in expected.items() if k[0] == "excluded")
+    merged = subprocess.run(
+        [sys.executable, "-m", "scrapy", "merge", str(tmp_path / "dist")],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=HANG_GUARD,
+    )  # fmt: skip
+    assert merged.returncode == 0, merged.stderr[-2000:]
+    manifest = json.loads((tmp_path / "dist" / "manifest.json").read_text())
+    assert sum(manifest["counts"]["rows"].values()) == 3000
