@@ -94,9 +94,6 @@ class ImagesSpider(scrapy.Spider):
         return False
 
     def follow_links(self, links: list[str]) -> Iterator[Any]:
-        if self.distributed:
-            yield from self.follow_links_shared(links)
-            return
         seen, scope, docs, token = self.seen, self.scope, self.docs, self.token
         for url in links:
             if url in seen:
@@ -104,7 +101,9 @@ class ImagesSpider(scrapy.Spider):
             seen.add(url)
             if not scope.allows(url):
                 continue
-            rules = docs.cached("robots", origin_of(url))
+            # Distributed mode: no refusal from a cached verdict here; every row then comes from
+            # a request in the shared frontier, so a killed worker's pages are redone whole.
+            rules = None if self.distributed else docs.cached("robots", origin_of(url))
             if rules is not None:
                 # Known verdict: record the refusal here instead of making a doomed Request.
                 if rules.unreachable:
@@ -114,20 +113,6 @@ class ImagesSpider(scrapy.Spider):
                     yield self.excluded_page(url, ["robots:disallowed"])
                     continue
             yield self.page_request(url)
-
-    def follow_links_shared(self, links: list[str]) -> Iterator[Any]:
-        """Distributed mode: request every new in-scope link; the scheduler keeps the first
-        worker's request of each URL (shared seen-set) and drops the others.
-
-        No refusal shortcut from a cached robots verdict here: every row then comes from a
-        request in the shared frontier, so a killed worker's unfinished pages are redone whole.
-        """
-        for url in dict.fromkeys(links):
-            if url in self.seen:
-                continue
-            self.seen.add(url)
-            if self.scope.allows(url):
-                yield self.page_request(url)
 
     def page_request(self, url: str) -> scrapy.Request:
         # dont_filter: the spider dedupes links itself (the seen set) and final URLs in parse();
