@@ -22,9 +22,10 @@ import threading
 from typing import Any
 from urllib.parse import urlsplit
 
+from redis.exceptions import RedisError
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.exceptions import CloseSpider, DontCloseSpider, NotConfigured
 from scrapy.utils.request import request_from_dict
 
 from crawler.distributed import codec
@@ -52,6 +53,7 @@ class RedisScheduler:
         self.spider: Spider | None = None
         self._idle = False
         self._idle_since: float | None = None
+        self._redis_down_since: float | None = None
         self._stop = threading.Event()
         self._beat: threading.Thread | None = None
         self._rr = 0
@@ -81,7 +83,11 @@ class RedisScheduler:
         self._stop.set()
         if self._beat is not None:
             self._beat.join(timeout=10)
-        self.frontier.leave()
+        try:
+            self.frontier.leave()
+        except RedisError:
+            logger.error("could not leave the frontier: Redis unreachable; claims not acknowledged")
+            return
         logger.info("worker %s left the frontier (%s)", self.dist.worker, reason)
 
     def _heartbeat_loop(self) -> None:
@@ -103,6 +109,16 @@ class RedisScheduler:
         return False
 
     def enqueue_request(self, request: Request) -> bool:
+        try:
+            return self._enqueue(request)
+        except RedisError:
+            # Raising here would wedge Scrapy's scraper; the request is lost with the frontier
+            # and the worker closes as "redis_unreachable" (see on_spider_idle).
+            self._redis_failed()
+            self.crawler.stats.inc_value("distributed/enqueue_failed")
+            return False
+
+    def _enqueue(self, request: Request) -> bool:
         stats = self.crawler.stats
         # A new URL (a link or seed the spider marked, or a redirect's new target) is claimed in
         # the seen-set and queued in one atomic step; retries and redirect loops are queued as
@@ -147,7 +163,12 @@ class RedisScheduler:
         return True
 
     def next_request(self) -> Request | None:
-        entry = self._next_entry()
+        try:
+            entry = self._next_entry()
+        except RedisError:
+            # Nothing can be claimed while Redis is away; the idle handler decides to stop.
+            self._redis_failed()
+            return None
         if entry is None:
             return None
         self._idle = False
@@ -203,14 +224,32 @@ class RedisScheduler:
         slot = self.crawler.engine.downloader.slots.get(host)
         return len(slot.active) if slot is not None else 0
 
+    def _redis_failed(self) -> None:
+        if self._redis_down_since is None:
+            self._redis_down_since = self._now()
+            logger.error("Redis at %s is unreachable", self.dist.url)
+
     def on_spider_idle(self, **_: Any) -> None:
         """Exit only once the whole crawl has been idle for IDLE_EXIT_SECONDS."""
         self._idle = True
         frontier = self.frontier
-        frontier.heartbeat(idle=True)
-        frontier.reclaim_dead()
         now = self._now()
-        if not frontier.globally_idle():
+        try:
+            frontier.heartbeat(idle=True)
+            frontier.reclaim_dead()
+            globally_idle = frontier.globally_idle()
+        except RedisError:
+            # A worker must not spin forever without its frontier: after the worker timeout it
+            # closes (its rows are written; its claims stay unacknowledged in Redis, if Redis
+            # comes back, so other workers redo them).
+            self._redis_failed()
+            assert self._redis_down_since is not None
+            if now - self._redis_down_since >= self.dist.worker_timeout:
+                logger.error("closing: Redis unreachable for %.0f s", now - self._redis_down_since)
+                raise CloseSpider("redis_unreachable")
+            raise DontCloseSpider
+        self._redis_down_since = None
+        if not globally_idle:
             self._idle_since = None
             raise DontCloseSpider
         if self._idle_since is None:

@@ -274,3 +274,34 @@ def test_each_host_is_crawled_by_one_worker(tmp_path: Path, server) -> None:
         assert len(pages) == 8, host  # each page once
         by = {r["user_agent"] for r in pages}
         assert len(by) == 1, (host, by)
+
+
+def test_a_worker_stops_when_redis_is_gone(tmp_path: Path) -> None:
+    """Redis dies mid-crawl: the worker must not spin forever; it closes, writes what it has
+    and says why in its manifest."""
+    from crawler.distributed.server import start_server
+
+    own = start_server(tmp_path / "redis")
+    sites = _paced_sites(["gone-redis.dist.test"], 30, 0.3)
+    extra = [*FAST, *DISTRIBUTED, "-s", "IMAGE_PROBE=off", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
+    try:
+        with SimWeb(sites, max_seconds=HANG_GUARD, max_requests=5000) as web:
+            workers = start_workers(
+                crawl_command(tmp_path / "out", ["http://gone-redis.dist.test/"], extra),
+                own.url,
+                1,
+                cwd=PROJECT_ROOT,
+                env=web.env(),
+                logdir=tmp_path / "logs",
+            )
+            client = redis.Redis.from_url(own.url)
+            deadline = time.monotonic() + HANG_GUARD
+            while time.monotonic() < deadline and not client.hlen("consentcrawl:claimed:worker0"):
+                time.sleep(0.05)
+            own.stop()
+            codes = workers.wait(HANG_GUARD)
+    finally:
+        own.stop()
+    manifest = json.loads((tmp_path / "out" / "manifests" / "worker0.json").read_text())
+    assert manifest["finish_reason"] == "redis_unreachable", workers.log_tail(0)
+    assert codes == [0] or codes == [1]
