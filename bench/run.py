@@ -675,6 +675,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "ratio_with_vs_without": warc_pps / head_pps if warc_pps and head_pps else None,
         "warc_bytes_per_page": med.get("consent-warc", {}).get("warc_bytes_per_page"),
     }
+    # Issue 13: the same crawl with 1 and with 2 workers on one real Redis (bench.distributed).
+    from bench.distributed import workers_ratio
+
+    results["distributed"] = workers_ratio(*((4, 30) if opts.quick else (8, 60)))
     results["elapsed_s"] = round(time.monotonic() - started, 1)
     results["capped"] = (
         f"each run crawls {per_run} of {web_hosts} hosts to completion (the web has "
@@ -719,6 +723,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{capture['pages_per_s_without']:.1f} without (ratio "
             f"{capture['ratio_with_vs_without']:.2f}); "
             f"{capture['warc_bytes_per_page'] or 0:.0f} bytes of WARC per page"
+        )
+    dist = results["distributed"]
+    if dist.get("skipped"):
+        print(f"distributed: skipped ({dist['reason']})")
+    else:
+        print(
+            f"distributed: 1 worker {dist['workers_1']['pages_per_s']} pages/s, 2 workers "
+            f"{dist['workers_2']['pages_per_s']} pages/s, ratio {dist['ratio_2_vs_1_pages_per_s']}"
         )
     print(f"results: {opts.out} (work dir {work}); {results['elapsed_s']:.0f}s")
     if not opts.keep:

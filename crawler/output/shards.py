@@ -149,6 +149,7 @@ class ShardWriter:
     def rows_written(self) -> int:
         """Rows in the part files on disk."""
         return sum(p.rows for p in self.parts)
+        self.name_prefix = "part-"  # distributed workers use "part-<worker id>-"
 
     def add(self, row: dict[str, Any]) -> None:
         self._rows.append(row)
@@ -207,7 +208,7 @@ class ShardWriter:
         return part
 
     def _write_part(self, table: pa.Table, number: int) -> PartFile:
-        name = f"part-{number:05d}.parquet"
+        name = f"{self.name_prefix}{number:05d}.parquet"
         final = self.directory / name
         tmp = self.directory / f".{name}.tmp"
         try:
