@@ -215,7 +215,7 @@ class IndexWriterPipeline:
                 writer.flush()
             if self.done_log is not None:
                 self.done_log.commit(self.pending_pages, self.pending_fetched)
-        except (OSError, pa.ArrowException) as exc:
+        except Exception as exc:  # a bug here must stop the run, not drop rows
             self.failed(exc)
             return
         self.pending_pages, self.pending_fetched = [], 0
@@ -363,7 +363,7 @@ class IndexWriterPipeline:
                 # An empty result is still a readable dataset with the schema.
                 for writer in (self.index, self.excluded, self.consent):
                     writer.close(empty_part=True)
-            except (OSError, pa.ArrowException) as exc:
+            except Exception as exc:  # any failure here loses rows: never a silent exit 0
                 self.failed(exc)
         stats = self.crawler.stats
         counts = self.final_counts()

@@ -144,12 +144,12 @@ class ShardWriter:
         self._batches: list[pa.RecordBatch] = []
         self._batched_rows = 0
         self._durable = 0
+        self.name_prefix = "part-"  # distributed workers use "part-<worker id>-"
 
     @property
     def rows_written(self) -> int:
         """Rows in the part files on disk."""
         return sum(p.rows for p in self.parts)
-        self.name_prefix = "part-"  # distributed workers use "part-<worker id>-"
 
     def add(self, row: dict[str, Any]) -> None:
         self._rows.append(row)
