@@ -729,6 +729,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     results["floor_fraction"] = off / floor if off and floor else None
     results["probe_request_ratio"] = results["ratio_head_vs_off_requests_per_s"]
     results.update(regen_summary(results["regeneration"]))
+    # Issue 13: the same crawl with 1 and with 2 workers on one real Redis (bench.distributed).
+    from bench.distributed import workers_ratio
+
+    results["distributed"] = workers_ratio(*((4, 30) if opts.quick else (8, 60)))
     results["elapsed_s"] = round(time.monotonic() - started, 1)
     results["capped"] = (
         f"each run crawls {per_run} of {web_hosts} hosts to completion (the web has "
@@ -778,6 +782,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             "regeneration batch path / item path rows-per-second ratio (same run): "
             f"{results['regen_batch_vs_item']:.2f}"
+        )
+    dist = results["distributed"]
+    if dist.get("skipped"):
+        print(f"distributed: skipped ({dist['reason']})")
+    else:
+        print(
+            f"distributed: 1 worker {dist['workers_1']['pages_per_s']} pages/s, 2 workers "
+            f"{dist['workers_2']['pages_per_s']} pages/s, ratio {dist['ratio_2_vs_1_pages_per_s']}"
         )
     print(f"results: {opts.out} (work dir {work}); {results['elapsed_s']:.0f}s")
     if not opts.keep:

@@ -36,6 +36,7 @@ from twisted.internet.error import TimeoutError as TxTimeoutError
 
 from crawler.clock import clock_of
 from crawler.consent.robots import robots_from_fetch
+from crawler.distributed.docstore import fetch_backend_of
 from crawler.singleflight import SingleFlight
 from crawler.urls import origin_of
 
@@ -131,6 +132,8 @@ class ConsentDocuments:
         self.kinds: dict[str, DocumentKind] = {}
         self._cache: dict[tuple[str, str], tuple[float, Any]] = {}
         self._flights: SingleFlight[Any] = SingleFlight()
+        # In-process fetches, or one fetch across all workers when REDIS_URL is set.
+        self.backend = fetch_backend_of(settings, lambda: crawler.stats)
         self.fetched: list[FetchedDocument] = []
         # When each (kind, origin) document was last fetched: the time of a decision taken on it
         # without a request of its own (a page refused by robots.txt).
@@ -207,7 +210,7 @@ class ConsentDocuments:
             if not robots.allowed(url, self.token):
                 self.crawler.stats.inc_value(f"consent/documents_not_fetched/{kind.name}")
                 return kind.parse(origin, None, None, f"robots.txt refuses {kind.path}")
-        status, body, _final_url, error = await self._fetch(kind.name, url)
+        status, body, _final_url, error = await self.backend.fetch_once(kind.name, url, self._fetch)
         return kind.parse(origin, status, body, error)
 
     async def _fetch(

@@ -246,3 +246,22 @@ CRAWL_PROGRESS_LOG_INTERVAL = 30.0
 INDEX_FLUSH_SECONDS = 30.0
 # Ctrl-C / SIGTERM: drop requests queued behind a Crawl-delay instead of waiting for them.
 EXTENSIONS = {**EXTENSIONS, "crawler.shutdown.PromptShutdown": 500}
+# --- distributed (issue 13; README "Distributed crawling") --------------------------------
+# redis://HOST:PORT/DB of a Redis >= 6 / Valkey >= 7 server: shared frontier, seen-set and
+# consent-document cache. Empty: one process, nothing shared (the default).
+REDIS_URL = ""
+# Prefix of every key this crawl uses in Redis (two crawls on one server need two prefixes).
+REDIS_KEY_PREFIX = "consentcrawl"
+# This worker's name in Redis and in its part file names. Empty: "<host name>-<pid>".
+WORKER_ID = ""
+# A worker exits once no host has queued requests and every worker has been idle this long.
+IDLE_EXIT_SECONDS = 10.0
+# A worker whose heartbeat is older than this is dead: its requests go back to the frontier.
+DISTRIBUTED_WORKER_TIMEOUT = 30.0
+# Seen-set: exact (a set of 8-byte URL digests) or bloom (a bitmap Bloom filter, see README).
+SEEN_SET = "exact"
+SEEN_BLOOM_CAPACITY = 100_000_000
+SEEN_BLOOM_ERROR_RATE = 0.001
+# Seconds a distributed regeneration worker holds a claimed input batch before others reclaim it.
+REGEN_LEASE_SECONDS = 300.0
+ADDONS = {**ADDONS, "crawler.distributed.addon.DistributedAddon": 10}

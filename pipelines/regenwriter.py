@@ -30,6 +30,8 @@ from scrapy.utils.defer import deferred_from_coro
 
 from crawler.consent.verdict import PageVerdict
 from crawler.consentdocs import ConsentDocuments
+from crawler.distributed.output import WorkerOutput
+from crawler.distributed.regen import SharedRegen, merge_removed_keys
 from crawler.output.indexdir import MANIFEST, clear_outputs
 from crawler.output.manifest import (
     ManifestReserve,
@@ -97,7 +99,13 @@ class RegenWriterPipeline:
         self.plan = plan = self.crawler.spider.plan
         root = self.root
         root.mkdir(parents=True, exist_ok=True)
-        if plan.resume:
+        # Distributed (REDIS_URL): Redis knows which batches are done; this worker keeps its
+        # own state file and never clears or prunes the shared OUTDIR.
+        self.shared = SharedRegen.of(self.crawler.settings, plan)
+        if self.shared is not None:
+            self.state = RegenState.start(root, plan.fingerprint())
+            self.state.path = root / f".regen-state-{self.shared.worker}.json"
+        elif plan.resume:
             self.state = RegenState.load(root, plan.fingerprint())
             self._remove_strays()
         else:
@@ -121,6 +129,8 @@ class RegenWriterPipeline:
             self.compression,
             first_part=len(self.state.consent_parts),
         )
+        if self.shared is not None:
+            WorkerOutput(self.shared.worker).name_parts(self.consent)
         settings = self.crawler.settings
         self.progress = Progress(
             plan.total_rows,
@@ -319,6 +329,8 @@ class RegenWriterPipeline:
         stats.inc_value("regenerate/excluded", len(excl_idx))
         for family, n in family_counts.items():
             stats.inc_value(f"consentcrawl/excluded/{family}", n)
+        if self.shared is not None:
+            self.shared.queue.complete(batch.number)
         self.book.close(batch.number)
 
     # --- end ------------------------------------------------------------------------------------
@@ -330,13 +342,21 @@ class RegenWriterPipeline:
                 self._flush_consent()
             self.state.save()
             if self.write_error is None:  # on a full disk, the manifest comes first
-                self._merge_keys()
+                if self.shared is not None:
+                    merge_removed_keys(
+                        self.root, self.keys_dir, self.shared.worker, self.keys_schema
+                    )
+                else:
+                    self._merge_keys()
         except (OSError, pa.ArrowException) as exc:
             self.failed(exc)
         self.complete = self.write_error is None and set(self.state.batches) >= set(
             range(self.plan.total_batches)
         )
-        if self.complete:
+        if self.shared is not None:
+            self.shared.stop_renewing()
+            self.complete = self.write_error is None and self.shared.queue.all_done()
+        elif self.complete:
             try:
                 self._write_empty_parts()
             except (OSError, pa.ArrowException) as exc:
@@ -384,7 +404,10 @@ class RegenWriterPipeline:
         if reserve is not None:
             reserve.release()
         try:
-            write_manifest(self.root / MANIFEST, self.build_manifest(spider, reason))
+            path = self.root / MANIFEST
+            if self.shared is not None:
+                path = WorkerOutput(self.shared.worker).manifest_path(self.root)
+            write_manifest(path, self.build_manifest(spider, reason))
         except Exception:
             logger.exception("could not write %s", self.root / MANIFEST)
 

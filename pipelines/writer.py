@@ -29,6 +29,7 @@ from twisted.internet import task
 
 from crawler.consent.verdict import PageVerdict
 from crawler.consentdocs import ConsentDocuments
+from crawler.distributed.output import WorkerOutput
 from crawler.output.indexdir import MANIFEST, OUTPUT_SUBDIRS, check_index_dir, clear_outputs
 from crawler.output.journal import DoneLog, check_jobdir
 from crawler.output.manifest import (
@@ -97,10 +98,13 @@ class IndexWriterPipeline:
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings
         self.crawler = crawler
+        # Distributed mode: INDEX_DIR is shared by design; parts and manifest per worker.
+        self.worker_output = WorkerOutput.of(settings)
         jobdir = settings.get("JOBDIR")
         self.resuming = check_jobdir(jobdir, settings.get("INDEX_DIR") or "")
+        overwrite = settings.getbool("INDEX_OVERWRITE") or self.resuming
         self.root = check_index_dir(
-            settings.get("INDEX_DIR"), settings.getbool("INDEX_OVERWRITE") or self.resuming
+            settings.get("INDEX_DIR"), overwrite or self.worker_output is not None
         )
         self.done_log = DoneLog(jobdir, self.root) if jobdir else None
         self.rows_per_shard = settings.getint("INDEX_ROWS_PER_SHARD")
@@ -136,7 +140,7 @@ class IndexWriterPipeline:
         existing: dict[str, list] = {sub: [] for sub in OUTPUT_SUBDIRS}
         if self.resuming and self.done_log is not None:
             existing = self._resume(self.done_log)
-        else:
+        elif self.worker_output is None:  # a distributed worker never clears the shared dir
             clear_outputs(self.root)
         shard, codec = self.rows_per_shard, self.compression
         writers = {}
@@ -153,6 +157,8 @@ class IndexWriterPipeline:
                 existing=parts,
             )
         self.index, self.excluded, self.consent = (writers[s] for s in OUTPUT_SUBDIRS)
+        if self.worker_output is not None:
+            self.worker_output.name_parts(self.index, self.excluded, self.consent)
         self.runs.append(
             {
                 "started_at": self.started_at.isoformat(),
@@ -163,7 +169,10 @@ class IndexWriterPipeline:
         )
         self.reserve = ManifestReserve(self.root)
         self._save_runs()
-        if self.flush_seconds > 0:
+        if self.flush_seconds > 0 and self.worker_output is None:
+            # Not for distributed workers (yet): a worker acknowledges its claimed requests only
+            # when it closes, so rows flushed before a kill would be written again by the worker
+            # that redoes them. A killed worker's rows are redone whole instead.
             self.flusher = task.LoopingCall(self.flush)
             self.flusher.start(self.flush_seconds, now=False)
 
@@ -206,7 +215,7 @@ class IndexWriterPipeline:
                 writer.flush()
             if self.done_log is not None:
                 self.done_log.commit(self.pending_pages, self.pending_fetched)
-        except (OSError, pa.ArrowException) as exc:
+        except Exception as exc:  # a bug here must stop the run, not drop rows
             self.failed(exc)
             return
         self.pending_pages, self.pending_fetched = [], 0
@@ -354,7 +363,7 @@ class IndexWriterPipeline:
                 # An empty result is still a readable dataset with the schema.
                 for writer in (self.index, self.excluded, self.consent):
                     writer.close(empty_part=True)
-            except (OSError, pa.ArrowException) as exc:
+            except Exception as exc:  # any failure here loses rows: never a silent exit 0
                 self.failed(exc)
         stats = self.crawler.stats
         counts = self.final_counts()
@@ -430,9 +439,12 @@ class IndexWriterPipeline:
             reserve.release()
         try:
             manifest = self.build_manifest(spider, reason)
-            write_manifest(self.root / MANIFEST, manifest)
+            path = self.root / MANIFEST
+            if self.worker_output is not None:
+                path = self.worker_output.manifest_path(self.root)
+            write_manifest(path, manifest)
         except Exception:  # the data is on disk; say loudly that the manifest is not
-            logger.exception("could not write %s", self.root / MANIFEST)
+            logger.exception("could not write the manifest in %s", self.root)
 
     def build_manifest(self, spider: Any, reason: str) -> dict[str, Any]:
         seeds = getattr(spider, "seed_info", None)

@@ -38,7 +38,9 @@ def preflight(settings, spargs: dict[str, str], cmdline: dict[str, str] | None =
     load_seeds(spargs.get("seeds") or "")
     index_dir = effective.get("INDEX_DIR")
     resuming = check_jobdir(effective.get("JOBDIR"), index_dir or "")
-    check_index_dir(index_dir, effective.getbool("INDEX_OVERWRITE") or resuming)
+    # With REDIS_URL the INDEX_DIR is shared by the workers by design (each writes its parts).
+    shared = bool((effective.get("REDIS_URL") or "").strip())
+    check_index_dir(index_dir, effective.getbool("INDEX_OVERWRITE") or resuming or shared)
     try:  # issue 11: a mistyped filter or caption source would silently change every row
         quality_config(effective)
         check_caption_sources(effective.getlist("CAPTION_SOURCES"))

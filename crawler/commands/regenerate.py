@@ -39,7 +39,8 @@ def preflight(settings, args: list[str], opts: argparse.Namespace) -> RegenPlan:
     check_effective_settings(settings)
     Policy.from_settings(settings.get)
     outdir = Path(opts.output)
-    if opts.resume:
+    shared = bool((settings.get("REDIS_URL") or "").strip())  # OUTDIR shared by the workers
+    if opts.resume or shared:
         if outdir.exists() and not outdir.is_dir():
             raise ConfigError(f"OUTDIR {str(outdir)!r} exists and is not a directory")
     else:
@@ -59,7 +60,7 @@ def preflight(settings, args: list[str], opts: argparse.Namespace) -> RegenPlan:
             "--fetch-pages needs a page column (page_url, webpage_url or --page-col NAME); "
             "columns found: " + ", ".join(plan.inputs[0].columns)
         )
-    if opts.resume:
+    if opts.resume and not shared:  # distributed: the state is in Redis
         RegenState.load(outdir, plan.fingerprint())  # raises if OUTDIR is another run's
     return plan
 

@@ -144,6 +144,7 @@ class ShardWriter:
         self._batches: list[pa.RecordBatch] = []
         self._batched_rows = 0
         self._durable = 0
+        self.name_prefix = "part-"  # distributed workers use "part-<worker id>-"
 
     @property
     def rows_written(self) -> int:
@@ -207,7 +208,7 @@ class ShardWriter:
         return part
 
     def _write_part(self, table: pa.Table, number: int) -> PartFile:
-        name = f"part-{number:05d}.parquet"
+        name = f"{self.name_prefix}{number:05d}.parquet"
         final = self.directory / name
         tmp = self.directory / f".{name}.tmp"
         try:

@@ -26,6 +26,7 @@ from twisted.python.failure import Failure
 
 from crawler.consent.verdict import Decision, Signal
 from crawler.consentdocs import ConsentDocuments
+from crawler.distributed.connection import distributed_of
 from crawler.guard import address_policy
 from crawler.items import failure_reasons, page_item
 from crawler.middlewares import refusal_signals
@@ -83,6 +84,8 @@ class ImagesSpider(scrapy.Spider):
         self.keep_root = settings.getbool("LICENSE_DETECTION_ENABLED")
         self.addresses = address_policy(settings)
         self.max_candidates = settings.getint("MAX_CANDIDATES_PER_PAGE")
+        # Distributed mode (REDIS_URL): the scheduler claims new URLs in the shared seen-set.
+        self.distributed = distributed_of(settings) is not None
         jobdir = settings.get("JOBDIR")
         if jobdir:
             self.seen_log = SeenLog(jobdir)
@@ -180,7 +183,9 @@ class ImagesSpider(scrapy.Spider):
             if not scope.allows(url):
                 continue
             self._log_seen(url, depth)
-            rules = docs.cached("robots", parsed.origin)
+            # Distributed mode: no refusal from a cached verdict here; every row then comes from
+            # a request in the shared frontier, so a killed worker's pages are redone whole.
+            rules = None if self.distributed else docs.cached("robots", parsed.origin)
             if rules is not None:
                 # Known verdict: record the refusal here instead of making a doomed Request.
                 verdict = rules.check(url, token)
@@ -194,9 +199,11 @@ class ImagesSpider(scrapy.Spider):
     def page_request(self, url: str, depth: int | None = None) -> scrapy.Request:
         # dont_filter: the spider dedupes links itself (the seen set) and final URLs in parse();
         # Scrapy's dupefilter would silently drop a redirect loop, losing the page's record.
-        meta = {"depth": depth} if depth else None
+        meta = {"depth": depth} if depth else {}
+        if self.distributed:
+            meta["distributed_dedupe"] = True  # see crawler.distributed.scheduler
         return scrapy.Request(
-            url, callback=self.parse, errback=self.on_error, dont_filter=True, meta=meta
+            url, callback=self.parse, errback=self.on_error, dont_filter=True, meta=meta or None
         )
 
     def on_error(self, failure: Failure) -> Iterator[Any]:

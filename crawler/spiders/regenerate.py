@@ -11,6 +11,7 @@ still waiting to be written (the batch book, crawler.regen.batches).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
 from crawler.consentdocs import origin_of
+from crawler.distributed.regen import SharedRegen, read_batch
 from crawler.guard import address_policy
 from crawler.items import candidate_target
 from crawler.regen.batches import BatchBook, OpenBatch
@@ -104,7 +106,11 @@ class RegenerateSpider(scrapy.Spider):
         plan = self.plan
         book = self.book
         done = getattr(book, "done", set())
-        batches = iter_batches(plan.inputs, plan.batch_rows)
+        shared = SharedRegen.of(self.crawler.settings, plan)
+        if shared is not None:  # distributed (REDIS_URL): batches leased from Redis
+            async for out in self.leased_output(shared):
+                yield out
+        batches = iter_batches(plan.inputs, plan.batch_rows) if shared is None else iter(())
         while True:
             try:
                 batch = next(batches, None)
@@ -132,6 +138,27 @@ class RegenerateSpider(scrapy.Spider):
         if book.stopped:
             return
         yield scrapy.Request("data:,", callback=self.finished, dont_filter=True)
+
+    async def leased_output(self, shared: SharedRegen) -> AsyncIterator[Any]:
+        """Claim a batch (room first: no lease is held while waiting), seek to it, send it;
+        until every batch of the plan is written by some worker."""
+        queue = shared.queue
+        if queue.release_own():
+            logger.info("took back this worker's own leases")
+        shared.start_renewing()
+        while True:
+            await self.book.room(self.window)
+            number = queue.claim()
+            if number is None:
+                if queue.all_done():
+                    return
+                await asyncio.sleep(shared.poll)  # leases held elsewhere: done or expired soon
+                continue
+            self.crawler.stats.inc_value("regenerate/batches_leased")
+            batch = read_batch(self.plan.inputs, self.plan.batch_rows, number)
+            entry = self.book.add(batch)
+            for out in self.batch_output(entry):
+                yield out
 
     def finished(self, response: Response) -> Iterator[Any]:
         return iter(())
