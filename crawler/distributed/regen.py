@@ -143,33 +143,41 @@ def read_batch(inputs: Sequence[InputFile], batch_rows: int, number: int) -> Bat
     inp = inputs[index]
     start = k * batch_rows
     stop = min(start + batch_rows, inp.rows or 0)
+    table, unreadable = None, None
     if inp.format == "parquet":
-        pf = pq.ParquetFile(inp.path)
         try:
-            groups, offset, group_first = [], None, 0
-            for g in range(pf.metadata.num_row_groups):
-                rows = pf.metadata.row_group(g).num_rows
-                if group_first + rows > start and group_first < stop:
-                    groups.append(g)
-                    if offset is None:
-                        offset = start - group_first
-                group_first += rows
-            table = pf.read_row_groups(groups, use_pandas_metadata=False)
-        finally:
-            pf.close()
-        table = table.slice(offset or 0, stop - start).combine_chunks()
-    else:
-        table = None
-        for i, rb in enumerate(_rebatch(_raw_batches(inp, batch_rows), batch_rows)):
+            table = _parquet_slice(inp, start, stop)
+        except (OSError, pa.ArrowException):
+            table = None  # a damaged row group: the sequential reader says which rows
+    if table is None:
+        for i, (rb, why) in enumerate(_rebatch(_raw_batches(inp, batch_rows), batch_rows)):
             if i == k:
-                table = pa.Table.from_batches([rb])
+                table, unreadable = pa.Table.from_batches([rb]), why
                 break
         assert table is not None
     batches = table.to_batches()
     data = batches[0] if batches else pa.RecordBatch.from_pylist([], schema=table.schema)
     if data.schema != inp.schema and data.schema.names == inp.schema.names:
         data = data.cast(inp.schema)
-    return Batch(number, index, start, data)
+    return Batch(number, index, start, data, unreadable)
+
+
+def _parquet_slice(inp: InputFile, start: int, stop: int) -> pa.Table:
+    """Rows ``start:stop`` of a Parquet input, reading only the row groups that hold them."""
+    pf = pq.ParquetFile(inp.path)
+    try:
+        groups, offset, group_first = [], None, 0
+        for g in range(pf.metadata.num_row_groups):
+            rows = pf.metadata.row_group(g).num_rows
+            if group_first + rows > start and group_first < stop:
+                groups.append(g)
+                if offset is None:
+                    offset = start - group_first
+            group_first += rows
+        table = pf.read_row_groups(groups, use_pandas_metadata=False)
+    finally:
+        pf.close()
+    return table.slice(offset or 0, stop - start).combine_chunks()
 
 
 @dataclass(slots=True)
