@@ -174,7 +174,7 @@ class RegenWriterPipeline:
         if item.get("type") == DECIDED:
             entry = self.book.open.get(item["batch"])
             if entry is not None and entry.missing == 0:
-                self.write_batch(entry)
+                self.write_batch_or_stop(entry)  # a write error stops the run (never a hang)
             return {
                 "type": "rows",
                 "batch": item["batch"],
