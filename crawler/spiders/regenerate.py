@@ -47,8 +47,10 @@ REGEN_DEFAULTS = {
     # Every input row is one image to re-check: a host with many rows is the workload itself.
     "IMAGE_PROBE_HOST_BUDGET": 0,
     # Decide rows per origin in Arrow batches when no request per row is needed (probe off,
-    # no --fetch-pages): crawler.regen.batchpath. Off: every row goes through the pipelines.
-    "REGEN_BATCH_PATH": True,
+    # no --fetch-pages): crawler.regen.batchpath. Opt-in for now: it does not yet apply the
+    # address guard per row (address:non-public) nor advance progress within a batch.
+    # Off: every row goes through the pipelines.
+    "REGEN_BATCH_PATH": False,
 }
 
 
@@ -164,7 +166,10 @@ class RegenerateSpider(scrapy.Spider):
         return iter(())
 
     async def decided(self, entry: OpenBatch) -> bool:
-        """The batch path; False (the batch then takes the item path) if it failed."""
+        """The batch path; False (the batch then takes the item path) if it failed or does not
+        apply: a batch whose rows could not be read keeps its own reason on the item path."""
+        if entry.batch.unreadable:
+            return False
         try:
             await self.batch_runner.decide(entry)
         except Exception:
