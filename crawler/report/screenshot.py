@@ -45,6 +45,15 @@ def _flags(profile: str) -> list[str]:
         "--no-first-run",
         "--disable-extensions",
         "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-domain-reliability",
+        "--no-pings",
+        # The report is one self-contained file: any request the browser would still make goes
+        # to a closed local port, never to the internet.
+        "--proxy-server=http://127.0.0.1:9",
+        "--proxy-bypass-list=<-loopback>",
+        "--dns-prefetch-disable",
         "--enable-logging=stderr",
         "--v=0",
         f"--user-data-dir={profile}",
