@@ -236,7 +236,9 @@ class RegenWriterPipeline:
             return  # stopping: this batch is redone by --resume
         try:
             self.write_batch(entry)
-        except (OSError, pa.ArrowException) as exc:
+        except (
+            Exception
+        ) as exc:  # any failure writing a batch stops the run: never a hang or exit 0
             self.failed(exc)
 
     def failed(self, exc: BaseException) -> None:
