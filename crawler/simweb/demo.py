@@ -5,7 +5,7 @@ redirected robots.txt). Four more hosts show the other consent families and lice
 (``signals``: ai.txt, X-Robots-Tag and Content-Usage on images, meta noai, tdmrep.json;
 ``prefs``: robots.txt Content-Usage with a path rule; ``cloudflare``: robots.txt Content-Signal;
 ``licensed``: a CC BY page with a CC0 JSON-LD photograph); the end-to-end signal web with one
-host per case is ``crawler.simweb.signalweb``.
+host per case is ``tests.sites.signalweb``.
 
 Pages are real-looking HTML with ``<img alt>`` text, lazy ``data-src`` images, a ``srcset``,
 a ``<figure>`` with a ``<figcaption>``, images without alt text, links

@@ -16,7 +16,7 @@ import pytest
 
 from crawler.demo import run_crawl
 from crawler.simweb.control import SimWeb
-from crawler.simweb.signalweb import signal_web
+from tests.sites.signalweb import signal_web
 
 # Keep every crawl to a few seconds: no retries, short timeouts.
 FAST = {"DOWNLOAD_TIMEOUT": "5", "RETRY_TIMES": "0", "LOG_LEVEL": "WARNING"}

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from crawler.simweb.signalweb import LICENSE_EXPECTED, LICENSE_SEEDS, SIGNAL_EXPECTED
+from tests.sites.signalweb import LICENSE_EXPECTED, LICENSE_SEEDS, SIGNAL_EXPECTED
 from pipelines.writer import LICENSE_FIELDS
 from tests.e2e import Crawl, crawl, families
 

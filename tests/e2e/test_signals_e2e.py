@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from crawler.simweb.signalweb import HEAD_REFUSING, SIGNAL_EXPECTED, SIGNAL_SEEDS
+from tests.sites.signalweb import HEAD_REFUSING, SIGNAL_EXPECTED, SIGNAL_SEEDS
 from tests.e2e import Crawl, crawl, families
 
 NOT_CHECKED = "not checked (IMAGE_PROBE=off)"

@@ -24,7 +24,7 @@ from warcio.archiveiterator import ArchiveIterator
 from crawler.regen.demo import demo_rows
 from crawler.simweb.control import SimWeb
 from crawler.simweb.demo import demo_sites
-from crawler.simweb.signalweb import SIGNAL_SEEDS
+from tests.sites.signalweb import SIGNAL_SEEDS
 from crawler.warc.verify import compare_outputs
 from tests.e2e import Crawl, crawl
 

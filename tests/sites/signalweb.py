@@ -58,7 +58,7 @@ __all__ = [
     "signal_web",
 ]
 
-SIGNAL_FACTORY = "crawler.simweb.signalweb:head_refusing_resolver"
+SIGNAL_FACTORY = "tests.sites.signalweb:head_refusing_resolver"
 
 _HTML = "text/html; charset=utf-8"
 _TEXT = "text/plain; charset=utf-8"

@@ -1,0 +1,1 @@
+"""Simulated-web site declarations used only by the tests (not shipped in the wheel)."""
