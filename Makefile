@@ -25,6 +25,7 @@ test: setup lint
 lint: setup
 	@$(BIN)/ruff format --check crawler pipelines tests bench
 	@$(BIN)/ruff check crawler pipelines tests bench
+	@$(BIN)/mypy
 
 format: setup
 	@$(BIN)/ruff format crawler pipelines tests bench
@@ -41,4 +42,4 @@ docs-screenshot: setup
 	@$(BIN)/python -m crawler.report.screenshot out/demo docs/report.png
 
 clean:
-	rm -rf $(VENV) out build *.egg-info
+	rm -rf $(VENV) out build *.egg-info .mypy_cache

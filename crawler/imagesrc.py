@@ -21,6 +21,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TypeGuard
 
 import lxml.html
 
@@ -120,7 +121,7 @@ def largest(candidates: Iterable[tuple[str, float]]) -> str | None:
     return best[0] if best else None
 
 
-def usable(raw: str | None) -> bool:
+def usable(raw: str | None) -> TypeGuard[str]:
     return bool(raw and raw.strip() and not raw.strip().startswith(("data:", "about:")))
 
 
@@ -225,12 +226,13 @@ def choose_source(img: lxml.html.HtmlElement, shared: frozenset[str] = frozenset
     alternative = lazy is not None or bool(srcsets)
     if usable(src):
         named_placeholder = is_placeholder_name(src)
-        lazy_differs = lazy is not None and lazy[0] != src
+        lazy_src = lazy[0] if lazy is not None else src  # no lazy URL: nothing differs
+        lazy_differs = lazy_src != src
         stand_in = alternative and (
             named_placeholder
             or src in shared
             or (lazy_differs and _lazy_classed(img))
-            or (lazy_differs and _vector_or_gif(src) and not _vector_or_gif(lazy[0]))
+            or (lazy_differs and _vector_or_gif(src) and not _vector_or_gif(lazy_src))
         )
         if not stand_in:
             # Without an alternative the src is the image, but a clear placeholder name still

@@ -82,4 +82,4 @@ class Scope:
             host = urlsplit(url).hostname
         except ValueError:
             return False
-        return bool(host) and self.allows_host(host)
+        return host is not None and host != "" and self.allows_host(host)

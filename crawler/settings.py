@@ -91,9 +91,9 @@ ADDONS = {"crawler.addon.IdentityAddon": 0}
 
 # --- scope --------------------------------------------------------------------------------
 # Extra domains (and their subdomains) to follow links into, besides the seeds' own.
-SCOPE_ALLOWED_DOMAINS = []
+SCOPE_ALLOWED_DOMAINS: list[str] = []
 # Domains (and subdomains) never to crawl, even when a seed is in them.
-SCOPE_DENIED_DOMAINS = []
+SCOPE_DENIED_DOMAINS: list[str] = []
 # Follow links at all (false: crawl the seed pages only).
 FOLLOW_LINKS = True
 
@@ -191,8 +191,8 @@ CAPTION_SOURCES = ["alt", "figcaption", "thumbcaption", "og:image:alt", "twitter
 QUALITY = "standard"
 # Filters to add to / remove from the preset: tracker, pixel, small, placeholder,
 # filename-caption, caption-short, caption-long, icon-url.
-QUALITY_ENABLE = []
-QUALITY_DISABLE = []
+QUALITY_ENABLE: list[str] = []
+QUALITY_DISABLE: list[str] = []
 # quality:small when a declared width or height is at most this many pixels.
 QUALITY_SMALL_MAX_PX = 32
 # quality:pixel when every declared side is at most this many pixels (1x1 beacons).
@@ -204,13 +204,13 @@ QUALITY_CAPTION_MIN_CHARS = 5
 # quality:caption-long above this many characters (our choice; LAION publishes no maximum).
 QUALITY_CAPTION_MAX_CHARS = 1000
 # Extra tracking-pixel hosts (host or host/path-prefix) beside the shipped list.
-QUALITY_TRACKER_HOSTS = []
+QUALITY_TRACKER_HOSTS: list[str] = []
 
 # --- the public web only (SSRF guard, crawler/guard.py) -----------------------------------
 # Every request (pages, consent documents, probes, each redirect hop) whose target is not a
 # public address is refused, and the row excluded as address:non-public. CIDRs listed here
 # (e.g. ["10.0.0.0/8"]) are opened, for intranet crawls.
-ALLOWED_NETWORKS = []
+ALLOWED_NETWORKS: list[str] = []
 DOWNLOADER_MIDDLEWARES["crawler.guard.AddressGuardMiddleware"] = 50
 # Names are checked on the address they resolve to, at connection time (DNS rebinding).
 TWISTED_DNS_RESOLVER = "crawler.guard.GuardedResolver"

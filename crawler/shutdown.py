@@ -22,6 +22,7 @@ from typing import Any
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.asyncio import call_later
 from twisted.python.failure import Failure
 
 logger = logging.getLogger(__name__)
@@ -92,8 +93,6 @@ class PromptShutdown:
 
 
 def recheck_closing_after_items(crawler: Crawler) -> None:
-    from twisted.internet import reactor  # the installed one (asyncio), not a default
-
     polling = False
 
     def check() -> None:
@@ -101,14 +100,14 @@ def recheck_closing_after_items(crawler: Crawler) -> None:
         scraper = getattr(crawler.engine, "scraper", None)
         slot = getattr(scraper, "slot", None)
         closing = getattr(slot, "closing", None)
-        if closing is None or closing.called:
+        if slot is None or closing is None or closing.called:
             polling = False
             return
         if slot.is_idle():
             polling = False
             closing.callback(crawler.spider)
             return
-        reactor.callLater(RECHECK_SECONDS, check)  # type: ignore[attr-defined]
+        call_later(RECHECK_SECONDS, check)
 
     def item_finished(*args: Any, **kwargs: Any) -> None:
         # The scraper lowers its count of items in flight only after this signal's handlers:
@@ -117,7 +116,7 @@ def recheck_closing_after_items(crawler: Crawler) -> None:
         if polling:
             return
         polling = True
-        reactor.callLater(RECHECK_SECONDS, check)  # type: ignore[attr-defined]
+        call_later(RECHECK_SECONDS, check)
 
     for signal in (signals.item_scraped, signals.item_error, signals.item_dropped):
         crawler.signals.connect(item_finished, signal=signal, weak=False)

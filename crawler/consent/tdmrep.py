@@ -240,12 +240,12 @@ def parse_tdmrep_json(body: bytes, source_url: str, *, truncated: bool = False) 
         # In a cut file the first entry that fails to decode is the one the cut falls in.
         if truncated and entries:
             return TdmRepFile(source_url, tuple(rules), None, truncated=True)
-        error = why if entries else f"invalid JSON: {exc}"[:200]
+        error: str | None = why if entries else f"invalid JSON: {exc}"[:200]
         if truncated:
             error = f"truncated: {error}"
         return TdmRepFile(source_url, tuple(rules), error, unreadable=True, truncated=truncated)
     if isinstance(data, Mapping):
-        entries: list[Any] = [data]
+        entries = [data]
         conformant_shape = False
     elif isinstance(data, list):
         entries = data

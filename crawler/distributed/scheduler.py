@@ -123,7 +123,7 @@ class RedisScheduler:
         # A new URL (a link or seed the spider marked, or a redirect's new target) is claimed in
         # the seen-set and queued in one atomic step; retries and redirect loops are queued as
         # they are (a single process would make them too).
-        redirected = request.meta.get("redirect_urls")
+        redirected: list[str] = request.meta.get("redirect_urls") or []
         retry = bool(request.meta.get("retry_times"))
         new_target = bool(redirected) and request.url not in redirected and not retry
         dedupe = new_target or (request.meta.get(DEDUPE_META) and not redirected and not retry)

@@ -16,6 +16,7 @@ from typing import Any
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.asyncio import call_later
 from twisted.internet import task
 
 from crawler.regen.progress import format_duration
@@ -138,10 +139,8 @@ class ShutdownNotice:
         return cls(crawler)
 
     def engine_started(self) -> None:
-        from twisted.internet import reactor
-
         # Scrapy installs its handlers on reactor start-up; chain ours in front of them after.
-        reactor.callLater(0.2, self._install)  # type: ignore[attr-defined]
+        call_later(0.2, self._install)
 
     def _install(self) -> None:
         import signal
@@ -154,7 +153,7 @@ class ShutdownNotice:
             from twisted.internet import reactor
 
             signal.signal(signal.SIGINT, previous)  # a second Ctrl-C goes to Scrapy (force)
-            reactor.callFromThread(self.notice)  # type: ignore[attr-defined]
+            reactor.callFromThread(self.notice)
             previous(signum, frame)
 
         try:

@@ -18,7 +18,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict, Unpack
 from urllib.parse import urljoin
 
 from lxml import etree
@@ -33,6 +33,15 @@ SOURCES = ("link", "a", "jsonld", "microdata", "rdfa", "header", "xmp", "meta")
 POSITIONS = ("head", "body", "footer", "")
 # Evidence strings are short by design; a page cannot blow up a row.
 _MAX_TEXT = 300
+
+
+class Attribution(TypedDict, total=False):
+    """The attribution fields of a ``LicenseEvidence``, as keyword arguments."""
+
+    credit: str | None
+    creator: str | None
+    acquire_license_page: str | None
+    copyright_notice: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,8 +228,8 @@ class _Detector:
     # -- recording
 
     def add(self, ev: LicenseEvidence) -> None:
-        key = (ev.spdx, ev.url, ev.scope, ev.source, ev.position, ev.image_url, ev.confidence)
-        key += (ev.credit, ev.creator, ev.acquire_license_page, ev.copyright_notice)
+        key: tuple[Any, ...] = (ev.spdx, ev.url, ev.scope, ev.source, ev.position, ev.image_url)
+        key += (ev.confidence, ev.credit, ev.creator, ev.acquire_license_page, ev.copyright_notice)
         if key in self._seen:
             return
         self._seen.add(key)
@@ -237,7 +246,7 @@ class _Detector:
         el: Any,
         confidence: str = "high",
         raw: str = "",
-        **attrs: str | None,
+        **attrs: Unpack[Attribution],
     ) -> None:
         position = _position(el)
         raw = clip(raw) or ""
@@ -250,7 +259,7 @@ class _Detector:
         url: str | None,
         source: str,
         raw: str = "",
-        **attrs: Any,
+        **attrs: Unpack[Attribution],
     ) -> None:
         raw = clip(raw) or ""
         self.add(LicenseEvidence(spdx, url, "image", source, "", "high", image, raw=raw, **attrs))
@@ -303,7 +312,7 @@ class _Detector:
             if kind == "other":
                 continue  # the licence of some other resource (an image we did not extract)
             url = _resolve(self.base, href)
-            if kind == "image":
+            if image is not None:  # kind == "image"
                 spdx, url_out = normalize_license(url)
                 self.image_ev(image, spdx, url_out or url, "rdfa", raw=href)
                 continue
@@ -336,7 +345,7 @@ class _Detector:
             spdx, url = normalize_license(_resolve_value(self.base, value))
             if not (spdx or url):
                 continue
-            if kind == "image":
+            if image is not None:  # kind == "image"
                 self.image_ev(image, spdx, url, "rdfa", raw=value)
             else:
                 self.page_ev(spdx, url, "rdfa", el, raw=value)
@@ -398,7 +407,7 @@ class _Detector:
             }
             if not images:
                 return
-            attrs = {
+            attrs: Attribution = {
                 "credit": clip(_ld_text(node.get("creditText"))),
                 "creator": clip(_ld_text(node.get("creator"))),
                 "acquire_license_page": _opt_resolve(
@@ -418,7 +427,7 @@ class _Detector:
         images: set[str],
         licenses: list[tuple[str | None, str | None, str]],
         source: str,
-        attrs: dict[str, str | None],
+        attrs: Attribution,
     ) -> None:
         """One evidence per (image, licence); attribution-only evidence when no licence."""
         for image in sorted(images):
@@ -491,6 +500,7 @@ class _Detector:
 
         def text(name: str) -> str | None:
             for el in props.get(name, ()):
+                value: str | None
                 if el.get("itemscope") is not None:
                     names = [_md_value(n) for n in _microdata_props(el).get("name", ())]
                     value = "; ".join(n for n in names if n)
@@ -505,7 +515,7 @@ class _Detector:
             acquire = self._md_url_value(el)
             if acquire:
                 break
-        attrs = {
+        attrs: Attribution = {
             "credit": text("creditText"),
             "creator": text("creator"),
             "acquire_license_page": acquire,

@@ -20,7 +20,7 @@ from typing import Any
 from lxml import etree
 
 from crawler.consent.verdict import Signal
-from crawler.licenses.detect import LicenseEvidence, clip
+from crawler.licenses.detect import Attribution, LicenseEvidence, clip
 from crawler.licenses.spdx import normalize_license
 
 __all__ = ["XmpFindings", "data_mining_signal", "scan_xmp", "xmp_evidence"]
@@ -268,7 +268,7 @@ def xmp_evidence(findings: XmpFindings | None, image_url: str) -> list[LicenseEv
     """
     if findings is None:
         return []
-    attrs = {
+    attrs: Attribution = {
         "credit": findings.credit,
         "creator": findings.creator,
         "acquire_license_page": findings.licensor_url,

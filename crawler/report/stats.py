@@ -139,7 +139,11 @@ def _parts(root: Path, sub: str) -> list[Path]:
     return sorted((root / sub).glob("*.parquet")) if (root / sub).is_dir() else []
 
 
-def _batches(paths: list[Path], wanted: list[str]) -> Iterator[dict[str, list[Any]]]:
+def _batches(
+    paths: list[Path], wanted: Sequence[str | None]
+) -> Iterator[dict[str | None, list[Any]]]:
+    """Columns by name, batch by batch; a name that is None (the job has no such column) or
+    absent from a part file is left out, so ``batch.get(name)`` reads it as missing."""
     for path in paths:
         pf = pq.ParquetFile(path)
         names = [c for c in wanted if c and c in pf.schema_arrow.names]

@@ -160,7 +160,7 @@ class Route:
             return 0, b""
         extra = b"Connection: close\r\n" if close else b""
         total = len(self.body)
-        if span == ():
+        if not span:  # (): unsatisfiable
             head = (
                 b"HTTP/1.1 416 Range Not Satisfiable\r\n"
                 + f"Content-Range: bytes */{total}\r\nContent-Length: 0\r\n".encode("latin-1")
@@ -564,7 +564,7 @@ class SimServer:
             await asyncio.sleep(route.delay)
         if route.drop:
             self._write_log(self._entry(now, method, vhost, path, 0, headers, scheme))
-            transport.abort()  # type: ignore[attr-defined]
+            transport.abort()
             return False
 
         head_only = method == "HEAD"
@@ -579,7 +579,7 @@ class SimServer:
             data = route.wire(head_only=head_only, close=close)
         self._write_log(self._entry(now, method, vhost, path, status, headers, scheme))
         writer.write(data)
-        if transport.get_write_buffer_size() > 256 * 1024:  # type: ignore[attr-defined]
+        if transport.get_write_buffer_size() > 256 * 1024:
             await writer.drain()
         return not close
 
