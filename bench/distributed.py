@@ -24,9 +24,9 @@ from crawler.demo import crawl_command
 from crawler.distributed import codec
 from crawler.distributed.docstore import encode_result
 from crawler.distributed.seen import url_digest
-from crawler.distributed.server import redis_server, server_unavailable_reason
-from crawler.distributed.workers import start_workers
 from crawler.simweb.control import SimWeb
+from tests.support.redisserver import redis_server, server_unavailable_reason
+from tests.support.workers import start_workers
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 FLAGS = [

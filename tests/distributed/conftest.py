@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from crawler.distributed.server import RedisServer, server_unavailable_reason, start_server
+from tests.support.redisserver import RedisServer, server_unavailable_reason, start_server
 
 
 @pytest.fixture(scope="module")

