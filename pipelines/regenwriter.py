@@ -174,6 +174,8 @@ class RegenWriterPipeline:
         if item.get("type") == DECIDED:
             entry = self.book.open.get(item["batch"])
             if entry is not None and entry.missing == 0:
+                excluded = [r for r in entry.reasons if r]
+                self.progress.add(len(entry.reasons) - len(excluded), excluded)
                 self.write_batch_or_stop(entry)  # a write error stops the run (never a hang)
             return {
                 "type": "rows",

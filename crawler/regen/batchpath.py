@@ -15,7 +15,7 @@ compares rows, reasons and consent records. No Scrapy imports: documents come in
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -28,7 +28,15 @@ from crawler.consent.tdmrep import tdmrep_signal
 from crawler.consent.verdict import PageVerdict, Signal
 from crawler.output.shards import CONSENT_RECORD
 
-__all__ = ["BatchDecider", "BatchDecision", "RowChecks", "make_checks", "origin_uniform"]
+__all__ = [
+    "BatchDecider",
+    "BatchDecision",
+    "Guarded",
+    "RowChecks",
+    "address_guard",
+    "make_checks",
+    "origin_uniform",
+]
 
 INVALID_URL = "input:invalid-url"
 CONSENT_LIST = pa.list_(CONSENT_RECORD)
@@ -147,10 +155,14 @@ class RowChecks:
         return (tdmrep_signal(url, file, None, None, url, unreadable_excludes=strict),)
 
     def own_reasons(self, origin: str | None) -> list[str]:
-        reasons = [] if origin is not None else [INVALID_URL]
+        return self.row_reasons([] if origin is not None else [INVALID_URL])
+
+    def row_reasons(self, reasons: Sequence[str]) -> list[str]:
+        """A row's own reasons (from its URL) and the licence filter's, in pipeline order."""
+        out = list(reasons)
         if self.license_reason:
-            reasons.append(self.license_reason)
-        return reasons
+            out.append(self.license_reason)
+        return out
 
 
 def make_checks(
@@ -295,6 +307,50 @@ def origins_of(
     return values, origins
 
 
+# --- the address guard ---------------------------------------------------------------------------
+
+# ``crawler.items.candidate_target`` with the run's ALLOWED_NETWORKS: (origin, reasons, signals)
+# of a URL, origin None when it must not be checked (not the public web, or an unusable host).
+Target = Callable[[str], tuple[str | None, list[str], list[Signal]]]
+
+
+@dataclass(slots=True)
+class Guarded:
+    """A URL column's origins once the address guard has run, and its refused rows."""
+
+    origins: list[str | None]  # None: not checked (unusable, or refused by the guard)
+    refused: dict[int, tuple[list[str], list[Signal]]]  # row -> (reasons, signals) of the guard
+
+
+def address_guard(values: Sequence[Any], origins: Sequence[str | None], target: Target) -> Guarded:
+    """The address guard of every row (``origins``: the values' ``valid_origin``), as the item
+    path applies it (``target`` is its own function, not a copy).
+
+    ``candidate_target`` reads a URL's host only, which its origin names: so it is asked once per
+    distinct origin (as ``origin + "/"``), and most origins (public names) end there. Rows of a
+    refused origin (IP literals in private ranges, ``localhost``...) are asked one by one: their
+    refusal's record cites the row's own URL.
+    """
+    refused_origins = set()
+    for origin in set(origins):
+        if origin is None:
+            continue
+        found, reasons, signals = target(origin + "/")
+        if found != origin or reasons or signals:
+            refused_origins.add(origin)
+    out = list(origins)
+    refused: dict[int, tuple[list[str], list[Signal]]] = {}
+    if not refused_origins:
+        return Guarded(out, refused)
+    for i, origin in enumerate(origins):
+        if origin in refused_origins:
+            found, reasons, signals = target(values[i])
+            out[i] = found
+            if found is None:
+                refused[i] = (reasons, signals)
+    return Guarded(out, refused)
+
+
 # --- one batch ------------------------------------------------------------------------------------
 
 # A consent record's source that is the row's own image / page URL (TDMRep names the URL it
@@ -337,7 +393,11 @@ class _Outcome:
 
 
 def _outcome(checks: RowChecks, origin: str | None, signals: list[Signal]) -> _Outcome:
-    reasons, records = PageVerdict(()).row(checks.own_reasons(origin), signals)
+    return _outcome_of(checks.own_reasons(origin), signals)
+
+
+def _outcome_of(own_reasons: list[str], signals: list[Signal]) -> _Outcome:
+    reasons, records = PageVerdict(()).row(own_reasons, signals)
     slots = [_FIXED] * len(records)
     for i, record in enumerate(records):
         if record["source"] == IMAGE_MARK:
@@ -417,11 +477,15 @@ class BatchDecider:
         origins: Sequence[str | None],
         pages: Sequence[Any] | None,
         page_origins: Sequence[str | None] | None,
+        refused: Mapping[int, tuple[list[str], list[Signal]]] | None = None,
+        page_refused: Mapping[int, tuple[list[str], list[Signal]]] | None = None,
     ) -> BatchDecision:
         """Decide every row of a batch.
 
         ``urls``/``pages``: the raw column values (``""`` stands for a non-string URL, as in the
-        item path); ``origins``/``page_origins``: their ``valid_origin``.
+        item path); ``origins``/``page_origins``: their ``valid_origin``, None where the address
+        guard refused them (``address_guard``); ``refused``/``page_refused``: the guard's
+        reasons and signals of those rows.
         """
         checks = self.checks
         if len(self._pages) >= _CACHE_LIMIT:
@@ -441,6 +505,21 @@ class BatchDecider:
         for i in range(n):
             origin = origins[i]
             url = urls[i] if isinstance(urls[i], str) else ""
+            guard = refused.get(i) if refused else None
+            page_guard = page_refused.get(i) if page_refused else None
+            if guard is not None or page_guard is not None:
+                # Not the public web (rare): the guard's evidence (the image's, then the page's)
+                # comes first, as the spider puts it on the row before the pipelines run; the
+                # row is evaluated on its own.
+                page_origin = page_origins[i] if page_origins is not None else None
+                page = pages[i] if page_origin is not None else None  # type: ignore[index]
+                base = guard[0] if guard else ([] if origin is not None else [INVALID_URL])
+                own = [*(guard[1] if guard else ()), *(page_guard[1] if page_guard else ())]
+                signals = own + checks.signals(docs, url, origin, page, page_origin)
+                row_outcome[i] = len(outcomes)
+                outcomes.append(_outcome_of(checks.row_reasons(base), signals))
+                path_rows += 1
+                continue
             if origin is None:
                 key: Any = None  # an unusable row is not checked, nor is its page
                 found = by_key.get(key)

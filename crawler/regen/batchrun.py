@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -19,9 +20,18 @@ from scrapy.utils.conf import build_component_list
 
 from crawler.consent.rowchecks import RECORD_SWITCHES
 from crawler.consentdocs import ConsentDocuments
+from crawler.guard import address_policy
+from crawler.items import candidate_target
 from crawler.policyrt import policy_of
 from crawler.regen.batches import OpenBatch
-from crawler.regen.batchpath import BatchDecider, RowChecks, make_checks, origins_of
+from crawler.regen.batchpath import (
+    BatchDecider,
+    Guarded,
+    RowChecks,
+    address_guard,
+    make_checks,
+    origins_of,
+)
 from crawler.regen.inputs import valid_origin
 from crawler.regen.plan import RegenPlan
 
@@ -74,6 +84,8 @@ class BatchRunner:
         self.checks = checks
         self.docs = ConsentDocuments.of(crawler)
         self.decider = BatchDecider(checks)
+        # The item path's own address guard (ALLOWED_NETWORKS), applied per origin.
+        self.target = partial(candidate_target, addresses=address_policy(crawler.settings))
 
     @classmethod
     def of(cls, crawler: Crawler, plan: RegenPlan) -> BatchRunner | None:
@@ -133,14 +145,24 @@ class BatchRunner:
         data = entry.batch.data
         cols = self.plan.columns
         urls, origins = origins_of(data.column(cols.url), valid_origin)
-        pages = page_origins = None
+        image = address_guard(urls, origins, self.target)
+        pages = None
+        page = Guarded([], {})
+        page_origins = None
         if cols.page is not None:
             pages, page_origins = origins_of(data.column(cols.page), valid_origin)
+            page = address_guard(pages, page_origins, self.target)
+            page_origins = page.origins
+        origins = image.origins
+        # What the item path fetches: the documents of rows the guard let through, and of
+        # their pages (a row that is not checked does not have its page checked either).
         needed = {o for o in origins if o is not None}
         if page_origins is not None:
             needed.update(p for p, o in zip(page_origins, origins, strict=True) if p and o)
         docs = await self.documents(needed)
-        decision = self.decider.decide(docs, urls, origins, pages, page_origins)
+        decision = self.decider.decide(
+            docs, urls, origins, pages, page_origins, image.refused, page.refused
+        )
         entry.reasons = decision.reasons
         entry.consent_array = decision.consent
         entry.license_array = decision.license

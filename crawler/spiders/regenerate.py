@@ -47,10 +47,9 @@ REGEN_DEFAULTS = {
     # Every input row is one image to re-check: a host with many rows is the workload itself.
     "IMAGE_PROBE_HOST_BUDGET": 0,
     # Decide rows per origin in Arrow batches when no request per row is needed (probe off,
-    # no --fetch-pages): crawler.regen.batchpath. Opt-in for now: it does not yet apply the
-    # address guard per row (address:non-public) nor advance progress within a batch.
+    # no --fetch-pages): crawler.regen.batchpath, same decisions as the pipelines (issue 16).
     # Off: every row goes through the pipelines.
-    "REGEN_BATCH_PATH": False,
+    "REGEN_BATCH_PATH": True,
 }
 
 

@@ -11,9 +11,12 @@ from crawler.consent.patterns import path_pattern
 from crawler.consent.robots import robots_from_fetch
 from crawler.consent.rowchecks import RECORD_SWITCHES
 from crawler.consent.tdmrep import tdmrep_from_fetch
+from crawler.items import candidate_target
+from crawler.netguard import AddressPolicy
 from crawler.regen.batchpath import (
     BY_OWN_VERDICT,
     BatchDecider,
+    address_guard,
     make_checks,
     origins_of,
     step_uniform,
@@ -64,6 +67,49 @@ def test_origins_of_on_the_laion_sample() -> None:
     column = pq.read_table(CORPUS / "laion-sample" / "test_10000.parquet").column("URL")
     values, origins = origins_of(column, valid_origin)
     assert origins == [valid_origin(v) for v in values]
+
+
+GUARDED_URLS = [
+    *ODD_URLS,
+    "http://127.0.0.1/a.jpg",
+    "http://127.0.0.1:8080/b.jpg",
+    "http://0x7f000001/c.jpg",
+    "http://2130706433/d.jpg",
+    "http://0177.0.0.1/e.jpg",
+    "http://127.1/f.jpg",
+    "http://LOCALHOST/g.jpg",
+    "http://localhost./h.jpg",
+    "http://a.localhost/i.jpg",
+    "http://[::1]/j.jpg",
+    "http://[::ffff:10.0.0.1]/k.jpg",
+    "http://[fe80::1]:81/l.jpg",
+    "http://169.254.169.254/latest/meta-data/",
+    "https://10.0.0.1/" + "x" * 500,
+    "http://8.8.8.8/public.jpg",
+    "http://192.168.0.9/m.jpg",
+    "http://example.com/n.jpg",
+]
+
+
+@pytest.mark.parametrize("opened", [(), ("192.168.0.0/16", "127.0.0.0/8")])
+def test_address_guard_is_candidate_target_row_by_row(opened: tuple[str, ...]) -> None:
+    policy = AddressPolicy.from_cidrs(opened)
+    values, origins = origins_of(pa.array(GUARDED_URLS, pa.string()), valid_origin)
+    guarded = address_guard(values, origins, lambda url: candidate_target(url, policy))
+    for i, url in enumerate(values):
+        if origins[i] is None:  # unusable: input:invalid-url before the guard
+            assert guarded.origins[i] is None and i not in guarded.refused
+            continue
+        origin, reasons, signals = candidate_target(url, policy)
+        assert guarded.origins[i] == origin, url
+        if origin is None:
+            assert guarded.refused[i] == (reasons, signals), url
+        else:
+            assert i not in guarded.refused, url
+    refused = {values[i] for i in guarded.refused}
+    assert "http://8.8.8.8/public.jpg" not in refused
+    assert ("http://192.168.0.9/m.jpg" in refused) is not bool(opened)
+    assert "http://[::1]/j.jpg" in refused and "http://169.254.169.254/latest/meta-data/" in refused
 
 
 def test_matches_every_path() -> None:
