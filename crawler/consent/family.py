@@ -118,6 +118,9 @@ class DocumentSpec:
     parse: Parser
     path: str | None = None
     obey_robots: bool = True
+    # True: ``parse`` also takes ``token=`` (our robots.txt product token: ai.txt groups are
+    # selected while parsing); the document store binds it once per crawl.
+    needs_token: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +214,7 @@ class Family:
     columns:     row columns it fills; page_columns / image_columns return their values.
     url_only:    the image evaluator reads nothing but ``documents`` and the URL, so the
                  regeneration batch path may evaluate it per origin.
+    required:    always runs, whatever its switches (they tune it only).
     """
 
     name: str
@@ -230,7 +234,12 @@ class Family:
     page_columns: PageColumns | None = None
     image_columns: ImageColumns | None = None
     url_only: bool = False
+    # True: the family always runs; its switches only tune what it reads (robots.txt for our
+    # token is never off, ``robots-ai-tokens`` adds the AI tokens' refusals).
+    required: bool = False
 
     def enabled(self, policy: Any) -> bool:
         """Whether any of its switches is on (a family with none is always on)."""
-        return not self.switches or any(policy.enabled(s.name) for s in self.switches)
+        if self.required or not self.switches:
+            return True
+        return any(policy.enabled(s.name) for s in self.switches)
