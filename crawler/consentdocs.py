@@ -26,6 +26,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from scrapy import Request, signals
@@ -35,7 +36,9 @@ from scrapy.http import Headers
 from twisted.internet.error import TimeoutError as TxTimeoutError
 
 from crawler.clock import clock_of
+from crawler.consent import registry
 from crawler.consent.robots import robots_from_fetch
+from crawler.consent.sizecap import SIZE_CAP_NOTE, size_capped_fetch, stopped_at_size_cap
 from crawler.distributed.docstore import fetch_backend_of
 from crawler.singleflight import SingleFlight
 from crawler.urls import origin_of
@@ -55,32 +58,9 @@ logger = logging.getLogger(__name__)
 # parse(origin, status, body, error) -> parsed document; status None means not fetched.
 Parser = Callable[[str, int | None, bytes | None, str | None], Any]
 
-# ``error`` of a document whose download stopped at the size cap: ``body`` is its first bytes.
-SIZE_CAP_NOTE = "download stopped at the size cap"
 MIN_DOWNLOAD_CAP = 8 * 1024 * 1024
 _META_KEY = "consent_document"
 _RECEIVED_KEY = "consent_document_bytes"
-
-
-def stopped_at_size_cap(error: str | None) -> bool:
-    """Whether a fetch was cut at the download cap (its body, if any, is the first part)."""
-    return error is not None and error.startswith(SIZE_CAP_NOTE)
-
-
-def size_capped_fetch(
-    status: int | None, body: bytes | None, error: str | None
-) -> tuple[int | None, bytes | None, bool]:
-    """``(status, body, truncated)`` for a parser of a document other than robots.txt.
-
-    A download stopped at the size cap is a document that exists: its first bytes are parsed
-    (``truncated``). One cancelled before any byte was kept (Scrapy's limit on a compressed
-    body) is read as an empty cut 2xx body, i.e. unreadable, never as "no file".
-    """
-    if not stopped_at_size_cap(error):
-        return status, body, False
-    if status is None:
-        return 200, b"", True
-    return status, body, True
 
 
 def _is_size_cancel(exc: BaseException) -> bool:
@@ -145,6 +125,12 @@ class ConsentDocuments:
         self._limit = max(1, settings.getint("CONCURRENT_REQUESTS"))
         self._slots: dict[bool, asyncio.Semaphore] = {}
         self.register(DocumentKind("robots", "/robots.txt", _parse_robots, obey_robots=False))
+        # Every fixed-path document a registered family reads (fetched only when asked for, so
+        # a switched-off family costs nothing).
+        for spec in registry.documents():
+            if spec.path is not None:
+                parse = partial(spec.parse, token=self.token) if spec.needs_token else spec.parse
+                self.register(DocumentKind(spec.name, spec.path, parse, spec.obey_robots))
         crawler.signals.connect(self.on_headers_received, signal=signals.headers_received)
         crawler.signals.connect(self.on_bytes_received, signal=signals.bytes_received)
 
@@ -176,7 +162,7 @@ class ConsentDocuments:
             raise StopDownload(fail=False)
 
     def register(self, kind: DocumentKind) -> None:
-        self.kinds.setdefault(kind.name, kind)
+        self.kinds[kind.name] = kind  # the last registration wins (tests register their own)
 
     def cached(self, kind: str, origin: str) -> Any | None:
         """The parsed document if it is cached and fresh, without fetching."""

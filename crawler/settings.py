@@ -60,20 +60,14 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.ConsentRobotsMiddleware": 100,
 }
 
-# One item per page flows through these in order. Checks that need no request to the image
-# come first, so that the image probe (500) only runs for rows still in the index.
+# One item per page flows through these in order. The consent engine runs every signal family
+# of the registry (crawler/consent/registry.py) in two phases around the image probe: checks that
+# need no request to the image first, so that the probe only runs for rows still in the index.
 ITEM_PIPELINES = {
     "pipelines.caption.CaptionPipeline": 100,
-    "pipelines.robots.RobotsPipeline": 200,
-    "pipelines.aitxt.AiTxtPipeline": 300,
-    "pipelines.tdmrep.TdmRepPagePipeline": 310,
-    "pipelines.xrobots.XRobotsPagePipeline": 320,
-    "pipelines.robots.RobotsRecordsPipeline": 330,
-    "pipelines.aipref.PageHeaderPreferencesPipeline": 340,
+    "pipelines.consent.ConsentBeforeProbePipeline": 300,
     "pipelines.probe.ProbePipeline": 500,
-    "pipelines.tdmrep.TdmRepImagePipeline": 610,
-    "pipelines.xrobots.XRobotsImagePipeline": 620,
-    "pipelines.aipref.ImageHeaderPreferencesPipeline": 640,
+    "pipelines.consent.ConsentAfterProbePipeline": 600,
     "pipelines.license.LicensePipeline": 800,
     "pipelines.quality.QualityPipeline": 850,
     "pipelines.writer.IndexWriterPipeline": 900,
