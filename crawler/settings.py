@@ -11,6 +11,7 @@ import os
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 
 from crawler import __version__
+from crawler.consent.registry import setting_defaults as _family_settings
 
 BOT_NAME = "consentcrawl"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -94,18 +95,12 @@ FOLLOW_LINKS = True
 # --- consent ------------------------------------------------------------------------------
 # strict | standard | robots-only (see README "Consent policy").
 CONSENT_POLICY = "strict"
-# Per-family switches. Unset (the default) follows the CONSENT_POLICY preset; true or false
+# Per-family switches (<NAME>_ENABLED) and the families' own settings, declared with their docs
+# by each family module and generated from the family registry (crawler/consent/registry.py;
+# `python -m crawler.consent.registry --toml` lists them, README "Consent policy" has the
+# table). A switch unset (None, the default) follows the CONSENT_POLICY preset; true or false
 # overrides it for that family.
-ROBOTS_AI_TOKENS_ENABLED = None  # robots.txt refusals addressed to AI_TOKENS
-DISALLOW_AI_TRAINING_ENABLED = None  # legacy robots.txt DisallowAITraining: rules
-AITXT_ENABLED = None  # Spawning ai.txt on page and image hosts
-TDMREP_ENABLED = None  # W3C TDMRep: tdmrep.json, headers, HTML meta
-XROBOTS_ENABLED = None  # X-Robots-Tag headers of pages and images
-META_ROBOTS_ENABLED = None  # <meta name="robots"> / <meta name="consentcrawl">
-AIPREF_ENABLED = None  # IETF AIPREF Content-Usage (header and robots.txt)
-CONTENT_SIGNAL_ENABLED = None  # Cloudflare Content-Signal (robots.txt and header)
-IPTC_ENABLED = None  # IPTC plus:DataMining in image XMP (needs IMAGE_PROBE=range)
-PAYMENT_REQUIRED_ENABLED = None  # HTTP 402 on an image: pay-per-crawl, not permitted
+globals().update(_family_settings())
 # noindex / noimageindex / none exclude image rows (strict: yes, standard: no).
 NOINDEX_EXCLUDES = None
 # A failed image probe (timeout, 5xx) excludes the row (strict: yes, standard: no).

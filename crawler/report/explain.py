@@ -21,7 +21,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from crawler.consent.verdict import PAGE_FAMILIES, Signal
+from crawler.consent.registry import PAGE_FAMILIES
+from crawler.consent.verdict import Signal
 from crawler.report.causes import cause_of
 
 __all__ = ["PAGE_FAMILIES", "TableRow", "explain_rows", "printable"]
