@@ -127,10 +127,15 @@ class ConsentDocuments:
         self.register(DocumentKind("robots", "/robots.txt", _parse_robots, obey_robots=False))
         # Every fixed-path document a registered family reads (fetched only when asked for, so
         # a switched-off family costs nothing).
+        # Documents at discovered URLs (``path`` None) have kinds of their own: ``get_url``.
+        self.url_kinds: dict[str, DocumentKind] = {}
+        self._url_cache: dict[tuple[str, str], tuple[float, Any]] = {}
         for spec in registry.documents():
+            parse = partial(spec.parse, token=self.token) if spec.needs_token else spec.parse
             if spec.path is not None:
-                parse = partial(spec.parse, token=self.token) if spec.needs_token else spec.parse
                 self.register(DocumentKind(spec.name, spec.path, parse, spec.obey_robots))
+            else:
+                self.register_url_kind(DocumentKind(spec.name, "", parse, spec.obey_robots))
         crawler.signals.connect(self.on_headers_received, signal=signals.headers_received)
         crawler.signals.connect(self.on_bytes_received, signal=signals.bytes_received)
 
@@ -163,6 +168,49 @@ class ConsentDocuments:
 
     def register(self, kind: DocumentKind) -> None:
         self.kinds[kind.name] = kind  # the last registration wins (tests register their own)
+
+    def register_url_kind(self, kind: DocumentKind) -> None:
+        """A kind of document fetched by URL (``path`` unused): see ``get_url``."""
+        self.url_kinds[kind.name] = kind
+
+    def cached_url(self, kind: str, url: str) -> Any | None:
+        """The parsed ``kind`` document at ``url`` if it is cached and fresh, without fetching."""
+        entry = self._url_cache.get((kind, url))
+        if entry is not None and entry[0] > self.clock.monotonic():
+            return entry[1]
+        return None
+
+    async def get_url(self, kind: str, url: str) -> Any:
+        """The parsed ``kind`` document at ``url`` (a URL discovered in another document or a
+        header, on any host), fetched at most once per URL and TTL, like ``get``: one flight
+        for concurrent look-ups, robots.txt of the URL's own host for our token, the size cap,
+        and the body kept for ``consent/`` (with its kind and URL)."""
+        key = (kind, url)
+        entry = self._url_cache.get(key)
+        if entry is not None and entry[0] > self.clock.monotonic():
+            self.crawler.stats.inc_value("consent/documents_cache_hits")
+            return entry[1]
+        before = self._flights.coalesced
+        flight = (f"url:{kind}", url)  # apart from the (kind, origin) flights of ``get``
+        parsed = await self._flights.run(flight, lambda: self._load_url_and_cache(kind, url))
+        if self._flights.coalesced != before:
+            self.crawler.stats.inc_value("consent/documents_coalesced")
+        return parsed
+
+    async def _load_url_and_cache(self, kind: str, url: str) -> Any:
+        spec = self.url_kinds[kind]
+        origin = origin_of(url)
+        if spec.obey_robots:
+            robots = await self.get("robots", origin)
+            if not robots.allowed(url, self.token):
+                self.crawler.stats.inc_value(f"consent/documents_not_fetched/{kind}")
+                parsed = spec.parse(url, None, None, "robots.txt refuses this URL")
+                self._url_cache[(kind, url)] = (self.clock.monotonic() + self.ttl, parsed)
+                return parsed
+        status, body, _final_url, error = await self.backend.fetch_once(kind, url, self._fetch)
+        parsed = spec.parse(url, status, body, error)
+        self._url_cache[(kind, url)] = (self.clock.monotonic() + self.ttl, parsed)
+        return parsed
 
     def cached(self, kind: str, origin: str) -> Any | None:
         """The parsed document if it is cached and fresh, without fetching."""

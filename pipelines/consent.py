@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from crawler.consent.family import (
+    Discover,
     EvalEnv,
     Family,
     ImageColumns,
@@ -78,6 +79,9 @@ class _Step:
     page_columns: PageColumns | None
     image_columns: ImageColumns | None
     reads_documents: bool
+    discover_page: Discover | None = None
+    discover_image: Discover | None = None
+    url_kind: str | None = None  # the family's document at discovered URLs (``path`` None)
 
 
 class _ConsentPhasePipeline:
@@ -96,9 +100,25 @@ class _ConsentPhasePipeline:
             in_phase = family.image_phase is self.phase
             image = family.image if in_phase else None
             image_columns = family.image_columns if in_phase else None
+            url_kind = next((d.name for d in family.documents if d.path is None), None)
+            discover_page = family.discover_page if before and url_kind else None
+            discover_image = family.discover_image if in_phase and url_kind else None
             if page or image or page_columns or image_columns:
                 reads = any(spec.path is not None for spec in family.documents)
-                steps.append(_Step(family, env, page, image, page_columns, image_columns, reads))
+                steps.append(
+                    _Step(
+                        family,
+                        env,
+                        page,
+                        image,
+                        page_columns,
+                        image_columns,
+                        reads,
+                        discover_page,
+                        discover_image,
+                        url_kind,
+                    )
+                )
         if not steps:
             raise NotConfigured(f"no consent family evaluates {self.phase.value}")
         self.steps = tuple(steps)
@@ -111,6 +131,8 @@ class _ConsentPhasePipeline:
             )
         )
         self.docs = ConsentDocuments.of(crawler)
+        self.discover_pages = tuple(s for s in steps if s.discover_page is not None)
+        self.discover_images = tuple(s for s in steps if s.discover_image is not None)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> _ConsentPhasePipeline:
@@ -147,7 +169,13 @@ class _ConsentPhasePipeline:
             origins = {c["origin"] for c in checkable} | {g.origin for g in groups}
             docs = await self.documents(origins)
         pages = [(group, self.page_context(item, group, docs)) for group in groups]
+        if self.discover_pages and checkable:
+            contexts = await self.with_discovered([p for _, p in pages], self.discover_pages, True)
+            pages = [(group, page) for (group, _), page in zip(pages, contexts, strict=True)]
         images = self.image_contexts(checkable, pages, docs) if checkable else []
+        if self.discover_images and images:
+            found = await self.with_discovered([i for _, i in images], self.discover_images, False)
+            images = [(c, image) for (c, _), image in zip(images, found, strict=True)]
         for step in self.steps:
             # Without a checkable row no document was fetched: only the page's own headers and
             # meta are read then (the row's consent record still shows them).
@@ -170,6 +198,37 @@ class _ConsentPhasePipeline:
                 for candidate, image in images:
                     candidate.update(step.image_columns(image, step.env))
         return item
+
+    async def with_discovered(
+        self, contexts: list[Any], steps: tuple[_Step, ...], pages: bool
+    ) -> list[Any]:
+        """The contexts with ``discovered`` filled: every document URL the families discover
+        for them (from their headers, HTML, or this origin's documents), all fetched at once."""
+        wanted: list[list[tuple[str, str]]] = []
+        for context in contexts:
+            keys = []
+            for step in steps:
+                discover = step.discover_page if pages else step.discover_image
+                assert discover is not None and step.url_kind is not None
+                keys.extend((step.url_kind, url) for url in discover(context, step.env))
+            wanted.append(keys)
+        found: dict[tuple[str, str], Any] = {}
+        missing: list[tuple[str, str]] = []
+        for key in dict.fromkeys(k for keys in wanted for k in keys):
+            doc = self.docs.cached_url(*key)
+            if doc is None:
+                missing.append(key)
+            else:
+                found[key] = doc
+        if missing:
+            fetched = await asyncio.gather(*(self.docs.get_url(k, u) for k, u in missing))
+            found.update(zip(missing, fetched, strict=True))
+        return [
+            replace(context, discovered={url: found[kind, url] for kind, url in keys})
+            if keys
+            else context
+            for context, keys in zip(contexts, wanted, strict=True)
+        ]
 
     def page_context(
         self, item: dict[str, Any], group: PageGroup, docs: dict[str, dict[str, Any]]

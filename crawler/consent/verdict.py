@@ -40,15 +40,15 @@ OTHER_FAMILIES = (
 def __getattr__(name: str) -> tuple[str, ...]:
     """``PAGE_FAMILIES``, ``CONSENT_FAMILIES`` and ``FAMILIES``, derived from the family registry
     (imported lazily: the registry's modules import this one)."""
+    if name not in ("PAGE_FAMILIES", "CONSENT_FAMILIES", "FAMILIES"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     from crawler.consent import registry
 
     if name == "PAGE_FAMILIES":
         return registry.PAGE_FAMILIES
     if name == "CONSENT_FAMILIES":
         return registry.CONSENT_FAMILIES
-    if name == "FAMILIES":
-        return tuple(dict.fromkeys((*registry.CONSENT_FAMILIES, *OTHER_FAMILIES)))
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return tuple(dict.fromkeys((*registry.CONSENT_FAMILIES, *OTHER_FAMILIES)))
 
 
 @dataclass(frozen=True, slots=True)
