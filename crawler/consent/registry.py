@@ -47,6 +47,11 @@ def family(name: str) -> Family:
     raise KeyError(name)
 
 
+def enabled_names(policy: Any) -> frozenset[str]:
+    """The names of the families the policy runs (``crawler.consent.policy.Policy``)."""
+    return frozenset(f.name for f in FAMILIES if f.enabled(policy))
+
+
 def switches() -> tuple[Switch, ...]:
     """Every policy switch, once, in registry order (a switch may be declared by several
     families, e.g. ``aipref`` by its header family and by the robots.txt records)."""
