@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
@@ -131,7 +131,9 @@ class ConsentDocuments:
         self.url_kinds: dict[str, DocumentKind] = {}
         self._url_cache: dict[tuple[str, str], tuple[float, Any]] = {}
         for spec in registry.documents():
-            parse = partial(spec.parse, token=self.token) if spec.needs_token else spec.parse
+            parse: Parser = spec.parse
+            if spec.needs_token:  # parse(..., token=) by DocumentSpec's contract
+                parse = partial(cast(Any, spec.parse), token=self.token)
             if spec.path is not None:
                 self.register(DocumentKind(spec.name, spec.path, parse, spec.obey_robots))
             else:

@@ -206,7 +206,7 @@ class _ConsentPhasePipeline:
         for them (from their headers, HTML, or this origin's documents), all fetched at once."""
         wanted: list[list[tuple[str, str]]] = []
         for context in contexts:
-            keys = []
+            keys: list[tuple[str, str]] = []
             for step in steps:
                 discover = step.discover_page if pages else step.discover_image
                 assert discover is not None and step.url_kind is not None
@@ -252,12 +252,12 @@ class _ConsentPhasePipeline:
     ) -> list[tuple[dict[str, Any], ImageContext]]:
         page_of: dict[int, PageContext] = {}
         shared: PageContext | None = None
-        for group, page in pages:
+        for group, page_ctx in pages:
             if group.item is not None:
-                shared = page  # the item's own page: every row's
+                shared = page_ctx  # the item's own page: every row's
             else:
                 for candidate in group.candidates:
-                    page_of[id(candidate)] = page
+                    page_of[id(candidate)] = page_ctx
         after = self.phase is Phase.AFTER_PROBE
         out = []
         for candidate in checkable:
