@@ -189,9 +189,11 @@ class _ConsentPhasePipeline:
                     values = step.page_columns(page, step.env)
                     for candidate in group.candidates:
                         candidate.update(values)
-            if step.image is not None:
+            evaluate = step.image
+            if evaluate is not None:
+                env = step.env
                 for candidate, image in images:
-                    signals = step.image(image, step.env)
+                    signals = evaluate(image, env)
                     if signals:
                         candidate["signals"].extend(signals)
             if step.image_columns is not None:
@@ -235,13 +237,15 @@ class _ConsentPhasePipeline:
     ) -> PageContext:
         own = group.item is not None  # the item's own page: its headers and meta, if fetched
         return PageContext(
-            url=group.url,
-            origin=group.origin,
-            fetched=page_fetched(group),
-            documents=docs.get(group.origin, _NO_DOCUMENTS),
-            headers=item["headers"] if own else _NO_HEADERS,
-            meta=item["meta"] if own else _NO_HEADERS,
-            root=item.get("root") if own else None,
+            group.url,
+            group.origin,
+            page_fetched(group),
+            docs.get(group.origin, _NO_DOCUMENTS),
+            item["headers"] if own else _NO_HEADERS,
+            item["meta"] if own else _NO_HEADERS,
+            item.get("root") if own else None,
+            None,
+            _NO_DOCUMENTS,
         )
 
     def image_contexts(
@@ -270,8 +274,14 @@ class _ConsentPhasePipeline:
                     )
             page = shared if shared is not None else page_of.get(id(candidate))
             origin = candidate["origin"]
+            # Every field given: a default factory per row costs more than the whole context.
             context = ImageContext(
-                candidate["url"], origin, docs.get(origin, _NO_DOCUMENTS), page, probe
+                candidate["url"],
+                origin,
+                docs.get(origin, _NO_DOCUMENTS),
+                page,
+                probe,
+                _NO_DOCUMENTS,
             )
             out.append((candidate, context))
         return out

@@ -123,7 +123,7 @@ class DocumentSpec:
     needs_token: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # read-only by contract; not frozen: built per row, 10x cheaper
 class ProbeView:
     """The image's own response, as the probe saw it (None in a context: not probed)."""
 
@@ -134,7 +134,7 @@ class ProbeView:
     body: bytes | None = None  # first bytes, IMAGE_PROBE=range only
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # read-only by contract; not frozen: built per row, 10x cheaper
 class PageContext:
     """One page as the page evaluators see it.
 
@@ -155,7 +155,7 @@ class PageContext:
     discovered: Mapping[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # read-only by contract; not frozen: built per row, 10x cheaper
 class ImageContext:
     """One row's image as the image evaluators see it."""
 

@@ -169,7 +169,7 @@ def _parse_document(origin: str, status: int | None, body: bytes | None, error: 
 
 def _ai_tokens(env: EvalEnv) -> Sequence[str] | None:
     # The same tuple object every call: RobotsRules caches its distinct AI tokens by identity.
-    return env.ai_tokens if env.on(AI_TOKENS_SWITCH.name) else None
+    return env.ai_tokens if _AI_TOKENS in env.policy.families else None
 
 
 def _page(ctx: PageContext, env: EvalEnv) -> list[Signal]:
@@ -190,6 +190,7 @@ AI_TOKENS_SWITCH = Switch(
     "ROBOTS_AI_TOKENS_ENABLED",
     "robots.txt refusals addressed to AI_TOKENS",
 )
+_AI_TOKENS = AI_TOKENS_SWITCH.name  # read per row: the policy's set, without a call
 
 FAMILY = Family(
     name="robots",
