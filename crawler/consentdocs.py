@@ -26,7 +26,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import partial
+from typing import Any, cast
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
@@ -35,7 +36,9 @@ from scrapy.http import Headers
 from twisted.internet.error import TimeoutError as TxTimeoutError
 
 from crawler.clock import clock_of
+from crawler.consent import registry
 from crawler.consent.robots import robots_from_fetch
+from crawler.consent.sizecap import SIZE_CAP_NOTE, size_capped_fetch, stopped_at_size_cap
 from crawler.distributed.docstore import fetch_backend_of
 from crawler.singleflight import SingleFlight
 from crawler.urls import origin_of
@@ -55,32 +58,9 @@ logger = logging.getLogger(__name__)
 # parse(origin, status, body, error) -> parsed document; status None means not fetched.
 Parser = Callable[[str, int | None, bytes | None, str | None], Any]
 
-# ``error`` of a document whose download stopped at the size cap: ``body`` is its first bytes.
-SIZE_CAP_NOTE = "download stopped at the size cap"
 MIN_DOWNLOAD_CAP = 8 * 1024 * 1024
 _META_KEY = "consent_document"
 _RECEIVED_KEY = "consent_document_bytes"
-
-
-def stopped_at_size_cap(error: str | None) -> bool:
-    """Whether a fetch was cut at the download cap (its body, if any, is the first part)."""
-    return error is not None and error.startswith(SIZE_CAP_NOTE)
-
-
-def size_capped_fetch(
-    status: int | None, body: bytes | None, error: str | None
-) -> tuple[int | None, bytes | None, bool]:
-    """``(status, body, truncated)`` for a parser of a document other than robots.txt.
-
-    A download stopped at the size cap is a document that exists: its first bytes are parsed
-    (``truncated``). One cancelled before any byte was kept (Scrapy's limit on a compressed
-    body) is read as an empty cut 2xx body, i.e. unreadable, never as "no file".
-    """
-    if not stopped_at_size_cap(error):
-        return status, body, False
-    if status is None:
-        return 200, b"", True
-    return status, body, True
 
 
 def _is_size_cancel(exc: BaseException) -> bool:
@@ -145,6 +125,19 @@ class ConsentDocuments:
         self._limit = max(1, settings.getint("CONCURRENT_REQUESTS"))
         self._slots: dict[bool, asyncio.Semaphore] = {}
         self.register(DocumentKind("robots", "/robots.txt", _parse_robots, obey_robots=False))
+        # Every fixed-path document a registered family reads (fetched only when asked for, so
+        # a switched-off family costs nothing).
+        # Documents at discovered URLs (``path`` None) have kinds of their own: ``get_url``.
+        self.url_kinds: dict[str, DocumentKind] = {}
+        self._url_cache: dict[tuple[str, str], tuple[float, Any]] = {}
+        for spec in registry.documents():
+            parse: Parser = spec.parse
+            if spec.needs_token:  # parse(..., token=) by DocumentSpec's contract
+                parse = partial(cast(Any, spec.parse), token=self.token)
+            if spec.path is not None:
+                self.register(DocumentKind(spec.name, spec.path, parse, spec.obey_robots))
+            else:
+                self.register_url_kind(DocumentKind(spec.name, "", parse, spec.obey_robots))
         crawler.signals.connect(self.on_headers_received, signal=signals.headers_received)
         crawler.signals.connect(self.on_bytes_received, signal=signals.bytes_received)
 
@@ -176,7 +169,50 @@ class ConsentDocuments:
             raise StopDownload(fail=False)
 
     def register(self, kind: DocumentKind) -> None:
-        self.kinds.setdefault(kind.name, kind)
+        self.kinds[kind.name] = kind  # the last registration wins (tests register their own)
+
+    def register_url_kind(self, kind: DocumentKind) -> None:
+        """A kind of document fetched by URL (``path`` unused): see ``get_url``."""
+        self.url_kinds[kind.name] = kind
+
+    def cached_url(self, kind: str, url: str) -> Any | None:
+        """The parsed ``kind`` document at ``url`` if it is cached and fresh, without fetching."""
+        entry = self._url_cache.get((kind, url))
+        if entry is not None and entry[0] > self.clock.monotonic():
+            return entry[1]
+        return None
+
+    async def get_url(self, kind: str, url: str) -> Any:
+        """The parsed ``kind`` document at ``url`` (a URL discovered in another document or a
+        header, on any host), fetched at most once per URL and TTL, like ``get``: one flight
+        for concurrent look-ups, robots.txt of the URL's own host for our token, the size cap,
+        and the body kept for ``consent/`` (with its kind and URL)."""
+        key = (kind, url)
+        entry = self._url_cache.get(key)
+        if entry is not None and entry[0] > self.clock.monotonic():
+            self.crawler.stats.inc_value("consent/documents_cache_hits")
+            return entry[1]
+        before = self._flights.coalesced
+        flight = (f"url:{kind}", url)  # apart from the (kind, origin) flights of ``get``
+        parsed = await self._flights.run(flight, lambda: self._load_url_and_cache(kind, url))
+        if self._flights.coalesced != before:
+            self.crawler.stats.inc_value("consent/documents_coalesced")
+        return parsed
+
+    async def _load_url_and_cache(self, kind: str, url: str) -> Any:
+        spec = self.url_kinds[kind]
+        origin = origin_of(url)
+        if spec.obey_robots:
+            robots = await self.get("robots", origin)
+            if not robots.allowed(url, self.token):
+                self.crawler.stats.inc_value(f"consent/documents_not_fetched/{kind}")
+                parsed = spec.parse(url, None, None, "robots.txt refuses this URL")
+                self._url_cache[(kind, url)] = (self.clock.monotonic() + self.ttl, parsed)
+                return parsed
+        status, body, _final_url, error = await self.backend.fetch_once(kind, url, self._fetch)
+        parsed = spec.parse(url, status, body, error)
+        self._url_cache[(kind, url)] = (self.clock.monotonic() + self.ttl, parsed)
+        return parsed
 
     def cached(self, kind: str, origin: str) -> Any | None:
         """The parsed document if it is cached and fresh, without fetching."""

@@ -11,6 +11,7 @@ import os
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 
 from crawler import __version__
+from crawler.consent.registry import setting_defaults as _family_settings
 
 BOT_NAME = "consentcrawl"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -60,20 +61,14 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.ConsentRobotsMiddleware": 100,
 }
 
-# One item per page flows through these in order. Checks that need no request to the image
-# come first, so that the image probe (500) only runs for rows still in the index.
+# One item per page flows through these in order. The consent engine runs every signal family
+# of the registry (crawler/consent/registry.py) in two phases around the image probe: checks that
+# need no request to the image first, so that the probe only runs for rows still in the index.
 ITEM_PIPELINES = {
     "pipelines.caption.CaptionPipeline": 100,
-    "pipelines.robots.RobotsPipeline": 200,
-    "pipelines.aitxt.AiTxtPipeline": 300,
-    "pipelines.tdmrep.TdmRepPagePipeline": 310,
-    "pipelines.xrobots.XRobotsPagePipeline": 320,
-    "pipelines.robots.RobotsRecordsPipeline": 330,
-    "pipelines.aipref.PageHeaderPreferencesPipeline": 340,
+    "pipelines.consent.ConsentBeforeProbePipeline": 300,
     "pipelines.probe.ProbePipeline": 500,
-    "pipelines.tdmrep.TdmRepImagePipeline": 610,
-    "pipelines.xrobots.XRobotsImagePipeline": 620,
-    "pipelines.aipref.ImageHeaderPreferencesPipeline": 640,
+    "pipelines.consent.ConsentAfterProbePipeline": 600,
     "pipelines.license.LicensePipeline": 800,
     "pipelines.quality.QualityPipeline": 850,
     "pipelines.writer.IndexWriterPipeline": 900,
@@ -100,18 +95,12 @@ FOLLOW_LINKS = True
 # --- consent ------------------------------------------------------------------------------
 # strict | standard | robots-only (see README "Consent policy").
 CONSENT_POLICY = "strict"
-# Per-family switches. Unset (the default) follows the CONSENT_POLICY preset; true or false
+# Per-family switches (<NAME>_ENABLED) and the families' own settings, declared with their docs
+# by each family module and generated from the family registry (crawler/consent/registry.py;
+# `python -m crawler.consent.registry --toml` lists them, README "Consent policy" has the
+# table). A switch unset (None, the default) follows the CONSENT_POLICY preset; true or false
 # overrides it for that family.
-ROBOTS_AI_TOKENS_ENABLED = None  # robots.txt refusals addressed to AI_TOKENS
-DISALLOW_AI_TRAINING_ENABLED = None  # legacy robots.txt DisallowAITraining: rules
-AITXT_ENABLED = None  # Spawning ai.txt on page and image hosts
-TDMREP_ENABLED = None  # W3C TDMRep: tdmrep.json, headers, HTML meta
-XROBOTS_ENABLED = None  # X-Robots-Tag headers of pages and images
-META_ROBOTS_ENABLED = None  # <meta name="robots"> / <meta name="consentcrawl">
-AIPREF_ENABLED = None  # IETF AIPREF Content-Usage (header and robots.txt)
-CONTENT_SIGNAL_ENABLED = None  # Cloudflare Content-Signal (robots.txt and header)
-IPTC_ENABLED = None  # IPTC plus:DataMining in image XMP (needs IMAGE_PROBE=range)
-PAYMENT_REQUIRED_ENABLED = None  # HTTP 402 on an image: pay-per-crawl, not permitted
+globals().update(_family_settings())
 # noindex / noimageindex / none exclude image rows (strict: yes, standard: no).
 NOINDEX_EXCLUDES = None
 # A failed image probe (timeout, 5xx) excludes the row (strict: yes, standard: no).

@@ -1,4 +1,4 @@
-"""What every consent-signal pipeline shares: policy, documents, tokens, and the row state.
+"""The item contract shared by the consent engine (pipelines.consent), the probe and the writers.
 
 The item contract (plain dicts, for speed):
 
@@ -19,17 +19,11 @@ any reason or any disallowing signal (its own or its page's) is excluded.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
-
 from crawler.consent.verdict import Decision, Signal
-from crawler.consentdocs import ConsentDocuments, DocumentKind
-from crawler.policyrt import policy_of
 
 
 @dataclass(slots=True)
@@ -83,61 +77,3 @@ def refused(signals: Iterable[Signal]) -> bool:
 def candidate_refused(candidate: dict[str, Any]) -> bool:
     """Already excluded by an earlier step: later, costlier checks can skip it."""
     return bool(candidate["reasons"]) or refused(candidate["signals"])
-
-
-class SignalPipeline:
-    """Base for the pipelines of one family (or a few that share one place of reading)."""
-
-    families: tuple[str, ...] = ()
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-        self.policy = policy_of(crawler)
-        self.active = tuple(f for f in self.families if self.policy.enabled(f))
-        if self.families and not self.active:
-            raise NotConfigured(f"{', '.join(self.families)} switched off by the policy")
-        settings = crawler.settings
-        self.docs = ConsentDocuments.of(crawler)
-        self.token = settings.get("ROBOTSTXT_USER_AGENT")
-        self.ai_tokens = tuple(settings.getlist("AI_TOKENS"))
-        self.stats = crawler.stats
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> SignalPipeline:
-        return cls(crawler)
-
-    def on(self, family: str) -> bool:
-        return family in self.active
-
-    def register(self, kind: DocumentKind) -> None:
-        self.docs.register(kind)
-
-    async def item_documents(
-        self, kind: str, item: dict[str, Any]
-    ) -> tuple[list[dict[str, Any]], list[PageGroup], dict[str, Any]]:
-        """The checkable candidates, the pages, and the ``kind`` document of every origin of both.
-
-        Candidates whose ``origin`` is None (an unusable URL) are left out; an empty list means
-        there is nothing to check.
-        """
-        candidates = [c for c in item["candidates"] if c["origin"]]
-        if not candidates:
-            return candidates, [], {}
-        pages = page_groups(item)
-        origins = {c["origin"] for c in candidates} | {page.origin for page in pages}
-        return candidates, pages, await self.documents(kind, origins)
-
-    async def documents(self, kind: str, origins: Iterable[str]) -> dict[str, Any]:
-        """The parsed ``kind`` document of each origin; missing ones fetched concurrently."""
-        found: dict[str, Any] = {}
-        missing: list[str] = []
-        for origin in set(origins):
-            doc = self.docs.cached(kind, origin)
-            if doc is None:
-                missing.append(origin)
-            else:
-                found[origin] = doc
-        if missing:
-            fetched = await asyncio.gather(*(self.docs.get(kind, o) for o in missing))
-            found.update(zip(missing, fetched, strict=True))
-        return found

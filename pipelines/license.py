@@ -2,9 +2,10 @@
 
 Evidence comes from the page (rel=license, JSON-LD, microdata, RDFa, meta hints: detected once
 per page on the tree the spider already parsed) and from the image's own probe (Link header;
-XMP in the first bytes with ``IMAGE_PROBE=range``, which also carries the IPTC ``plus:DataMining``
-opt-out). The row gets the best licence, image evidence first. A licence never overrides an
-opt-out: the filter only adds ``license:*`` reasons, it never removes any.
+XMP in the first bytes with ``IMAGE_PROBE=range``; its IPTC ``plus:DataMining`` opt-out is the
+``iptc`` family's, crawler/consent/iptc.py). The row gets the best licence, image evidence
+first. A licence never overrides an opt-out: the filter only adds ``license:*`` reasons, it
+never removes any.
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ from scrapy.exceptions import NotConfigured
 from crawler.licenses.choose import LicenseChoice, LicenseFilter, choose_license
 from crawler.licenses.detect import LicenseFindings, detect_licenses
 from crawler.licenses.linkheader import link_header_evidence
-from crawler.licenses.xmp import data_mining_signal, scan_xmp, xmp_evidence
-from crawler.policyrt import policy_of
+from crawler.licenses.xmp import scan_xmp, xmp_evidence
 
 EMPTY = LicenseFindings()
 NO_LICENSE = LicenseChoice()
@@ -31,7 +31,6 @@ class LicensePipeline:
             raise NotConfigured("LICENSE_DETECTION_ENABLED is off")
         self.scope = settings.get("LICENSE_SCOPE") or "any"
         self.filter = LicenseFilter.from_settings(settings.get("LICENSE_ALLOW") or "", self.scope)
-        self.iptc = policy_of(crawler).enabled("iptc")
         self.stats = crawler.stats
 
     @classmethod
@@ -57,10 +56,6 @@ class LicensePipeline:
                     xmp = scan_xmp(probe.body)
                     if xmp is not None:
                         image_ev = [*xmp_evidence(xmp, url), *image_ev]
-                        if self.iptc and xmp.data_mining:
-                            candidate["signals"].append(
-                                data_mining_signal(xmp.data_mining, f"xmp:{url}")
-                            )
             # LICENSE_SCOPE decides what counts for the filter (LicenseFilter.check), not which
             # licence the row records: the page licence stays in the columns under scope=image.
             # Most rows have no evidence at all: nothing to choose.

@@ -1,6 +1,7 @@
 """Image probe pipeline: fetch each still-kept image's own response headers (and first bytes).
 
-Runs after every check that needs no request to the image (robots.txt, ai.txt, page signals), so
+Runs after every check that needs no request to the image (pipelines.consent.
+ConsentBeforeProbePipeline: robots.txt, ai.txt, page signals), so
 only candidates that are still in the index are probed: one HEAD each by default. A probe that
 fails leaves the image unverified: the strict policy excludes it (``probe:failed``), the standard
 policy keeps it with an ``unknown`` record. HTTP 402 (pay-per-crawl) means not permitted
@@ -17,17 +18,24 @@ from scrapy.crawler import Crawler
 
 from crawler.consent.probe import probe_signal
 from crawler.consent.verdict import Signal
+from crawler.policyrt import policy_of
 from crawler.probe import ImageProber, ProbeResult
-from pipelines.base import SignalPipeline, candidate_refused, refused
+from pipelines.base import candidate_refused, refused
 
 NOT_CHECKED = Signal.unknown("probe", "", "not checked (IMAGE_PROBE=off)")
 
 
-class ProbePipeline(SignalPipeline):
+class ProbePipeline:
+    """Between the consent engine's two phases (pipelines.consent)."""
+
     def __init__(self, crawler: Crawler) -> None:
-        super().__init__(crawler)
+        self.policy = policy_of(crawler)
         self.mode = self.policy.probe
         self.prober = ImageProber.of(crawler, self.mode) if self.mode != "off" else None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ProbePipeline:
+        return cls(crawler)
 
     async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         candidates = item["candidates"]

@@ -19,6 +19,7 @@ from scrapy.exceptions import UsageError
 from scrapy.settings import SETTINGS_PRIORITIES
 
 from crawler.consent.policy import PRESETS, Policy, PolicyError
+from crawler.consent.registry import enabled_names
 from crawler.consent.verdict import PageVerdict
 from crawler.report.explain import explain_rows, printable
 from crawler.seeds import check_url
@@ -45,7 +46,7 @@ def explain(item: dict[str, Any], policy: Policy) -> dict[str, Any]:
         page_signals=list(item["page_signals"]),
         image_signals=list(candidate["signals"]),
         reasons=reasons,
-        families=policy.families,
+        families=enabled_names(policy),
     )
     return {
         "url": candidate["url"],

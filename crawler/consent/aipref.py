@@ -19,6 +19,7 @@ from functools import lru_cache
 import http_sf
 from http_sf import StructuredFieldError, Token
 
+from crawler.consent.family import EvalEnv, Family, ImageContext, PageContext, Phase, Reason, Switch
 from crawler.consent.verdict import Signal, combine_values
 
 __all__ = [
@@ -29,7 +30,7 @@ __all__ = [
     "train_ai_preference",
 ]
 
-FAMILY = "aipref"
+NAME = "aipref"
 # Labels of vocab drafts -00..-04 that (also) covered AI training; "n" on any of them is read as
 # train-ai=n in conservative mode.
 LEGACY_TRAIN_LABELS = frozenset({"ai", "genai", "train-genai", "tdm", "all", "bots"})
@@ -111,7 +112,37 @@ def content_usage_signal(
         lambda value: train_ai_preference(value, conservative),
         refuse="n",
         permit="y",
-        family=FAMILY,
+        family=NAME,
         detail="train-ai=n",
         source=source,
     )
+
+
+# --- the family declaration (crawler.consent.registry) -----------------------------------------
+# (The same preferences written in robots.txt are read by crawler.consent.robots_ext.RECORDS.)
+
+
+def _page(ctx: PageContext, env: EvalEnv) -> list[Signal]:
+    values = ctx.headers.get("content-usage") if ctx.fetched else None
+    return [content_usage_signal(values, f"header:{ctx.url}")] if values is not None else []
+
+
+def _image(ctx: ImageContext, env: EvalEnv) -> list[Signal]:
+    probe = ctx.probe
+    values = probe.headers.get("content-usage") if probe is not None else None
+    return [content_usage_signal(values, f"header:{ctx.url}")] if values is not None else []
+
+
+SWITCH = Switch("aipref", "AIPREF_ENABLED", "IETF AIPREF Content-Usage (header and robots.txt)")
+
+FAMILY = Family(
+    name=NAME,
+    summary="IETF AIPREF Content-Usage: response headers of the page and of each image "
+    "(robots.txt records: robots-records)",
+    spec="draft-ietf-aipref-vocab, draft-ietf-aipref-attach; consent-signals.md §5",
+    reasons=(Reason("aipref:train-ai=n", "train-ai=n (or a legacy label = n)"),),
+    switches=(SWITCH,),
+    page=_page,
+    image=_image,
+    image_phase=Phase.AFTER_PROBE,
+)

@@ -22,13 +22,23 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from crawler.consent.family import (
+    DocumentSpec,
+    EvalEnv,
+    Family,
+    ImageContext,
+    PageContext,
+    Reason,
+    Switch,
+)
 from crawler.consent.patterns import PathPattern, normalize_path, path_pattern
+from crawler.consent.sizecap import size_capped_fetch
 from crawler.consent.text import MAX_TEXT_BYTES, decode_text
 from crawler.consent.verdict import Signal
 
 __all__ = ["MAX_AITXT_BYTES", "AiRule", "AiTxt", "aitxt_from_fetch", "decode_text", "parse_aitxt"]
 
-FAMILY = "aitxt"
+NAME = "aitxt"
 MAX_AITXT_BYTES = MAX_TEXT_BYTES  # same cap and decoding as robots.txt
 
 AiTxtFormat = Literal["spawning", "keyvalue", "other", "empty"]
@@ -93,19 +103,19 @@ class AiTxt:
         """
         if self.unreadable is not None:
             if unreadable_excludes:
-                return Signal.disallow(FAMILY, "unreadable", self.source_url, self.unreadable)
-            return Signal.unknown(FAMILY, self.source_url, f"unreadable: {self.unreadable}")
+                return Signal.disallow(NAME, "unreadable", self.source_url, self.unreadable)
+            return Signal.unknown(NAME, self.source_url, f"unreadable: {self.unreadable}")
         if self.deny_line is not None:
-            return Signal.disallow(FAMILY, "disallowed", self.source_url, self.deny_line)
+            return Signal.disallow(NAME, "disallowed", self.source_url, self.deny_line)
         if not self.rules:
-            return Signal.unknown(FAMILY, self.source_url)
+            return Signal.unknown(NAME, self.source_url)
         path = normalize_path(url_or_path)
         for rule in self.rules:
             if rule.pattern.matches(path):
                 if rule.allow:
-                    return Signal.allow(FAMILY, self.source_url, rule.line)
-                return Signal.disallow(FAMILY, "disallowed", self.source_url, rule.line)
-        return Signal.unknown(FAMILY, self.source_url)
+                    return Signal.allow(NAME, self.source_url, rule.line)
+                return Signal.disallow(NAME, "disallowed", self.source_url, rule.line)
+        return Signal.unknown(NAME, self.source_url)
 
 
 def parse_aitxt(text: str, source_url: str, token: str = "consentcrawl") -> AiTxt:
@@ -211,3 +221,46 @@ def aitxt_from_fetch(
             )
     parsed = parse_aitxt(decode_text(body), source_url, token)
     return replace(parsed, status=status, truncated=truncated)
+
+
+# --- the family declaration (crawler.consent.registry) -----------------------------------------
+
+
+def _parse_document(
+    origin: str,
+    status: int | None,
+    body: bytes | None,
+    error: str | None,
+    token: str = "consentcrawl",
+) -> AiTxt:
+    status, body, truncated = size_capped_fetch(status, body, error)
+    return aitxt_from_fetch(status, body, origin + "/ai.txt", token, truncated=truncated)
+
+
+# ai.txt is meant to be read where the media is downloaded: each image against its own host's
+# file, the page against the page host's (the caption is mined from the page). 4xx/5xx/
+# unreachable: no signal; an unreadable 2xx file excludes under UNREADABLE_EXCLUDES.
+def _page(ctx: PageContext, env: EvalEnv) -> list[Signal]:
+    strict = env.policy.unreadable_excludes
+    return [ctx.documents["aitxt"].check(ctx.url, unreadable_excludes=strict)]
+
+
+def _image(ctx: ImageContext, env: EvalEnv) -> list[Signal]:
+    strict = env.policy.unreadable_excludes
+    return [ctx.documents["aitxt"].check(ctx.url, unreadable_excludes=strict)]
+
+
+FAMILY = Family(
+    name=NAME,
+    summary="Spawning ai.txt on the page host and on each image host",
+    spec="spawning.ai ai.txt (no formal spec; RFC 9309 matching); consent-signals.md §3",
+    reasons=(
+        Reason("aitxt:disallowed", "ai.txt disallows the path for our token"),
+        Reason("aitxt:unreadable", "a 2xx ai.txt that cannot be read (strict)", "unverifiable"),
+    ),
+    switches=(Switch("aitxt", "AITXT_ENABLED", "Spawning ai.txt on page and image hosts"),),
+    documents=(DocumentSpec("aitxt", _parse_document, "/ai.txt", needs_token=True),),
+    page=_page,
+    image=_image,
+    url_only=True,
+)

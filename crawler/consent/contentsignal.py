@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
+from crawler.consent.family import EvalEnv, Family, ImageContext, PageContext, Phase, Reason, Switch
 from crawler.consent.verdict import Signal, combine_values
 
 __all__ = ["ai_train_preference", "content_signal_signal", "parse_content_signal"]
 
-FAMILY = "content-signal"
+NAME = "content-signal"
 
 
 @lru_cache(maxsize=4096)
@@ -51,7 +52,39 @@ def content_signal_signal(values: Sequence[str], source: str) -> Signal:
         ai_train_preference,
         refuse="no",
         permit="yes",
-        family=FAMILY,
+        family=NAME,
         detail="ai-train=no",
         source=source,
     )
+
+
+# --- the family declaration (crawler.consent.registry) -----------------------------------------
+# (The same signals written in robots.txt are read by crawler.consent.robots_ext.RECORDS.)
+
+
+def _page(ctx: PageContext, env: EvalEnv) -> list[Signal]:
+    values = ctx.headers.get("content-signal") if ctx.fetched else None
+    return [content_signal_signal(values, f"header:{ctx.url}")] if values is not None else []
+
+
+def _image(ctx: ImageContext, env: EvalEnv) -> list[Signal]:
+    probe = ctx.probe
+    values = probe.headers.get("content-signal") if probe is not None else None
+    return [content_signal_signal(values, f"header:{ctx.url}")] if values is not None else []
+
+
+SWITCH = Switch(
+    "content-signal", "CONTENT_SIGNAL_ENABLED", "Cloudflare Content-Signal (robots.txt and header)"
+)
+
+FAMILY = Family(
+    name=NAME,
+    summary="Cloudflare Content-Signal: response headers of the page and of each image "
+    "(robots.txt records: robots-records)",
+    spec="contentsignals.org; consent-signals.md §6",
+    reasons=(Reason("content-signal:ai-train=no", "ai-train=no"),),
+    switches=(SWITCH,),
+    page=_page,
+    image=_image,
+    image_phase=Phase.AFTER_PROBE,
+)

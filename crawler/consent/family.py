@@ -118,9 +118,12 @@ class DocumentSpec:
     parse: Parser
     path: str | None = None
     obey_robots: bool = True
+    # True: ``parse`` also takes ``token=`` (our robots.txt product token: ai.txt groups are
+    # selected while parsing); the document store binds it once per crawl.
+    needs_token: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # read-only by contract; not frozen: built per row, 10x cheaper
 class ProbeView:
     """The image's own response, as the probe saw it (None in a context: not probed)."""
 
@@ -131,7 +134,7 @@ class ProbeView:
     body: bytes | None = None  # first bytes, IMAGE_PROBE=range only
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # read-only by contract; not frozen: built per row, 10x cheaper
 class PageContext:
     """One page as the page evaluators see it.
 
@@ -152,7 +155,7 @@ class PageContext:
     discovered: Mapping[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # read-only by contract; not frozen: built per row, 10x cheaper
 class ImageContext:
     """One row's image as the image evaluators see it."""
 
@@ -211,6 +214,7 @@ class Family:
     columns:     row columns it fills; page_columns / image_columns return their values.
     url_only:    the image evaluator reads nothing but ``documents`` and the URL, so the
                  regeneration batch path may evaluate it per origin.
+    required:    always runs, whatever its switches (they tune it only).
     """
 
     name: str
@@ -230,7 +234,12 @@ class Family:
     page_columns: PageColumns | None = None
     image_columns: ImageColumns | None = None
     url_only: bool = False
+    # True: the family always runs; its switches only tune what it reads (robots.txt for our
+    # token is never off, ``robots-ai-tokens`` adds the AI tokens' refusals).
+    required: bool = False
 
     def enabled(self, policy: Any) -> bool:
         """Whether any of its switches is on (a family with none is always on)."""
-        return not self.switches or any(policy.enabled(s.name) for s in self.switches)
+        if self.required or not self.switches:
+            return True
+        return any(policy.enabled(s.name) for s in self.switches)

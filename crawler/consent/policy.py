@@ -21,37 +21,33 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-# Family switch -> the setting that overrides the preset.
-FAMILY_SETTINGS = {
-    "robots-ai-tokens": "ROBOTS_AI_TOKENS_ENABLED",
-    "disallow-ai-training": "DISALLOW_AI_TRAINING_ENABLED",
-    "aitxt": "AITXT_ENABLED",
-    "tdmrep": "TDMREP_ENABLED",
-    "xrobots": "XROBOTS_ENABLED",
-    "meta-robots": "META_ROBOTS_ENABLED",
-    "aipref": "AIPREF_ENABLED",
-    "content-signal": "CONTENT_SIGNAL_ENABLED",
-    "iptc": "IPTC_ENABLED",
-    "payment-required": "PAYMENT_REQUIRED_ENABLED",
-}
+from crawler.consent.registry import switches
+
+# Family switch -> the setting that overrides the preset (from the family registry).
+FAMILY_SETTINGS = {switch.name: switch.setting for switch in switches()}
+
+
+def _preset_families(preset: str) -> set[str]:
+    return {switch.name for switch in switches() if switch.presets.get(preset, False)}
+
 
 PRESETS: dict[str, dict[str, Any]] = {
     "strict": {
-        "families": set(FAMILY_SETTINGS),
+        "families": _preset_families("strict"),
         "noindex_excludes": True,
         "probe_failure_excludes": True,
         "unreadable_excludes": True,
         "probe": "head",
     },
     "standard": {
-        "families": set(FAMILY_SETTINGS),
+        "families": _preset_families("standard"),
         "noindex_excludes": False,
         "probe_failure_excludes": False,
         "unreadable_excludes": False,
         "probe": "head",
     },
     "robots-only": {
-        "families": set(),
+        "families": _preset_families("robots-only"),
         "noindex_excludes": False,
         "probe_failure_excludes": False,
         "unreadable_excludes": False,

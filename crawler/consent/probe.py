@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from crawler.consent.family import Family, Reason, Switch
 from crawler.consent.verdict import Signal
 
 
@@ -35,3 +36,27 @@ def probe_signal(
     if failure_excludes:
         return Signal.disallow("probe", "failed", url, value)
     return Signal.unknown("probe", url, f"failed: {value}")
+
+
+# --- the family declaration (crawler.consent.registry) -----------------------------------------
+# The probe itself is pipelines.probe (between the two phases of the consent engine); this
+# declares its reasons and the payment-required switch.
+
+FAMILY = Family(
+    name="probe",
+    summary="the image's own response (HEAD, or ranged GET with IMAGE_PROBE=range): "
+    "402 Payment Required, failures",
+    spec="RFC 9110 §15.5.3 (402, pay-per-crawl); consent-signals.md §8",
+    reasons=(
+        Reason("probe:payment-required", "HTTP 402 on the image: pay-per-crawl, not permitted"),
+        Reason("probe:failed", "the image's headers could not be read (strict)", "unverifiable"),
+    ),
+    switches=(
+        Switch(
+            "payment-required",
+            "PAYMENT_REQUIRED_ENABLED",
+            "HTTP 402 on an image: pay-per-crawl, not permitted",
+        ),
+    ),
+    required=True,
+)

@@ -24,7 +24,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from crawler.consent.family import (
+    DocumentSpec,
+    EvalEnv,
+    Family,
+    ImageContext,
+    PageContext,
+    Reason,
+    Switch,
+)
 from crawler.consent.robotstxt import RobotsTxt, parse_robots_txt
+from crawler.consent.rowchecks import image_robots_signals, page_robots_signals
 from crawler.consent.text import MAX_TEXT_BYTES, decode_text
 from crawler.consent.verdict import Signal
 
@@ -148,3 +158,58 @@ def robots_from_fetch(
     if 300 <= status < 400:
         return RobotsRules(origin, "unreachable", f"more than {MAX_REDIRECTS} redirects")
     return RobotsRules(origin, "unreachable", f"http {status}")
+
+
+# --- the family declaration (crawler.consent.registry) -----------------------------------------
+
+
+def _parse_document(origin: str, status: int | None, body: bytes | None, error: str | None) -> Any:
+    return robots_from_fetch(origin, status, body, error=error)
+
+
+def _ai_tokens(env: EvalEnv) -> Sequence[str] | None:
+    # The same tuple object every call: RobotsRules caches its distinct AI tokens by identity.
+    return env.ai_tokens if _AI_TOKENS in env.policy.families else None
+
+
+def _page(ctx: PageContext, env: EvalEnv) -> list[Signal]:
+    # The page host's verdict goes into every row's evidence, also when the middleware already
+    # let the page through (an allow then). A page known only by its URL (regenerate without
+    # --fetch-pages) was never seen by the middleware: this is its crawl-permission check.
+    return page_robots_signals(ctx.documents["robots"], ctx.url, env.token, _ai_tokens(env))
+
+
+def _image(ctx: ImageContext, env: EvalEnv) -> list[Signal]:
+    # An image the index merely records is never requested: its own host's robots.txt (a CDN is
+    # often another host) is checked here.
+    return image_robots_signals(ctx.documents["robots"], ctx.url, env.token, _ai_tokens(env))
+
+
+AI_TOKENS_SWITCH = Switch(
+    "robots-ai-tokens",
+    "ROBOTS_AI_TOKENS_ENABLED",
+    "robots.txt refusals addressed to AI_TOKENS",
+)
+_AI_TOKENS = AI_TOKENS_SWITCH.name  # read per row: the policy's set, without a call
+
+FAMILY = Family(
+    name="robots",
+    summary="robots.txt of the page host and of each image host, for our token "
+    "(crawl permission) and the AI_TOKENS (an AI-training opt-out)",
+    spec="RFC 9309; consent-signals.md §1",
+    reasons=(
+        Reason("robots:disallowed", "robots.txt refuses our token"),
+        Reason(
+            "robots:unreachable",
+            "robots.txt 429/5xx/unreachable: complete disallow",
+            "unverifiable",
+        ),
+        Reason("robots:ai-token=*", "robots.txt refuses an AI-crawler token on this path"),
+    ),
+    switches=(AI_TOKENS_SWITCH,),
+    documents=(DocumentSpec("robots", _parse_document, "/robots.txt", obey_robots=False),),
+    page=_page,
+    image=_image,
+    url_only=True,
+    required=True,
+)

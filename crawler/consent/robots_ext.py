@@ -19,11 +19,17 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from crawler.consent.aipref import SWITCH as AIPREF_SWITCH
 from crawler.consent.aipref import train_ai_preference
+from crawler.consent.contentsignal import SWITCH as CONTENT_SIGNAL_SWITCH
 from crawler.consent.contentsignal import ai_train_preference
+from crawler.consent.family import EvalEnv, Family, ImageContext, PageContext, Reason, Switch
 from crawler.consent.patterns import PathPattern, normalize_path, path_pattern
+from crawler.consent.robots import FAMILY as ROBOTS_FAMILY
 from crawler.consent.robotstxt import EXTENSION_RULE_KEYS, RobotsTxt, parse_robots_txt
+from crawler.consent.rowchecks import record_signals
 from crawler.consent.verdict import Decision, Signal
 
 __all__ = ["RobotsExtensions", "parse_robots_extensions"]
@@ -222,3 +228,46 @@ def parse_robots_extensions(text: str, source_url: str) -> RobotsExtensions:
     if not _HAS_EXTENSION.search(text, 0, MAX_ROBOTS_CHARS):
         return RobotsExtensions(source_url, [])
     return RobotsExtensions.from_robots(parse_robots_txt(text[:MAX_ROBOTS_CHARS]), source_url)
+
+
+# --- the family declaration (crawler.consent.registry) -----------------------------------------
+
+
+def _records(rules: Any, url: str, env: EvalEnv) -> list[Signal]:
+    # Our token and every AI token: a record addressed to any of them counts. Each record
+    # family keeps its own switch (``RECORD_SWITCHES``): the active ones are the policy's.
+    return record_signals(rules, url, (env.token, *env.ai_tokens), env.policy.families)
+
+
+def _page(ctx: PageContext, env: EvalEnv) -> list[Signal]:
+    return _records(ctx.documents["robots"], ctx.url, env)
+
+
+def _image(ctx: ImageContext, env: EvalEnv) -> list[Signal]:
+    return _records(ctx.documents["robots"], ctx.url, env)
+
+
+DISALLOW_AI_TRAINING_SWITCH = Switch(
+    "disallow-ai-training",
+    "DISALLOW_AI_TRAINING_ENABLED",
+    "legacy robots.txt DisallowAITraining: rules",
+)
+
+# Its signals carry the family of the preference each record states (aipref, content-signal,
+# robots), so that a preference reads the same whether it came in robots.txt or in a header.
+RECORDS = Family(
+    name="robots-records",
+    summary="robots.txt records protego drops, for page and image paths: AIPREF Content-Usage, "
+    "Content-Signal, legacy DisallowAITraining",
+    spec="draft-ietf-aipref-attach; contentsignals.org; draft-canel-robots-ai-control",
+    reasons=(
+        Reason("aipref:train-ai=n", "robots.txt Content-Usage: train-ai=n"),
+        Reason("content-signal:ai-train=no", "robots.txt Content-Signal: ai-train=no"),
+        Reason("robots:disallow-ai-training", "robots.txt DisallowAITraining: covers the path"),
+    ),
+    switches=(DISALLOW_AI_TRAINING_SWITCH, AIPREF_SWITCH, CONTENT_SIGNAL_SWITCH),
+    documents=(ROBOTS_FAMILY.documents[0],),
+    page=_page,
+    image=_image,
+    url_only=True,
+)

@@ -22,7 +22,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from crawler.consent.family import (
+    DocumentSpec,
+    EvalEnv,
+    Family,
+    ImageContext,
+    PageContext,
+    Phase,
+    Reason,
+    Switch,
+)
 from crawler.consent.patterns import PathPattern, normalize_path, path_pattern
+from crawler.consent.sizecap import size_capped_fetch
 from crawler.consent.verdict import Signal
 
 __all__ = [
@@ -35,7 +46,7 @@ __all__ = [
     "tdmrep_signal",
 ]
 
-FAMILY = "tdmrep"
+NAME = "tdmrep"
 MAX_TDMREP_BYTES = 512 * 1024
 
 _RESERVATION_KEYS = ("tdm-reservation", "tdm_reservation", "tdmReservation", "reservation")
@@ -354,8 +365,8 @@ def tdmrep_signal(
 
     if unreadable is not None and file is not None:
         if unreadable_excludes:
-            return Signal.disallow(FAMILY, "unreadable", file.source_url, unreadable)
-        return Signal.unknown(FAMILY, file.source_url, f"unreadable: {unreadable}")
+            return Signal.disallow(NAME, "unreadable", file.source_url, unreadable)
+        return Signal.unknown(NAME, file.source_url, f"unreadable: {unreadable}")
     if matched is not None:
         text = TdmValue(reservation or 0, policy, matched.location, nonconformant).describe()
         if file is not None and file.truncated:
@@ -363,9 +374,58 @@ def tdmrep_signal(
     else:
         text = TdmValue(reservation or 0, policy, None, nonconformant).describe()
     if reservation == 1:
-        return Signal.disallow(FAMILY, "reserved", decided_by, text)
+        return Signal.disallow(NAME, "reserved", decided_by, text)
     if reservation == 0:
-        return Signal.allow(FAMILY, decided_by, text)
+        return Signal.allow(NAME, decided_by, text)
     if file is not None and file.truncated:
-        return Signal.unknown(FAMILY, base, "no match in the part read (truncated)")
-    return Signal.unknown(FAMILY, base)
+        return Signal.unknown(NAME, base, "no match in the part read (truncated)")
+    return Signal.unknown(NAME, base)
+
+
+# --- the family declaration (crawler.consent.registry) -----------------------------------------
+
+TDM_PATH = "/.well-known/tdmrep.json"
+
+
+def _parse_document(
+    origin: str, status: int | None, body: bytes | None, error: str | None
+) -> TdmRepFile | None:
+    status, body, truncated = size_capped_fetch(status, body, error)
+    return tdmrep_from_fetch(status, body, origin + TDM_PATH, truncated=truncated)
+
+
+def _page(ctx: PageContext, env: EvalEnv) -> list[Signal]:
+    # Headers and meta exist only for a fetched page (precedence: file < header < meta).
+    headers = ctx.headers if ctx.fetched else None
+    meta = ctx.meta if ctx.fetched else None
+    strict = env.policy.unreadable_excludes
+    file = ctx.documents["tdmrep"]
+    return [tdmrep_signal(ctx.url, file, headers, meta, ctx.url, unreadable_excludes=strict)]
+
+
+def _image(ctx: ImageContext, env: EvalEnv) -> list[Signal]:
+    # The image's host's file, overridden by the image's own headers when it was probed.
+    probe = ctx.probe
+    headers = probe.headers if probe is not None and probe.status else None
+    strict = env.policy.unreadable_excludes
+    file = ctx.documents["tdmrep"]
+    return [tdmrep_signal(ctx.url, file, headers, None, ctx.url, unreadable_excludes=strict)]
+
+
+FAMILY = Family(
+    name=NAME,
+    summary="W3C TDMRep: /.well-known/tdmrep.json of page and image hosts, tdm-reservation "
+    "headers of the page and each image, HTML meta",
+    spec="W3C TDMRep CG report; consent-signals.md §2",
+    reasons=(
+        Reason("tdmrep:reserved", "tdm-reservation=1 (file, header or meta)"),
+        Reason(
+            "tdmrep:unreadable", "a 2xx tdmrep.json that cannot be read (strict)", "unverifiable"
+        ),
+    ),
+    switches=(Switch("tdmrep", "TDMREP_ENABLED", "W3C TDMRep: tdmrep.json, headers, HTML meta"),),
+    documents=(DocumentSpec("tdmrep", _parse_document, TDM_PATH),),
+    page=_page,
+    image=_image,
+    image_phase=Phase.AFTER_PROBE,
+)

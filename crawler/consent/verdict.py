@@ -26,16 +26,8 @@ class Decision(StrEnum):
 
 _VERDICT_TEXT = {d: d.value for d in Decision}
 
-# Reason families used across the project (the part before ":" in a reason string), declared
-# once here; the report derives its groupings from these tuples (a new family goes here).
-# Consent families read from the page's host and the page itself (robots.txt, ai.txt,
-# tdmrep.json, headers, meta tags), in the order the pipelines check them; robots.txt for our
-# own token is always checked.
-PAGE_FAMILIES = ("robots", "aitxt", "tdmrep", "xrobots", "meta-robots", "aipref", "content-signal")
-# Families through which a site or rightsholder states consent: their disallow is a refusal.
-CONSENT_FAMILIES = (*PAGE_FAMILIES, "iptc")
-FAMILIES = (
-    *CONSENT_FAMILIES,
+# Reason families not declared by a consent family of the registry (crawler.consent.registry).
+OTHER_FAMILIES = (
     "license",
     "caption",
     "probe",
@@ -43,6 +35,20 @@ FAMILIES = (
     "input",
     "address",  # the SSRF guard: not the public web (crawler/netguard.py)
 )
+
+
+def __getattr__(name: str) -> tuple[str, ...]:
+    """``PAGE_FAMILIES``, ``CONSENT_FAMILIES`` and ``FAMILIES``, derived from the family registry
+    (imported lazily: the registry's modules import this one)."""
+    if name not in ("PAGE_FAMILIES", "CONSENT_FAMILIES", "FAMILIES"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from crawler.consent import registry
+
+    if name == "PAGE_FAMILIES":
+        return registry.PAGE_FAMILIES
+    if name == "CONSENT_FAMILIES":
+        return registry.CONSENT_FAMILIES
+    return tuple(dict.fromkeys((*registry.CONSENT_FAMILIES, *OTHER_FAMILIES)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
+from crawler.consent.family import EvalEnv, Family, ImageContext, PageContext, Phase, Reason, Switch
 from crawler.consent.verdict import Signal
 
 __all__ = ["meta_robots_signals", "xrobots_signals"]
@@ -124,3 +125,79 @@ def meta_robots_signals(
     if not hits:
         return [Signal.unknown("meta-robots", source)]
     return [Signal.disallow("meta-robots", name, source, raw) for name, raw in hits.items()]
+
+
+# --- the family declarations (crawler.consent.registry) ----------------------------------------
+
+
+def _xrobots_page(ctx: PageContext, env: EvalEnv) -> list[Signal]:
+    if not ctx.fetched:
+        return []
+    return xrobots_signals(
+        ctx.headers.get("x-robots-tag", []),
+        our_token=env.token,
+        ai_tokens=env.ai_tokens,
+        strict=env.policy.noindex_excludes,
+        source=f"header:{ctx.url}",
+    )
+
+
+def _xrobots_image(ctx: ImageContext, env: EvalEnv) -> list[Signal]:
+    probe = ctx.probe
+    if probe is None or not probe.status:
+        return []
+    return xrobots_signals(
+        probe.headers.get("x-robots-tag", []),
+        our_token=env.token,
+        ai_tokens=env.ai_tokens,
+        strict=env.policy.noindex_excludes,
+        source=f"header:{ctx.url}",
+    )
+
+
+def _meta_page(ctx: PageContext, env: EvalEnv) -> list[Signal]:
+    if not ctx.fetched:
+        return []
+    return meta_robots_signals(
+        ctx.meta,
+        our_token=env.token,
+        ai_tokens=env.ai_tokens,
+        strict=env.policy.noindex_excludes,
+        source=f"meta:{ctx.url}",
+    )
+
+
+def _reasons(family: str, where: str) -> tuple[Reason, ...]:
+    always = tuple(Reason(f"{family}:{d}", f"{d} in {where}") for d in sorted(ALWAYS))
+    strict = tuple(
+        Reason(f"{family}:{d}", f"{d} in {where} (NOINDEX_EXCLUDES: strict)")
+        for d in sorted(STRICT)
+    )
+    return always + strict
+
+
+FAMILY = Family(
+    name="xrobots",
+    summary="X-Robots-Tag response headers of the page and of each image",
+    spec="Google robots meta/X-Robots-Tag conventions; DeviantArt noai; consent-signals.md §4",
+    reasons=_reasons("xrobots", "X-Robots-Tag"),
+    switches=(Switch("xrobots", "XROBOTS_ENABLED", "X-Robots-Tag headers of pages and images"),),
+    page=_xrobots_page,
+    image=_xrobots_image,
+    image_phase=Phase.AFTER_PROBE,
+)
+
+META_ROBOTS = Family(
+    name="meta-robots",
+    summary="<meta name=\"robots\"> (and our token's / AI tokens' meta names) of the page",
+    spec="Google robots meta conventions; DeviantArt noai; consent-signals.md §4",
+    reasons=_reasons("meta-robots", "<meta name=robots>"),
+    switches=(
+        Switch(
+            "meta-robots",
+            "META_ROBOTS_ENABLED",
+            '<meta name="robots"> / <meta name="consentcrawl">',
+        ),
+    ),
+    page=_meta_page,
+)

@@ -45,16 +45,9 @@ DECIDED = "regen-decided"  # item type: a batch whose rows are all decided, to b
 KNOWN_PIPELINES = frozenset(
     {
         "pipelines.caption.CaptionPipeline",
-        "pipelines.robots.RobotsPipeline",
-        "pipelines.aitxt.AiTxtPipeline",
-        "pipelines.tdmrep.TdmRepPagePipeline",
-        "pipelines.xrobots.XRobotsPagePipeline",
-        "pipelines.robots.RobotsRecordsPipeline",
-        "pipelines.aipref.PageHeaderPreferencesPipeline",
+        "pipelines.consent.ConsentBeforeProbePipeline",
         "pipelines.probe.ProbePipeline",
-        "pipelines.tdmrep.TdmRepImagePipeline",
-        "pipelines.xrobots.XRobotsImagePipeline",
-        "pipelines.aipref.ImageHeaderPreferencesPipeline",
+        "pipelines.consent.ConsentAfterProbePipeline",
         "pipelines.license.LicensePipeline",
         "pipelines.quality.QualityPipeline",
         "pipelines.regenwriter.RegenWriterPipeline",

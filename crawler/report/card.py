@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from crawler.consent.verdict import PAGE_FAMILIES
+from crawler.consent.registry import PAGE_FAMILIES
 from crawler.report.stats import IndexStats
 from crawler.report.summary import CAUSE_HELP
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from crawler.consent.verdict import CONSENT_FAMILIES
+from crawler.consent import registry
 
 __all__ = ["CAUSES", "cause_of", "count_causes", "row_cause"]
 
@@ -24,10 +24,15 @@ __all__ = ["CAUSES", "cause_of", "count_causes", "row_cause"]
 # weakest (nothing was asked of any site).
 CAUSES = ("refused", "unverifiable", "license", "quality", "scope", "input", "other")
 
-# Families whose reasons are refusals unless the detail says the document could not be read:
-# every consent family, plus two reason families no parser emits today but that indexes may
-# carry ("ai-token:<token>", "rsl:<licence>").
-_REFUSAL_FAMILIES = frozenset({*CONSENT_FAMILIES, "ai-token", "rsl"})
+# The cause of every reason code the registered families declare (``Reason.cause``): exact codes,
+# and prefixes of the codes declared with a trailing ``*`` (``robots:ai-token=*``).
+_DECLARED, _DECLARED_PREFIXES = registry.reason_causes()
+# Families whose other reasons are refusals unless the detail says the document could not be
+# read: every registered reason family, plus one that older indexes may carry
+# ("ai-token:<token>") and "rsl".
+_REFUSAL_FAMILIES = frozenset(
+    {*registry.CONSENT_FAMILIES, *registry.reason_families(), "ai-token", "rsl"} - {"probe"}
+)
 _FAMILY_CAUSE = {
     "caption": "quality",
     "quality": "quality",
@@ -45,6 +50,12 @@ _UNVERIFIABLE_DETAILS = frozenset({"unreachable", "unreadable", "timeout", "dns"
 
 def cause_of(reason: str) -> str:
     """The cause of one reason code (one of ``CAUSES``)."""
+    declared = _DECLARED.get(reason)
+    if declared is not None:
+        return declared
+    for prefix, cause in _DECLARED_PREFIXES:
+        if reason.startswith(prefix):
+            return cause
     family, sep, detail = reason.partition(":")
     if not sep:
         return "other"

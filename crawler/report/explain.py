@@ -21,7 +21,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from crawler.consent.verdict import PAGE_FAMILIES, Signal
+from crawler.consent.registry import PAGE_FAMILIES
+from crawler.consent.verdict import Signal
 from crawler.report.causes import cause_of
 
 __all__ = ["PAGE_FAMILIES", "TableRow", "explain_rows", "printable"]
@@ -111,7 +112,12 @@ def explain_rows(
     reasons: list[str],
     families: set[str] | frozenset[str],
 ) -> list[TableRow]:
-    """The table rows, page first, then the image, then reasons no signal row carries."""
+    """The table rows, page first, then the image, then reasons no signal row carries.
+
+    ``families``: the names of the families the policy runs (``registry.enabled_names``). No
+    family has code of its own here: every row comes from a signal's family, source and value,
+    so a family added to the registry is explained by its evidence.
+    """
     rows: list[TableRow] = []
     if page_url:
         checked = {"robots", *(f for f in PAGE_FAMILIES if f in families)}

@@ -104,3 +104,17 @@ def test_remote_values_are_escaped_before_printing() -> None:
     assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
     assert "noai\\x1b]0;pwned\\x07\\x1b[2J\\u202e" in text
     assert printable("plain text") == "plain text"
+
+
+def test_a_family_explain_has_no_code_for_is_shown_from_its_signals() -> None:
+    # explain_rows knows no family: a new one (here a made-up licence family) appears with its
+    # evidence, and its reason is not repeated as a bare row.
+    signal = Signal.disallow("newfam", "prohibits=ai-train", "http://cdn.test/l.xml", "<x/>")
+    out = rows(
+        image_signals=[Signal.allow("robots", "http://cdn.test/robots.txt", "parsed"), signal],
+        reasons=["newfam:prohibits=ai-train"],
+    )
+    image = [(r.family, r.verdict, r.where, r.value) for r in out if r.applies_to == "image"]
+    assert image[1:] == [
+        ("newfam", "DISALLOW (newfam:prohibits=ai-train)", "http://cdn.test/l.xml", "<x/>")
+    ]
