@@ -50,6 +50,7 @@ from crawler.output.ondisk import (
 from crawler.output.shards import (
     CONSENT_DOCS_SCHEMA,
     EXCLUDED_SCHEMA,
+    FAMILY_COLUMN_NAMES,
     INDEX_SCHEMA,
     ShardWriter,
     consent_doc_row,
@@ -299,6 +300,7 @@ class IndexWriterPipeline:
                         "license": cand.get("license"),
                         "fetched_at": fetched_at,
                         "consent": consent,
+                        **{name: cand.get(name) for name in FAMILY_COLUMN_NAMES},
                     }
                 )
                 continue
@@ -321,6 +323,8 @@ class IndexWriterPipeline:
             for name in EXTRACTION_FIELDS:
                 row[name] = cand.get(name)
             for name in LICENSE_FIELDS:
+                row[name] = cand.get(name)
+            for name in FAMILY_COLUMN_NAMES:
                 row[name] = cand.get(name)
             if row["license"]:
                 self.counts[f"license:{row['license']}"] += 1

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from crawler.config import ConfigError
+from crawler.consent.registry import FAMILIES
 
 CONSENT_RECORD = pa.struct(
     [
@@ -27,6 +28,21 @@ CONSENT_RECORD = pa.struct(
     ]
 )
 TIMESTAMP = pa.timestamp("us", tz="UTC")
+
+# Arrow types of the row columns families declare (crawler.consent.family.Column.type).
+_COLUMN_TYPES = {
+    "string": pa.string(),
+    "bool": pa.bool_(),
+    "int64": pa.int64(),
+    "float64": pa.float64(),
+    "list<string>": pa.list_(pa.string()),
+}
+# Columns the registered families fill (RSL attribution, AIPREF categories, provenance...), in
+# registry order; null when a family said nothing about a row. Index and excluded rows carry them.
+FAMILY_COLUMNS: tuple[tuple[str, pa.DataType], ...] = tuple(
+    (column.name, _COLUMN_TYPES[column.type]) for family in FAMILIES for column in family.columns
+)
+FAMILY_COLUMN_NAMES: tuple[str, ...] = tuple(name for name, _ in FAMILY_COLUMNS)
 
 INDEX_SCHEMA = pa.schema(
     [
@@ -55,6 +71,7 @@ INDEX_SCHEMA = pa.schema(
         ("acquire_license_page", pa.string()),
         # ISO 8601 text, not a timestamp: it must survive img2dataset's JSON sidecars.
         ("fetched_at", pa.string()),
+        *FAMILY_COLUMNS,
         ("consent", pa.list_(CONSENT_RECORD)),
     ]
 )
@@ -68,6 +85,7 @@ EXCLUDED_SCHEMA = pa.schema(
         ("reasons", pa.list_(pa.string())),
         ("license", pa.string()),
         ("fetched_at", TIMESTAMP),
+        *FAMILY_COLUMNS,
         ("consent", pa.list_(CONSENT_RECORD)),
     ]
 )

@@ -118,3 +118,19 @@ def test_image_phases_are_declared_where_an_evaluator_exists() -> None:
         assert family.image_phase in (Phase.BEFORE_PROBE, Phase.AFTER_PROBE)
         if family.url_only:
             assert family.image_phase is Phase.BEFORE_PROBE, family.name
+
+
+def test_every_declared_column_is_written_in_index_and_excluded() -> None:
+    """Family.columns reach both datasets' schemas with the declared type (null when absent)."""
+    from crawler.output.shards import _COLUMN_TYPES, EXCLUDED_SCHEMA, INDEX_SCHEMA
+
+    declared = [column for family in registry.FAMILIES for column in family.columns]
+    names = [column.name for column in declared]
+    assert len(names) == len(set(names)), "two families declare one column"
+    for column in declared:
+        for schema in (INDEX_SCHEMA, EXCLUDED_SCHEMA):
+            assert schema.field(column.name).type == _COLUMN_TYPES[column.type]
+    # The writer copies exactly these from a candidate (pipelines/writer.py).
+    import pipelines.writer as writer
+
+    assert tuple(names) == writer.FAMILY_COLUMN_NAMES
