@@ -42,6 +42,11 @@ return 0
 """
 
 
+def doc_key(prefix: str, kind: str, url: str) -> str:
+    """The Redis key of one shared consent document (also listed in ``docsby:<worker>``)."""
+    return f"{prefix.rstrip(':')}:doc:{kind}:{url}"
+
+
 def encode_result(result: FetchResult) -> dict[str, bytes]:
     status, body, final_url, error = result
     head = {"status": status, "final_url": final_url, "error": error, "body": body is not None}
@@ -79,7 +84,7 @@ class SharedFetches:
             self.stats().inc_value(name)
 
     async def fetch_once(self, kind: str, url: str, fetch: Fetch) -> FetchResult:
-        key = f"{self.p}doc:{kind}:{url}"
+        key = doc_key(self.p, kind, url)
         lock = f"{self.p}doclock:{kind}:{url}"
         waited = False
         while True:

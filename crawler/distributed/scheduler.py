@@ -33,7 +33,7 @@ from crawler.distributed.connection import Distributed, distributed_of
 
 logger = logging.getLogger(__name__)
 
-CLAIMED_META = "distributed_claimed"  # a page request popped from the shared frontier
+CLAIMED_META = "distributed_claimed"  # claim id of a page request popped from the frontier
 DEDUPE_META = "distributed_dedupe"  # a new URL: queue it only if no worker claimed it yet
 
 
@@ -69,6 +69,10 @@ class RedisScheduler:
     # --- lifecycle
     def open(self, spider: Spider) -> None:
         self.spider = spider
+        # A restart under the same WORKER_ID: the earlier run's claims and hosts go back first.
+        requeued = self.frontier.requeue_own()
+        if requeued:
+            logger.warning("requeued %d requests an earlier run of this worker left", requeued)
         self.frontier.heartbeat(idle=False)
         requeued = self.frontier.reclaim_dead()
         if requeued:
@@ -125,7 +129,7 @@ class RedisScheduler:
         # they are (a single process would make them too).
         redirected = request.meta.get("redirect_urls")
         retry = bool(request.meta.get("retry_times"))
-        new_target = bool(redirected) and request.url not in redirected and not retry
+        new_target = bool(redirected) and request.url not in (redirected or ()) and not retry
         dedupe = new_target or (request.meta.get(DEDUPE_META) and not redirected and not retry)
         data = request.to_dict(spider=self.spider)
         meta, dropped = codec.json_safe(dict(data.get("meta") or {}))
@@ -151,29 +155,39 @@ class RedisScheduler:
             errback=data.get("errback"),
         )
         entry = codec.encode(record)
+        # A retry or a redirect of a claimed request: once the new request is queued (or
+        # dropped as another worker's), the old claim has no rows of its own to wait for.
+        handed_over = request.meta.get(CLAIMED_META)
         if dedupe:
             frontier = self.frontier
             queue, pending = frontier.queue_key(host), frontier.pending_key
-            if not self.seen.push_if_new(request.url, queue, pending, host, entry):
-                stats.inc_value("distributed/duplicates_dropped")
-                return False
+            queued = self.seen.push_if_new(request.url, queue, pending, host, entry)
         else:
             self.frontier.push(host, entry)
+            queued = True
+        if isinstance(handed_over, str):
+            self.frontier.ack([handed_over])
+        if not queued:
+            stats.inc_value("distributed/duplicates_dropped")
+            return False
         stats.inc_value("distributed/enqueued")
         return True
 
     def next_request(self) -> Request | None:
         try:
-            entry = self._next_entry()
+            claimed = self._next_entry()
         except RedisError:
             # Nothing can be claimed while Redis is away; the idle handler decides to stop.
             self._redis_failed()
             return None
-        if entry is None:
+        if claimed is None:
             return None
+        claim_id, entry = claimed
         self._idle = False
         record = codec.decode(entry)
-        record.meta[CLAIMED_META] = True
+        # The claim id rides with the request to its item; the writer acknowledges it once the
+        # item's rows are on disk (crawler.distributed.output.ClaimAcks).
+        record.meta[CLAIMED_META] = claim_id
         self.crawler.stats.inc_value("distributed/dequeued")
         headers: dict[bytes, list[bytes]] = {}
         for name, value in record.headers:
@@ -195,7 +209,7 @@ class RedisScheduler:
             spider=self.spider,
         )
 
-    def _next_entry(self) -> str | None:
+    def _next_entry(self) -> tuple[str, str] | None:
         frontier = self.frontier
         owned = frontier.owned
         # Round robin over our hosts that have room in their downloader slot.
@@ -203,7 +217,7 @@ class RedisScheduler:
             host = owned[(self._rr + i) % len(owned)]
             if self._in_downloader(host) >= self.per_host:
                 continue
-            entry = frontier.pop(host)
+            entry = frontier.pop_claim(host)
             if entry is not None:
                 self._rr = (self._rr + i + 1) % max(1, len(owned))
                 return entry
@@ -214,7 +228,7 @@ class RedisScheduler:
             if host in owned or not frontier.claim_host(host):
                 continue
             self.crawler.stats.inc_value("distributed/hosts_claimed")
-            entry = frontier.pop(host)
+            entry = frontier.pop_claim(host)
             if entry is not None:
                 return entry
         return None

@@ -218,7 +218,6 @@ def test_a_worker_killed_mid_crawl_loses_nothing(tmp_path: Path, server) -> None
     assert owned >= 1
     survivors = [i for i in range(3) if i != victim]
     assert [codes[i] for i in survivors] == [0, 0], workers.log_tail(survivors[0])
-    assert not list((tmp_path / "dist").glob(f"*/part-worker{victim}-*"))  # died before writing
     single, dist = rows(tmp_path / "single"), rows(tmp_path / "dist")
     assert sum(single.values()) > 100
     assert dist == single  # nothing lost, nothing twice
@@ -305,3 +304,62 @@ def test_a_worker_stops_when_redis_is_gone(tmp_path: Path) -> None:
     manifest = json.loads((tmp_path / "out" / "manifests" / "worker0.json").read_text())
     assert manifest["finish_reason"] == "redis_unreachable", workers.log_tail(0)
     assert codes == [0] or codes == [1]
+
+
+def test_a_worker_killed_after_flushing_loses_nothing_and_duplicates_nothing(
+    tmp_path: Path, server
+) -> None:
+    """Workers flush their parts every INDEX_FLUSH_SECONDS and acknowledge, at each flush, the
+    requests whose rows are now on disk. Kill -9 one of two workers after it has flushed: its
+    flushed rows stay (they are not redone), what it had not flushed is redone by the other,
+    and the union, then the merge, equal one process's rows, each once."""
+    slow = [*SLOW, "-s", "DOWNLOAD_DELAY=0.2"]
+    with SimWeb(factory="bench.web:build", factory_args=BENCH, max_seconds=HANG_GUARD) as web:
+        single_crawl(web, tmp_path / "single", BENCH_SEEDS, slow)
+    client = redis.Redis.from_url(server.url)
+    client.flushdb()
+    out = tmp_path / "dist"
+    flushing = ["-s", "INDEX_FLUSH_SECONDS=0.5"]
+    with SimWeb(factory="bench.web:build", factory_args=BENCH, max_seconds=HANG_GUARD) as web:
+        workers = start_workers(
+            crawl_command(out, BENCH_SEEDS, [*FAST, *DISTRIBUTED, *slow, *flushing]),
+            server.url,
+            2,
+            cwd=PROJECT_ROOT,
+            env=web.env(),
+            logdir=tmp_path / "logs",
+        )
+        try:
+            deadline = time.monotonic() + HANG_GUARD
+            victim = None
+            while time.monotonic() < deadline and victim is None:
+                for i in range(2):
+                    flushed = [
+                        p
+                        for p in (out / "index").glob(f"part-worker{i}-*.parquet")
+                        if pq.ParquetFile(p).metadata.num_rows >= 5
+                    ]
+                    if flushed and client.hlen(f"consentcrawl:claimed:worker{i}") >= 1:
+                        victim = i
+                        break
+                time.sleep(0.05)
+            if victim is None:
+                pytest.fail("no worker flushed rows while it had requests claimed")
+            workers.kill(victim)
+            survivor = 1 - victim
+            codes = workers.wait(HANG_GUARD)
+        finally:
+            workers.stop()
+    assert codes[survivor] == 0, workers.log_tail(survivor)
+    kept = [p for p in (out / "index").glob(f"part-worker{victim}-*.parquet")]
+    assert sum(pq.ParquetFile(p).metadata.num_rows for p in kept) >= 5  # its flushed rows stay
+    single, dist = rows(tmp_path / "single"), rows(out)
+    assert sum(single.values()) > 100
+    assert max(dist.values()) == 1, [k for k, n in dist.items() if n > 1][:5]  # nothing twice
+    assert dist == single  # nothing lost
+    assert all(n == 1 for n in documents(out).values())
+    assert set(documents(out)) == set(documents(tmp_path / "single"))
+    manifest = merge(out)  # the killed worker left parts (and perhaps a temporary file)
+    assert manifest["counts"]["rows"]["index"] == sum(n for k, n in dist.items() if k[0] == "index")
+    killed = [r for r in manifest["runs"] if r["worker"] == f"worker{victim}"]
+    assert killed and killed[0]["finish_reason"] is None and killed[0]["manifest"] is None
