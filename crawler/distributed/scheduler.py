@@ -29,7 +29,12 @@ from scrapy.exceptions import CloseSpider, DontCloseSpider, NotConfigured
 from scrapy.utils.request import request_from_dict
 
 from crawler.distributed import codec
-from crawler.distributed.connection import Distributed, distributed_of
+from crawler.distributed.connection import (
+    REDIS_ERRORS_STAT,
+    REDIS_UNREACHABLE,
+    Distributed,
+    distributed_of,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -69,14 +74,17 @@ class RedisScheduler:
     # --- lifecycle
     def open(self, spider: Spider) -> None:
         self.spider = spider
-        # A restart under the same WORKER_ID: the earlier run's claims and hosts go back first.
-        requeued = self.frontier.requeue_own()
-        if requeued:
-            logger.warning("requeued %d requests an earlier run of this worker left", requeued)
-        self.frontier.heartbeat(idle=False)
-        requeued = self.frontier.reclaim_dead()
-        if requeued:
-            logger.warning("requeued %d requests of dead workers", requeued)
+        try:
+            # A restart under the same WORKER_ID: the earlier run's claims and hosts go back.
+            requeued = self.frontier.requeue_own()
+            if requeued:
+                logger.warning("requeued %d requests an earlier run of this worker left", requeued)
+            self.frontier.heartbeat(idle=False)
+            requeued = self.frontier.reclaim_dead()
+            if requeued:
+                logger.warning("requeued %d requests of dead workers", requeued)
+        except RedisError:
+            self._redis_failed()  # gone since the preflight: the idle handler stops the worker
         self._beat = threading.Thread(target=self._heartbeat_loop, daemon=True)
         self._beat.start()
         logger.info("worker %s joined the frontier %s", self.dist.worker, self.dist.prefix)
@@ -91,6 +99,7 @@ class RedisScheduler:
             self.frontier.leave()
         except RedisError:
             logger.error("could not leave the frontier: Redis unreachable; claims not acknowledged")
+            self.crawler.stats.inc_value(REDIS_ERRORS_STAT)
             return
         logger.info("worker %s left the frontier (%s)", self.dist.worker, reason)
 
@@ -103,7 +112,9 @@ class RedisScheduler:
                 requeued = frontier.reclaim_dead()
                 if requeued:
                     logger.warning("requeued %d requests of dead workers", requeued)
-            except Exception:  # a Redis hiccup must not kill the heartbeat for good
+            except RedisError as exc:  # a Redis hiccup must not kill the heartbeat for good
+                logger.error("heartbeat to Redis failed: %s", exc)
+            except Exception:
                 logger.exception("heartbeat to Redis failed")
 
     # --- queueing
@@ -239,6 +250,7 @@ class RedisScheduler:
         return len(slot.active) if slot is not None else 0
 
     def _redis_failed(self) -> None:
+        self.crawler.stats.inc_value(REDIS_ERRORS_STAT)
         if self._redis_down_since is None:
             self._redis_down_since = self._now()
             logger.error("Redis at %s is unreachable", self.dist.url)
@@ -260,7 +272,7 @@ class RedisScheduler:
             assert self._redis_down_since is not None
             if now - self._redis_down_since >= self.dist.worker_timeout:
                 logger.error("closing: Redis unreachable for %.0f s", now - self._redis_down_since)
-                raise CloseSpider("redis_unreachable")
+                raise CloseSpider(REDIS_UNREACHABLE)
             raise DontCloseSpider
         self._redis_down_since = None
         if not globally_idle:
