@@ -230,3 +230,29 @@ def test_a_worker_restarted_under_its_id_takes_back_its_claims_and_hosts(client)
     assert new.requeue_own() == 1
     assert new.claim_host("h.test")  # its earlier run's host is not stuck
     assert [json.loads(e)["n"] for e in iter(lambda: new.pop("h.test"), None)] == [0, 1]
+
+
+def test_regen_leases_expire_for_others_and_come_back_at_once_to_their_owner(client) -> None:
+    import time
+
+    from crawler.distributed.regen import BatchQueue
+
+    killed = BatchQueue(client, "t:regen:x", "w0", lease_seconds=30)
+    killed.seed(3)
+    killed.seed(3)  # every worker seeds: idempotent
+    assert [killed.claim(), killed.claim()] == [0, 1]
+    other = BatchQueue(client, "t:regen:x", "w1", lease_seconds=30)
+    other.total = 3
+    assert other.claim() == 2 and other.claim() is None  # w0's leases are not expired
+    restarted = BatchQueue(client, "t:regen:x", "w0", lease_seconds=30)  # same WORKER_ID
+    restarted.total = 3
+    assert restarted.release_own() == 2  # --resume under the same id: its leases at once
+    assert sorted([restarted.claim(), restarted.claim()]) == [0, 1]
+    short = BatchQueue(client, "t:regen:y", "w0", lease_seconds=0.2)
+    short.seed(1)
+    assert short.claim() == 0
+    time.sleep(0.4)  # the lease expires: any worker redoes the batch
+    assert BatchQueue(client, "t:regen:y", "w1", lease_seconds=30).claim() == 0
+    for n in range(3):
+        restarted.complete(n)
+    assert restarted.all_done()
