@@ -272,7 +272,8 @@ class Frontier:
         return bool(self._global_idle(keys=keys))
 
     def leave(self) -> None:
-        """Acknowledge every claim (the worker's output is on disk) and free its hosts."""
+        """Acknowledge every claim and free the worker's hosts (``requeue_own`` instead hands
+        back what is still claimed: what a closing worker does)."""
         self._leave(keys=[self.workers_key, self.idle_key], args=[self.p, self.worker])
         self.owned.clear()
 

@@ -90,17 +90,21 @@ class RedisScheduler:
         logger.info("worker %s joined the frontier %s", self.dist.worker, self.dist.prefix)
 
     def close(self, reason: str) -> None:
-        # Called after the item pipelines closed: every row of every request we popped is in
-        # a part file now, so the claims can be acknowledged and our hosts freed.
+        # Called after the item pipelines closed: the writer has acknowledged every request
+        # whose rows are in a part file. What is still claimed has no rows on disk (dropped by
+        # Ctrl-C, abandoned after a write error): it goes back to the frontier, never acked.
         self._stop.set()
         if self._beat is not None:
             self._beat.join(timeout=10)
         try:
-            self.frontier.leave()
+            requeued = self.frontier.requeue_own()
         except RedisError:
-            logger.error("could not leave the frontier: Redis unreachable; claims not acknowledged")
+            logger.error("could not leave the frontier: Redis unreachable; claims not handed back")
             self.crawler.stats.inc_value(REDIS_ERRORS_STAT)
             return
+        if requeued:
+            self.crawler.stats.set_value("distributed/requeued_at_close", requeued)
+            logger.warning("handed %d claimed requests without rows back to the frontier", requeued)
         logger.info("worker %s left the frontier (%s)", self.dist.worker, reason)
 
     def _heartbeat_loop(self) -> None:

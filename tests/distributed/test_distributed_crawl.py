@@ -369,3 +369,48 @@ def test_a_worker_killed_after_flushing_loses_nothing_and_duplicates_nothing(
     assert manifest["counts"]["rows"]["index"] == sum(n for k, n in dist.items() if k[0] == "index")
     killed = [r for r in manifest["runs"] if r["worker"] == f"worker{victim}"]
     assert killed and killed[0]["finish_reason"] is None and killed[0]["manifest"] is None
+
+
+def test_a_worker_stopped_with_ctrl_c_hands_back_what_it_did_not_write(
+    tmp_path: Path, server
+) -> None:
+    """Ctrl-C drops the requests queued behind a host's delay and abandons the items in flight
+    (crawler.shutdown): those were claimed from the frontier and have no rows; the worker must
+    put them back at its close, not acknowledge them, or the other worker never crawls them."""
+    import os
+    import signal
+
+    slow = [*SLOW, "-s", "DOWNLOAD_DELAY=0.3"]
+    with SimWeb(factory="bench.web:build", factory_args=BENCH, max_seconds=HANG_GUARD) as web:
+        single_crawl(web, tmp_path / "single", BENCH_SEEDS, slow)
+    client = redis.Redis.from_url(server.url)
+    client.flushdb()
+    out = tmp_path / "dist"
+    with SimWeb(factory="bench.web:build", factory_args=BENCH, max_seconds=HANG_GUARD) as web:
+        workers = start_workers(
+            crawl_command(out, BENCH_SEEDS, [*FAST, *DISTRIBUTED, *slow]),
+            server.url,
+            2,
+            cwd=PROJECT_ROOT,
+            env=web.env(),
+            logdir=tmp_path / "logs",
+        )
+        try:
+            deadline = time.monotonic() + HANG_GUARD
+            stopped = None
+            while time.monotonic() < deadline and stopped is None:
+                for i in range(2):
+                    if client.hlen(f"consentcrawl:claimed:worker{i}") >= 2:
+                        stopped = i
+                        break
+                time.sleep(0.05)
+            if stopped is None:
+                pytest.fail("no worker claimed requests:\n" + workers.log_tail(0))
+            os.kill(workers.procs[stopped].pid, signal.SIGINT)
+            codes = workers.wait(HANG_GUARD)
+        finally:
+            workers.stop()
+    assert codes[1 - stopped] == 0, workers.log_tail(1 - stopped)
+    single, dist = rows(tmp_path / "single"), rows(out)
+    assert sum(single.values()) > 100
+    assert dist == single, (sum(dist.values()), sum(single.values()))
