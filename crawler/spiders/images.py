@@ -26,6 +26,7 @@ from twisted.python.failure import Failure
 
 from crawler.consent.verdict import Decision, Signal
 from crawler.consentdocs import ConsentDocuments
+from crawler.distributed.addon import OUT_OF_SCOPE_META
 from crawler.distributed.connection import distributed_of
 from crawler.distributed.output import CLAIM_FIELD
 from crawler.distributed.scheduler import CLAIMED_META
@@ -121,6 +122,11 @@ class ImagesSpider(scrapy.Spider):
             self.seen_log.flush()
         for url in self.seed_info.urls:
             if not self.scope.allows(url):
+                if self.distributed:  # one worker records it (crawler.distributed.addon)
+                    request = self.page_request(url)
+                    request.meta[OUT_OF_SCOPE_META] = True
+                    yield request
+                    continue
                 yield self.excluded_page(url, ["fetch:out-of-scope"])
                 continue
             yield self.page_request(url)

@@ -414,3 +414,32 @@ def test_a_worker_stopped_with_ctrl_c_hands_back_what_it_did_not_write(
     single, dist = rows(tmp_path / "single"), rows(out)
     assert sum(single.values()) > 100
     assert dist == single, (sum(dist.values()), sum(single.values()))
+
+
+def test_an_out_of_scope_seed_is_recorded_once_across_workers(tmp_path: Path, server) -> None:
+    """Every worker reads the same seeds; a seed outside the scope is one excluded row in all
+    (as in one process), not one per worker."""
+    hosts = [f"paced-{c}.scope.test" for c in "ab"]
+    denied = "http://denied.scope.test/"
+    seeds = [f"http://{h}/" for h in hosts] + [denied]
+    extra = [*FAST, "-s", "IMAGE_PROBE=off", "-s", "SCOPE_DENIED_DOMAINS=denied.scope.test"]
+    sites = _paced_sites(hosts, 3, 0.0)
+    with SimWeb(sites, max_seconds=HANG_GUARD, max_requests=5000) as web:
+        single_crawl(web, tmp_path / "single", seeds, extra)
+    redis.Redis.from_url(server.url).flushdb()
+    with SimWeb(sites, max_seconds=HANG_GUARD, max_requests=5000) as web:
+        workers = start_workers(
+            crawl_command(tmp_path / "dist", seeds, [*extra, *DISTRIBUTED]),
+            server.url,
+            2,
+            cwd=PROJECT_ROOT,
+            env=web.env(),
+            logdir=tmp_path / "logs",
+        )
+        codes = workers.wait(HANG_GUARD)
+        log = web.requests()
+    assert codes == [0, 0], workers.log_tail(0)
+    single, dist = rows(tmp_path / "single"), rows(tmp_path / "dist")
+    assert single[("excluded", "page", denied, denied, ("fetch:out-of-scope",))] == 1
+    assert dist == single
+    assert not [r for r in log if r["host"] == "denied.scope.test"]  # never contacted
