@@ -77,7 +77,8 @@ class Command(ScrapyCrawlCommand):
         self.crawler_process.start()
         write_error = crawler.stats.get_value("consentcrawl/write_error") if crawler.stats else None
         redis_url = (crawler.settings.get("REDIS_URL") or "").strip()
-        trouble = redis_trouble(crawler.stats.get_stats(), redis_url) if redis_url else None
+        stats = crawler.stats.get_stats() if crawler.stats else {}
+        trouble = redis_trouble(stats, redis_url) if redis_url else None
         if write_error:
             # The rows on disk are complete and counted, but not every row got there.
             print(f"consentcrawl: error: {write_error}", file=sys.stderr)
@@ -87,5 +88,5 @@ class Command(ScrapyCrawlCommand):
             self.exitcode = 1
         elif self.crawler_process.bootstrap_failed:
             self.exitcode = 1
-        elif index_dir and not self.exitcode:
+        elif index_dir and not self.exitcode and not redis_url:  # a worker: no manifest.json
             self.exitcode = finished_exit_status(index_dir) or self.exitcode

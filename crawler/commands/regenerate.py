@@ -140,7 +140,8 @@ class Command(ScrapyCommand):
         if input_error:
             print(f"consentcrawl: error: {input_error}", file=sys.stderr)
         redis_url = (crawler.settings.get("REDIS_URL") or "").strip()
-        trouble = redis_trouble(crawler.stats.get_stats(), redis_url) if redis_url else None
+        stats = crawler.stats.get_stats() if crawler.stats else {}
+        trouble = redis_trouble(stats, redis_url) if redis_url else None
         if trouble:
             print(f"consentcrawl: error: {trouble}", file=sys.stderr)
         if self.crawler_process.bootstrap_failed or not complete or trouble:
