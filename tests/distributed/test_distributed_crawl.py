@@ -312,6 +312,12 @@ def test_a_worker_stops_when_redis_is_gone(tmp_path: Path) -> None:
     assert "Traceback" not in log, log[log.index("Traceback") - 500 :][:3000]
 
 
+def _newest_part(out: Path, worker: int) -> int:
+    """When worker ``worker`` last renamed an index or excluded part into place (ns)."""
+    paths = [p for sub in ("index", "excluded") for p in (out / sub).glob(f"part-worker{worker}-*")]
+    return max((p.stat().st_mtime_ns for p in paths if p.suffix == ".parquet"), default=0)
+
+
 def test_a_worker_killed_after_flushing_loses_nothing_and_duplicates_nothing(
     tmp_path: Path, server
 ) -> None:
@@ -351,6 +357,18 @@ def test_a_worker_killed_after_flushing_loses_nothing_and_duplicates_nothing(
                 time.sleep(0.05)
             if victim is None:
                 pytest.fail("no worker flushed rows while it had requests claimed")
+
+            # Kill between two flushes, not inside one: a flush acknowledges its requests one
+            # Redis round trip after renaming its parts (README: known limits). So wait for the
+            # victim's next flush to rename a part, then for that flush's acknowledgement.
+            seen = _newest_part(out, victim)
+            while _newest_part(out, victim) == seen and workers.procs[victim].poll() is None:
+                time.sleep(0.01)
+            time.sleep(0.25)  # half INDEX_FLUSH_SECONDS: after this flush, before the next
+            if workers.procs[victim].poll() is not None:
+                pytest.fail(
+                    "the worker finished before a second flush:\n" + workers.log_tail(victim)
+                )
             workers.kill(victim)
             survivor = 1 - victim
             codes = workers.wait(HANG_GUARD)
