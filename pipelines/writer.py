@@ -30,6 +30,7 @@ from twisted.internet import task
 
 from crawler.consent.verdict import PageVerdict
 from crawler.consentdocs import ConsentDocuments
+from crawler.distributed.connection import REDIS_ERRORS_STAT
 from crawler.distributed.output import ClaimAcks, WorkerOutput
 from crawler.output.indexdir import MANIFEST, OUTPUT_SUBDIRS, check_index_dir, clear_outputs
 from crawler.output.journal import DoneLog, check_jobdir
@@ -387,6 +388,10 @@ class IndexWriterPipeline:
             except Exception as exc:  # any failure here loses rows: never a silent exit 0
                 self.failed(exc)
         stats = self.crawler.stats
+        acks = self.acks
+        if acks is not None and self.write_error is None and (acks.claims or acks.documents):
+            # Rows on disk whose requests Redis never heard were done: they may be redone.
+            stats.inc_value(REDIS_ERRORS_STAT)
         counts = self.final_counts()
         for name in ("pages_fetched", "pages_excluded", "candidates", "kept", "excluded"):
             stats.set_value(f"consentcrawl/{name}", counts[name])

@@ -105,7 +105,7 @@ def redis_trouble(stats: Mapping[str, Any], url: str) -> str | None:
         return None
     return (
         f"{why} (REDIS_URL={shown_url(url)!r}): the rows written are kept, but the outputs may "
-        "be incomplete (requests that could not be queued are lost; rows whose consent check "
-        "needed Redis are excluded as unverifiable); run the crawl again on a fresh "
-        "REDIS_KEY_PREFIX and INDEX_DIR"
+        "be incomplete (requests that could not be queued are lost) or, once Redis is back, "
+        "hold rows twice (requests whose rows are on disk but were not acknowledged are "
+        "redone); run the crawl again on a fresh REDIS_KEY_PREFIX and INDEX_DIR"
     )
