@@ -24,12 +24,14 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from redis.exceptions import RedisError
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.utils.defer import deferred_from_coro
 
 from crawler.consent.verdict import PageVerdict
 from crawler.consentdocs import ConsentDocuments
+from crawler.distributed.connection import REDIS_ERRORS_STAT
 from crawler.distributed.output import WorkerOutput
 from crawler.distributed.regen import SharedRegen, merge_removed_keys
 from crawler.output.indexdir import MANIFEST, clear_outputs
@@ -334,7 +336,11 @@ class RegenWriterPipeline:
         for family, n in family_counts.items():
             stats.inc_value(f"consentcrawl/excluded/{family}", n)
         if self.shared is not None:
-            self.shared.queue.complete(batch.number)
+            try:
+                self.shared.queue.complete(batch.number)
+            except RedisError as exc:  # its parts are written; a redo replaces them, no twice
+                logger.error("could not mark batch %d done in Redis: %s", batch.number, exc)
+                stats.inc_value(REDIS_ERRORS_STAT)
         self.book.close(batch.number)
 
     # --- end ------------------------------------------------------------------------------------
@@ -359,7 +365,12 @@ class RegenWriterPipeline:
         )
         if self.shared is not None:
             self.shared.stop_renewing()
-            self.complete = self.write_error is None and self.shared.queue.all_done()
+            try:
+                self.complete = self.write_error is None and self.shared.queue.all_done()
+            except RedisError as exc:
+                logger.error("Redis unreachable (%s): cannot tell whether the run is complete", exc)
+                self.crawler.stats.inc_value(REDIS_ERRORS_STAT)
+                self.complete = False
         elif self.complete:
             try:
                 self._write_empty_parts()

@@ -9,7 +9,8 @@ a hard kill loses at most the last interval, and every part on disk is readable.
 A write error (full disk, I/O error) stops the crawl with ``write-error: ...`` as its finish
 reason; the manifest then counts the rows read back from the parts on disk. With ``JOBDIR``,
 the pages whose rows are on disk are recorded in the crawl journal (crawler.output.journal),
-and a resumed crawl keeps the earlier runs' rows.
+and a resumed crawl keeps the earlier runs' rows. A distributed worker (REDIS_URL) acknowledges
+in Redis, at each flush, the claimed requests whose rows are now on disk (ClaimAcks).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from twisted.internet import task
 
 from crawler.consent.verdict import PageVerdict
 from crawler.consentdocs import ConsentDocuments
-from crawler.distributed.output import WorkerOutput
+from crawler.distributed.connection import REDIS_ERRORS_STAT
+from crawler.distributed.output import ClaimAcks, WorkerOutput
 from crawler.output.indexdir import MANIFEST, OUTPUT_SUBDIRS, check_index_dir, clear_outputs
 from crawler.output.journal import DoneLog, check_jobdir
 from crawler.output.manifest import (
@@ -101,6 +103,9 @@ class IndexWriterPipeline:
         self.crawler = crawler
         # Distributed mode: INDEX_DIR is shared by design; parts and manifest per worker.
         self.worker_output = WorkerOutput.of(settings)
+        # ... and the requests whose rows a flush made durable are acknowledged in Redis.
+        self.acks = ClaimAcks.of(settings)
+        self._parts_at_flush: tuple[int, ...] = ()
         jobdir = settings.get("JOBDIR")
         self.resuming = check_jobdir(jobdir, settings.get("INDEX_DIR") or "")
         overwrite = settings.getbool("INDEX_OVERWRITE") or self.resuming
@@ -160,6 +165,7 @@ class IndexWriterPipeline:
         self.index, self.excluded, self.consent = (writers[s] for s in OUTPUT_SUBDIRS)
         if self.worker_output is not None:
             self.worker_output.name_parts(self.index, self.excluded, self.consent)
+        self._parts_at_flush = self._part_counts()
         self.runs.append(
             {
                 "started_at": self.started_at.isoformat(),
@@ -170,10 +176,7 @@ class IndexWriterPipeline:
         )
         self.reserve = ManifestReserve(self.root)
         self._save_runs()
-        if self.flush_seconds > 0 and self.worker_output is None:
-            # Not for distributed workers (yet): a worker acknowledges its claimed requests only
-            # when it closes, so rows flushed before a kill would be written again by the worker
-            # that redoes them. A killed worker's rows are redone whole instead.
+        if self.flush_seconds > 0:
             self.flusher = task.LoopingCall(self.flush)
             self.flusher.start(self.flush_seconds, now=False)
 
@@ -211,15 +214,27 @@ class IndexWriterPipeline:
             return
         try:
             if self.docs.fetched:
-                self.consent.extend([consent_doc_row(d) for d in self.docs.drain()])
+                self._take_documents()
             for writer in (self.index, self.excluded, self.consent):
                 writer.flush()
             if self.done_log is not None:
                 self.done_log.commit(self.pending_pages, self.pending_fetched)
+            if self.acks is not None:  # distributed: these rows' requests are done for good
+                self.acks.commit()
+                self._parts_at_flush = self._part_counts()
         except Exception as exc:  # a bug here must stop the run, not drop rows
             self.failed(exc)
             return
         self.pending_pages, self.pending_fetched = [], 0
+
+    def _take_documents(self) -> None:
+        documents = self.docs.drain()
+        if self.acks is not None:
+            self.acks.add_documents(documents)
+        self.consent.extend([consent_doc_row(d) for d in documents])
+
+    def _part_counts(self) -> tuple[int, ...]:
+        return tuple(len(w.parts) for w in (self.index, self.excluded, self.consent))
 
     def abandon_in_flight(self, count: int) -> None:
         """The crawl is stopping and dropped queued requests, possibly a consent document an
@@ -249,6 +264,11 @@ class IndexWriterPipeline:
             self._write_item(item)
         except (OSError, pa.ArrowException) as exc:
             self.failed(exc)
+        else:
+            if self.acks is not None and self._part_counts() != self._parts_at_flush:
+                # A full shard went to disk: flush the rest and acknowledge, or a worker killed
+                # now would be redone for rows that are already in that shard.
+                self.flush()
         return {"type": kind, "page_url": item["page_url"]}
 
     def _write_item(self, item: dict[str, Any]) -> None:
@@ -256,6 +276,8 @@ class IndexWriterPipeline:
         if self.done_log is not None:  # only a journal needs the pages of the next flush
             self.pending_pages.append(item["page_url"])
             self.pending_pages.extend(item.get("request_urls") or ())
+        if self.acks is not None:
+            self.acks.add_item(item)
         if kind == "page":
             self.pending_fetched += 1
             self._write_page(item)
@@ -277,7 +299,7 @@ class IndexWriterPipeline:
         # The page's lxml tree and signal objects are not needed past this point.
         item.pop("root", None)
         if self.docs.fetched:
-            self.consent.extend([consent_doc_row(d) for d in self.docs.drain()])
+            self._take_documents()
 
     def _write_page(self, item: dict[str, Any]) -> None:
         self.counts["pages_fetched"] += 1
@@ -370,6 +392,10 @@ class IndexWriterPipeline:
             except Exception as exc:  # any failure here loses rows: never a silent exit 0
                 self.failed(exc)
         stats = self.crawler.stats
+        acks = self.acks
+        if acks is not None and self.write_error is None and (acks.claims or acks.documents):
+            # Rows on disk whose requests Redis never heard were done: they may be redone.
+            stats.inc_value(REDIS_ERRORS_STAT)
         counts = self.final_counts()
         for name in ("pages_fetched", "pages_excluded", "candidates", "kept", "excluded"):
             stats.set_value(f"consentcrawl/{name}", counts[name])

@@ -15,6 +15,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.utils.conf import arglist_to_dict
 
 from crawler.config import ConfigError
+from crawler.distributed.connection import check_redis, redis_trouble
 from crawler.imagecontext import check_caption_sources
 from crawler.output.indexdir import MANIFEST, check_index_dir
 from crawler.output.journal import check_jobdir
@@ -41,6 +42,8 @@ def preflight(settings, spargs: dict[str, str], cmdline: dict[str, str] | None =
     # With REDIS_URL the INDEX_DIR is shared by the workers by design (each writes its parts).
     shared = bool((effective.get("REDIS_URL") or "").strip())
     check_index_dir(index_dir, effective.getbool("INDEX_OVERWRITE") or resuming or shared)
+    if shared:  # a typo or a server that is not up: one line, before any request
+        check_redis(effective.get("REDIS_URL").strip())
     try:  # issue 11: a mistyped filter or caption source would silently change every row
         quality_config(effective)
         check_caption_sources(effective.getlist("CAPTION_SOURCES"))
@@ -73,11 +76,17 @@ class Command(ScrapyCrawlCommand):
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
         write_error = crawler.stats.get_value("consentcrawl/write_error") if crawler.stats else None
+        redis_url = (crawler.settings.get("REDIS_URL") or "").strip()
+        stats = crawler.stats.get_stats() if crawler.stats else {}
+        trouble = redis_trouble(stats, redis_url) if redis_url else None
         if write_error:
             # The rows on disk are complete and counted, but not every row got there.
             print(f"consentcrawl: error: {write_error}", file=sys.stderr)
             self.exitcode = 1
+        elif trouble:
+            print(f"consentcrawl: error: {trouble}", file=sys.stderr)
+            self.exitcode = 1
         elif self.crawler_process.bootstrap_failed:
             self.exitcode = 1
-        elif index_dir and not self.exitcode:
+        elif index_dir and not self.exitcode and not redis_url:  # a worker: no manifest.json
             self.exitcode = finished_exit_status(index_dir) or self.exitcode

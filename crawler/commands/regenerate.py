@@ -22,6 +22,7 @@ from scrapy.utils.conf import arglist_to_dict
 from crawler.commands.crawl import finished_exit_status
 from crawler.config import ConfigError
 from crawler.consent.policy import PRESETS, PROBE_MODES, Policy, PolicyError
+from crawler.distributed.connection import check_redis, redis_trouble
 from crawler.output.indexdir import check_index_dir
 from crawler.regen.inputs import InputError
 from crawler.regen.plan import RegenPlan, build_plan
@@ -40,6 +41,8 @@ def preflight(settings, args: list[str], opts: argparse.Namespace) -> RegenPlan:
     Policy.from_settings(settings.get)
     outdir = Path(opts.output)
     shared = bool((settings.get("REDIS_URL") or "").strip())  # OUTDIR shared by the workers
+    if shared:  # a typo or a server that is not up: one line, before any request
+        check_redis(settings.get("REDIS_URL").strip())
     if opts.resume or shared:
         if outdir.exists() and not outdir.is_dir():
             raise ConfigError(f"OUTDIR {str(outdir)!r} exists and is not a directory")
@@ -136,7 +139,12 @@ class Command(ScrapyCommand):
         input_error = crawler.stats.get_value("regenerate/input_error") if crawler.stats else None
         if input_error:
             print(f"consentcrawl: error: {input_error}", file=sys.stderr)
-        if self.crawler_process.bootstrap_failed or not complete:
+        redis_url = (crawler.settings.get("REDIS_URL") or "").strip()
+        stats = crawler.stats.get_stats() if crawler.stats else {}
+        trouble = redis_trouble(stats, redis_url) if redis_url else None
+        if trouble:
+            print(f"consentcrawl: error: {trouble}", file=sys.stderr)
+        if self.crawler_process.bootstrap_failed or not complete or trouble:
             self.exitcode = 1
         else:  # 3: every origin was unreachable, the outputs say nothing about consent
             self.exitcode = finished_exit_status(str(plan.outdir)) or 0

@@ -7,10 +7,29 @@ the crawl's writer.
 
 from __future__ import annotations
 
+from typing import Any
+
+from scrapy import Request
 from scrapy.settings import BaseSettings
+
+from crawler.middlewares import ConsentIgnoreRequest
 
 SCHEDULER = "crawler.distributed.scheduler.RedisScheduler"
 REGEN_WRITER = "pipelines.regenwriter.RegenWriterPipeline"
+OUT_OF_SCOPE_META = "distributed_out_of_scope"
+# Before the address guard (50) and the robots middleware (100): nothing is fetched for it.
+OUT_OF_SCOPE_ORDER = 40
+
+
+class OutOfScopeSeeds:
+    """Downloader middleware (distributed mode): a seed outside the crawl scope is queued in
+    the shared frontier like any seed, so that exactly one worker records it, and refused here
+    before any request is made; the spider's errback writes its ``fetch:out-of-scope`` row
+    (with the request's claim, acknowledged once that row is on disk)."""
+
+    def process_request(self, request: Request, spider: Any = None) -> None:
+        if request.meta.get(OUT_OF_SCOPE_META):
+            raise ConsentIgnoreRequest(request.url, ["fetch:out-of-scope"])
 
 
 class DistributedAddon:
@@ -21,3 +40,6 @@ class DistributedAddon:
         if pipelines.get(REGEN_WRITER) is not None:
             return
         settings.set("SCHEDULER", SCHEDULER, priority="spider")
+        settings.set_in_component_priority_dict(
+            "DOWNLOADER_MIDDLEWARES", OutOfScopeSeeds, OUT_OF_SCOPE_ORDER
+        )

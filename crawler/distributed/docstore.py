@@ -18,6 +18,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+from crawler.distributed.connection import REDIS_ERRORS_STAT
+
 logger = logging.getLogger(__name__)
 
 # (status, body, final_url, error), as ConsentDocuments._fetch returns it.
@@ -40,6 +42,11 @@ _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
+
+
+def doc_key(prefix: str, kind: str, url: str) -> str:
+    """The Redis key of one shared consent document (also listed in ``docsby:<worker>``)."""
+    return f"{prefix.rstrip(':')}:doc:{kind}:{url}"
 
 
 def encode_result(result: FetchResult) -> dict[str, bytes]:
@@ -79,7 +86,22 @@ class SharedFetches:
             self.stats().inc_value(name)
 
     async def fetch_once(self, kind: str, url: str, fetch: Fetch) -> FetchResult:
-        key = f"{self.p}doc:{kind}:{url}"
+        from redis.exceptions import RedisError
+
+        try:
+            return await self._fetch_once(kind, url, fetch)
+        except RedisError as exc:
+            # Consent must still be established: fetch here, as one process would (the
+            # document may then be fetched and stored by more than one worker). Counted, so
+            # the run ends saying its outputs may be incomplete.
+            logger.error("consent cache in Redis unreachable (%s): fetching %s here", exc, url)
+            self._inc(REDIS_ERRORS_STAT)
+            return await fetch(kind, url)
+
+    async def _fetch_once(self, kind: str, url: str, fetch: Fetch) -> FetchResult:
+        from redis.exceptions import RedisError
+
+        key = doc_key(self.p, kind, url)
         lock = f"{self.p}doclock:{kind}:{url}"
         waited = False
         while True:
@@ -95,6 +117,10 @@ class SharedFetches:
             await asyncio.sleep(self.poll)
         try:
             result = await fetch(kind, url)
+        except BaseException:
+            self._release(keys=[lock], args=[self.worker])
+            raise
+        try:
             pipe = self.r.pipeline(transaction=True)
             pipe.delete(key)
             pipe.hset(key, mapping=encode_result(result))
@@ -103,9 +129,11 @@ class SharedFetches:
             # dies, reclaiming it drops the entry so that another worker fetches and stores it.
             pipe.sadd(f"{self.p}docsby:{self.worker}", key)
             pipe.execute()
-            return result
-        finally:
             self._release(keys=[lock], args=[self.worker])
+        except RedisError as exc:  # fetched: use it; the others fetch once the lock expires
+            logger.error("could not share %s in Redis: %s", url, exc)
+            self._inc(REDIS_ERRORS_STAT)
+        return result
 
 
 def fetch_backend_of(settings: Any, stats: Callable[[], Any] | None = None) -> FetchBackend:

@@ -13,9 +13,11 @@ Keys (``P`` is the key prefix, ``REDIS_KEY_PREFIX:``)::
 
 Politeness across workers comes from ownership: one host, one worker, so Scrapy's per-host
 slot (concurrency, DOWNLOAD_DELAY, Crawl-delay) is the only door to the host. A request is
-acknowledged only when the worker closes, after its part files are written; a worker whose
-heartbeat is older than the timeout is dead: any worker moves its claimed requests back to the
-front of their queues and frees its hosts (one Lua script, so two reclaimers cannot both do it).
+acknowledged (``ack``) once the rows it produced are in part files on disk: at each flush of the
+worker's parts, and at its close; a worker whose heartbeat is older than the timeout is dead:
+any worker moves its claimed requests back to the front of their queues and frees its hosts
+(one Lua script, so two reclaimers cannot both do it). A worker restarted under the same
+``WORKER_ID`` takes its own leftover claims back the same way when it opens.
 All times come from the Redis server's clock (``TIME``), so workers' clocks may disagree.
 """
 
@@ -23,6 +25,8 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,8 +54,39 @@ redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 return 1
 """
 
+# Requeue the claims of one worker, free its hosts and forget it (the body of _RECLAIM/_REQUEUE).
+_REQUEUE_ONE = """
+local function requeue(prefix, w, workers_key, idle_key, pending_key)
+  local requeued = 0
+  local claimed = redis.call('HVALS', prefix .. 'claimed:' .. w)
+  for _, entry in ipairs(claimed) do
+    local host = cjson.decode(entry)['host']
+    redis.call('LPUSH', prefix .. 'q:' .. host, entry)
+    redis.call('SADD', pending_key, host)
+    requeued = requeued + 1
+  end
+  redis.call('DEL', prefix .. 'claimed:' .. w)
+  for _, host in ipairs(redis.call('SMEMBERS', prefix .. 'owned:' .. w)) do
+    if redis.call('GET', prefix .. 'owner:' .. host) == w then
+      redis.call('DEL', prefix .. 'owner:' .. host)
+    end
+  end
+  redis.call('DEL', prefix .. 'owned:' .. w)
+  -- Consent documents whose bodies never reached its consent/ parts: fetch them again.
+  for _, doc in ipairs(redis.call('SMEMBERS', prefix .. 'docsby:' .. w)) do
+    redis.call('DEL', doc)
+  end
+  redis.call('DEL', prefix .. 'docsby:' .. w)
+  redis.call('HDEL', workers_key, w)
+  redis.call('HDEL', idle_key, w)
+  return requeued
+end
+"""
+
 # Requeue the claimed requests of every worker whose heartbeat is older than ARGV[2] ms.
-_RECLAIM = """
+_RECLAIM = (
+    _REQUEUE_ONE
+    + """
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
 local prefix, timeout = ARGV[1], tonumber(ARGV[2])
@@ -60,31 +95,17 @@ local requeued = 0
 for i = 1, #workers, 2 do
   local w, seen = workers[i], tonumber(workers[i + 1])
   if now - seen > timeout then
-    local claimed = redis.call('HVALS', prefix .. 'claimed:' .. w)
-    for _, entry in ipairs(claimed) do
-      local host = cjson.decode(entry)['host']
-      redis.call('LPUSH', prefix .. 'q:' .. host, entry)
-      redis.call('SADD', KEYS[3], host)
-      requeued = requeued + 1
-    end
-    redis.call('DEL', prefix .. 'claimed:' .. w)
-    for _, host in ipairs(redis.call('SMEMBERS', prefix .. 'owned:' .. w)) do
-      if redis.call('GET', prefix .. 'owner:' .. host) == w then
-        redis.call('DEL', prefix .. 'owner:' .. host)
-      end
-    end
-    redis.call('DEL', prefix .. 'owned:' .. w)
-    -- Consent documents it fetched never reached its consent/ parts: fetch them again.
-    for _, doc in ipairs(redis.call('SMEMBERS', prefix .. 'docsby:' .. w)) do
-      redis.call('DEL', doc)
-    end
-    redis.call('DEL', prefix .. 'docsby:' .. w)
-    redis.call('HDEL', KEYS[1], w)
-    redis.call('HDEL', KEYS[2], w)
+    requeued = requeued + requeue(prefix, w, KEYS[1], KEYS[2], KEYS[3])
   end
 end
 return requeued
 """
+)
+
+# A worker restarted under the same id: what its earlier run left claimed goes back at once
+# (its new run would otherwise overwrite or acknowledge those claims, and never pop the hosts
+# its earlier run owned).
+_REQUEUE_OWN = _REQUEUE_ONE + "return requeue(ARGV[1], ARGV[2], KEYS[1], KEYS[2], KEYS[3])\n"
 
 # A worker leaving cleanly: acknowledge its claims, free its hosts, drop its heartbeat.
 _LEAVE = """
@@ -136,8 +157,11 @@ class Frontier:
         self._heartbeat = client.register_script(_HEARTBEAT)
         self._reclaim = client.register_script(_RECLAIM)
         self._leave = client.register_script(_LEAVE)
+        self._requeue_own = client.register_script(_REQUEUE_OWN)
         self._global_idle = client.register_script(_GLOBAL_IDLE)
         self._claim_ids = itertools.count(1)
+        # Claim ids are unique per run: a restarted worker (same WORKER_ID) never reuses one.
+        self._run = os.urandom(4).hex()
         self.owned: list[str] = []  # hosts this worker owns, in claim order
 
     # --- keys
@@ -165,7 +189,13 @@ class Frontier:
 
     def pop(self, host: str) -> str | None:
         """The next request of an owned host (recorded as claimed), or None."""
-        claim_id = f"{next(self._claim_ids)}"
+        claimed = self.pop_claim(host)
+        return claimed[1] if claimed is not None else None
+
+    def pop_claim(self, host: str) -> tuple[str, str] | None:
+        """(claim id, request) of the next request of an owned host, or None; the request stays
+        in this worker's claimed ledger until ``ack(claim id)`` (or ``leave``)."""
+        claim_id = f"{self._run}-{next(self._claim_ids)}"
         keys = [
             f"{self.p}owner:{host}",
             self.queue_key(host),
@@ -173,7 +203,24 @@ class Frontier:
             f"{self.p}claimed:{self.worker}",
         ]
         entry = self._pop(keys=keys, args=[self.worker, host, claim_id])
-        return entry.decode() if isinstance(entry, bytes) else entry
+        if entry is None:
+            return None
+        return claim_id, entry.decode() if isinstance(entry, bytes) else entry
+
+    def ack(self, claim_ids: Sequence[str], documents: Sequence[str] = ()) -> None:
+        """The rows of these claimed requests, and the bodies of these consent documents (keys
+        of ``docstore``), are in part files on disk: never redo them if this worker dies."""
+        if not claim_ids and not documents:
+            return
+        pipe = self.r.pipeline(transaction=True)
+        if claim_ids:
+            pipe.hdel(f"{self.p}claimed:{self.worker}", *claim_ids)
+        if documents:
+            pipe.srem(f"{self.p}docsby:{self.worker}", *documents)
+        pipe.execute()
+
+    def claimed_count(self) -> int:
+        return int(self.r.hlen(f"{self.p}claimed:{self.worker}"))
 
     def claim_host(self, host: str) -> bool:
         keys = [f"{self.p}owner:{host}", f"{self.p}owned:{self.worker}"]
@@ -215,12 +262,18 @@ class Frontier:
             )
         )
 
+    def requeue_own(self) -> int:
+        """Take back what an earlier run under this worker's id left claimed and owned."""
+        keys = [self.workers_key, self.idle_key, self.pending_key]
+        return int(self._requeue_own(keys=keys, args=[self.p, self.worker]))
+
     def globally_idle(self) -> bool:
         keys = [self.workers_key, self.idle_key, self.pending_key]
         return bool(self._global_idle(keys=keys))
 
     def leave(self) -> None:
-        """Acknowledge every claim (the worker's output is on disk) and free its hosts."""
+        """Acknowledge every claim and free the worker's hosts (``requeue_own`` instead hands
+        back what is still claimed: what a closing worker does)."""
         self._leave(keys=[self.workers_key, self.idle_key], args=[self.p, self.worker])
         self.owned.clear()
 

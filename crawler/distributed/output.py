@@ -10,6 +10,7 @@ directories (files of other directories are copied in, never moved or deleted).
 from __future__ import annotations
 
 import json
+import logging
 import re
 import shutil
 from collections import Counter
@@ -21,11 +22,16 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from crawler.distributed import worker_id_of
+from crawler.distributed.docstore import doc_key
 from crawler.output.indexdir import MANIFEST, OUTPUT_SUBDIRS
 from crawler.output.manifest import write_manifest
 from crawler.output.shards import file_sha256
 
 MANIFESTS = "manifests"
+# The item field that carries the frontier claim id of the request that produced the item.
+CLAIM_FIELD = "frontier_claim"
+
+logger = logging.getLogger(__name__)
 
 
 def next_part_number(directory: Path, prefix: str) -> int:
@@ -67,6 +73,54 @@ class WorkerOutput:
         return directory / f"{self.worker}{suffix}.json"
 
 
+class ClaimAcks:
+    """What a distributed worker's next flush makes durable: the claims of the items whose rows
+    it holds and the consent documents whose bodies it holds. ``commit()`` after the flush
+    acknowledges them in Redis, so that a worker killed later is not redone for them (no row
+    written twice), while what it had not flushed is redone by another worker (no row lost).
+
+    The remaining window is between the renames of the part files and the acknowledgement (one
+    Redis round trip): a kill exactly there redoes pages whose rows are on disk.
+    """
+
+    def __init__(self, frontier: Any) -> None:
+        self.frontier = frontier
+        self.claims: list[str] = []
+        self.documents: list[str] = []
+
+    @classmethod
+    def of(cls, settings: Any) -> ClaimAcks | None:
+        """For a distributed crawl worker (REDIS_URL set), else None."""
+        from crawler.distributed.connection import distributed_of
+
+        dist = distributed_of(settings)
+        return cls(dist.frontier()) if dist is not None else None
+
+    def add_item(self, item: dict[str, Any]) -> None:
+        claim = item.get(CLAIM_FIELD)
+        if claim:
+            self.claims.append(claim)
+
+    def add_documents(self, documents: list[Any]) -> None:
+        self.documents.extend(doc_key(self.frontier.p, d.kind, d.url) for d in documents)
+
+    def commit(self) -> bool:
+        """Acknowledge what was added since the last commit (call once it is on disk)."""
+        from redis.exceptions import RedisError
+
+        if not self.claims and not self.documents:
+            return True
+        try:
+            self.frontier.ack(self.claims, self.documents)
+        except RedisError as exc:
+            # Kept for the next flush; if Redis never answers, the crawl ends as
+            # redis_unreachable and says the data may be incomplete.
+            logger.warning("could not acknowledge %d requests in Redis: %s", len(self.claims), exc)
+            return False
+        self.claims, self.documents = [], []
+        return True
+
+
 def _sum_counts(total: dict[str, Any], counts: dict[str, Any]) -> None:
     for key, value in counts.items():
         if isinstance(value, bool):
@@ -77,6 +131,19 @@ def _sum_counts(total: dict[str, Any], counts: dict[str, Any]) -> None:
             sub = total.setdefault(key, {})
             if isinstance(sub, dict):
                 _sum_counts(sub, value)
+
+
+_WORKER_PART = re.compile(r"part-(.+)-\d{5,}\.parquet$")
+
+
+def _part_workers(root: Path) -> set[str]:
+    """Worker ids named by crawl part files (``part-<worker>-NNNNN.parquet``)."""
+    return {
+        m.group(1)
+        for sub in OUTPUT_SUBDIRS
+        for path in (root / sub).glob("part-*.parquet")
+        if (m := _WORKER_PART.match(path.name))
+    }
 
 
 def merge_index_dirs(target: Path, sources: list[Path]) -> dict[str, Any]:
@@ -126,6 +193,20 @@ def merge_index_dirs(target: Path, sources: list[Path]) -> dict[str, Any]:
             }
         )
         _sum_counts(worker_counts, run.get("counts", {}))
+    # A worker killed (SIGKILL, machine lost) wrote no manifest, but its flushed parts hold rows
+    # whose requests it acknowledged (no other worker redid them): listed as a run with no end.
+    with_run = {r["worker"] for r in runs}
+    for worker in sorted(_part_workers(target) - with_run):
+        runs.append(
+            {
+                "manifest": None,
+                "worker": worker,
+                "started_at": None,
+                "finished_at": None,
+                "finish_reason": None,
+                "counts": {},
+            }
+        )
     first = json.loads(sorted((target / MANIFESTS).glob("*.json"))[0].read_text()) if runs else {}
     manifest = {
         **{k: v for k, v in first.items() if k not in ("counts", "parts")},

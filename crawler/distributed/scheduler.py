@@ -29,11 +29,16 @@ from scrapy.exceptions import CloseSpider, DontCloseSpider, NotConfigured
 from scrapy.utils.request import request_from_dict
 
 from crawler.distributed import codec
-from crawler.distributed.connection import Distributed, distributed_of
+from crawler.distributed.connection import (
+    REDIS_ERRORS_STAT,
+    REDIS_UNREACHABLE,
+    Distributed,
+    distributed_of,
+)
 
 logger = logging.getLogger(__name__)
 
-CLAIMED_META = "distributed_claimed"  # a page request popped from the shared frontier
+CLAIMED_META = "distributed_claimed"  # claim id of a page request popped from the frontier
 DEDUPE_META = "distributed_dedupe"  # a new URL: queue it only if no worker claimed it yet
 
 
@@ -69,25 +74,37 @@ class RedisScheduler:
     # --- lifecycle
     def open(self, spider: Spider) -> None:
         self.spider = spider
-        self.frontier.heartbeat(idle=False)
-        requeued = self.frontier.reclaim_dead()
-        if requeued:
-            logger.warning("requeued %d requests of dead workers", requeued)
+        try:
+            # A restart under the same WORKER_ID: the earlier run's claims and hosts go back.
+            requeued = self.frontier.requeue_own()
+            if requeued:
+                logger.warning("requeued %d requests an earlier run of this worker left", requeued)
+            self.frontier.heartbeat(idle=False)
+            requeued = self.frontier.reclaim_dead()
+            if requeued:
+                logger.warning("requeued %d requests of dead workers", requeued)
+        except RedisError:
+            self._redis_failed()  # gone since the preflight: the idle handler stops the worker
         self._beat = threading.Thread(target=self._heartbeat_loop, daemon=True)
         self._beat.start()
         logger.info("worker %s joined the frontier %s", self.dist.worker, self.dist.prefix)
 
     def close(self, reason: str) -> None:
-        # Called after the item pipelines closed: every row of every request we popped is in
-        # a part file now, so the claims can be acknowledged and our hosts freed.
+        # Called after the item pipelines closed: the writer has acknowledged every request
+        # whose rows are in a part file. What is still claimed has no rows on disk (dropped by
+        # Ctrl-C, abandoned after a write error): it goes back to the frontier, never acked.
         self._stop.set()
         if self._beat is not None:
             self._beat.join(timeout=10)
         try:
-            self.frontier.leave()
+            requeued = self.frontier.requeue_own()
         except RedisError:
-            logger.error("could not leave the frontier: Redis unreachable; claims not acknowledged")
+            logger.error("could not leave the frontier: Redis unreachable; claims not handed back")
+            self.crawler.stats.inc_value(REDIS_ERRORS_STAT)
             return
+        if requeued:
+            self.crawler.stats.set_value("distributed/requeued_at_close", requeued)
+            logger.warning("handed %d claimed requests without rows back to the frontier", requeued)
         logger.info("worker %s left the frontier (%s)", self.dist.worker, reason)
 
     def _heartbeat_loop(self) -> None:
@@ -99,7 +116,9 @@ class RedisScheduler:
                 requeued = frontier.reclaim_dead()
                 if requeued:
                     logger.warning("requeued %d requests of dead workers", requeued)
-            except Exception:  # a Redis hiccup must not kill the heartbeat for good
+            except RedisError as exc:  # a Redis hiccup must not kill the heartbeat for good
+                logger.error("heartbeat to Redis failed: %s", exc)
+            except Exception:
                 logger.exception("heartbeat to Redis failed")
 
     # --- queueing
@@ -125,7 +144,7 @@ class RedisScheduler:
         # they are (a single process would make them too).
         redirected: list[str] = request.meta.get("redirect_urls") or []
         retry = bool(request.meta.get("retry_times"))
-        new_target = bool(redirected) and request.url not in redirected and not retry
+        new_target = bool(redirected) and request.url not in (redirected or ()) and not retry
         dedupe = new_target or (request.meta.get(DEDUPE_META) and not redirected and not retry)
         data = request.to_dict(spider=self.spider)
         meta, dropped = codec.json_safe(dict(data.get("meta") or {}))
@@ -151,29 +170,39 @@ class RedisScheduler:
             errback=data.get("errback"),
         )
         entry = codec.encode(record)
+        # A retry or a redirect of a claimed request: once the new request is queued (or
+        # dropped as another worker's), the old claim has no rows of its own to wait for.
+        handed_over = request.meta.get(CLAIMED_META)
         if dedupe:
             frontier = self.frontier
             queue, pending = frontier.queue_key(host), frontier.pending_key
-            if not self.seen.push_if_new(request.url, queue, pending, host, entry):
-                stats.inc_value("distributed/duplicates_dropped")
-                return False
+            queued = self.seen.push_if_new(request.url, queue, pending, host, entry)
         else:
             self.frontier.push(host, entry)
+            queued = True
+        if isinstance(handed_over, str):
+            self.frontier.ack([handed_over])
+        if not queued:
+            stats.inc_value("distributed/duplicates_dropped")
+            return False
         stats.inc_value("distributed/enqueued")
         return True
 
     def next_request(self) -> Request | None:
         try:
-            entry = self._next_entry()
+            claimed = self._next_entry()
         except RedisError:
             # Nothing can be claimed while Redis is away; the idle handler decides to stop.
             self._redis_failed()
             return None
-        if entry is None:
+        if claimed is None:
             return None
+        claim_id, entry = claimed
         self._idle = False
         record = codec.decode(entry)
-        record.meta[CLAIMED_META] = True
+        # The claim id rides with the request to its item; the writer acknowledges it once the
+        # item's rows are on disk (crawler.distributed.output.ClaimAcks).
+        record.meta[CLAIMED_META] = claim_id
         self.crawler.stats.inc_value("distributed/dequeued")
         headers: dict[bytes, list[bytes]] = {}
         for name, value in record.headers:
@@ -195,7 +224,7 @@ class RedisScheduler:
             spider=self.spider,
         )
 
-    def _next_entry(self) -> str | None:
+    def _next_entry(self) -> tuple[str, str] | None:
         frontier = self.frontier
         owned = frontier.owned
         # Round robin over our hosts that have room in their downloader slot.
@@ -203,7 +232,7 @@ class RedisScheduler:
             host = owned[(self._rr + i) % len(owned)]
             if self._in_downloader(host) >= self.per_host:
                 continue
-            entry = frontier.pop(host)
+            entry = frontier.pop_claim(host)
             if entry is not None:
                 self._rr = (self._rr + i + 1) % max(1, len(owned))
                 return entry
@@ -214,7 +243,7 @@ class RedisScheduler:
             if host in owned or not frontier.claim_host(host):
                 continue
             self.crawler.stats.inc_value("distributed/hosts_claimed")
-            entry = frontier.pop(host)
+            entry = frontier.pop_claim(host)
             if entry is not None:
                 return entry
         return None
@@ -225,6 +254,7 @@ class RedisScheduler:
         return len(slot.active) if slot is not None else 0
 
     def _redis_failed(self) -> None:
+        self.crawler.stats.inc_value(REDIS_ERRORS_STAT)
         if self._redis_down_since is None:
             self._redis_down_since = self._now()
             logger.error("Redis at %s is unreachable", self.dist.url)
@@ -246,7 +276,7 @@ class RedisScheduler:
             assert self._redis_down_since is not None
             if now - self._redis_down_since >= self.dist.worker_timeout:
                 logger.error("closing: Redis unreachable for %.0f s", now - self._redis_down_since)
-                raise CloseSpider("redis_unreachable")
+                raise CloseSpider(REDIS_UNREACHABLE)
             raise DontCloseSpider
         self._redis_down_since = None
         if not globally_idle:

@@ -26,7 +26,10 @@ from twisted.python.failure import Failure
 
 from crawler.consent.verdict import Decision, Signal
 from crawler.consentdocs import ConsentDocuments
+from crawler.distributed.addon import OUT_OF_SCOPE_META
 from crawler.distributed.connection import distributed_of
+from crawler.distributed.output import CLAIM_FIELD
+from crawler.distributed.scheduler import CLAIMED_META
 from crawler.guard import address_policy
 from crawler.items import failure_reasons, page_item
 from crawler.middlewares import refusal_signals
@@ -119,6 +122,11 @@ class ImagesSpider(scrapy.Spider):
             self.seen_log.flush()
         for url in self.seed_info.urls:
             if not self.scope.allows(url):
+                if self.distributed:  # one worker records it (crawler.distributed.addon)
+                    request = self.page_request(url)
+                    request.meta[OUT_OF_SCOPE_META] = True
+                    yield request
+                    continue
                 yield self.excluded_page(url, ["fetch:out-of-scope"])
                 continue
             yield self.page_request(url)
@@ -131,6 +139,9 @@ class ImagesSpider(scrapy.Spider):
         item, extract = page_item(response, self.keep_root, self.addresses, self.max_candidates)
         if extract is not None and (extract.over_cap or extract.cut):
             self._record_bounds(response.url, extract.over_cap, extract.cut)
+        claim = response.meta.get(CLAIMED_META)
+        if claim:  # distributed: acknowledged once the item's rows are on disk
+            item[CLAIM_FIELD] = claim
         redirects = response.meta.get("redirect_urls")
         if redirects:
             item["request_urls"] = list(redirects)  # done with the page, for the journal
@@ -212,7 +223,10 @@ class ImagesSpider(scrapy.Spider):
             return  # never fetched: not a row; the journal keeps the page pending
         reasons = failure_reasons(failure.value)
         self.crawler.stats.inc_value(f"consentcrawl/pages_excluded/{reasons[0]}")
-        yield self.excluded_page(request.url, reasons, refusal_signals(failure.value))
+        item = self.excluded_page(request.url, reasons, refusal_signals(failure.value))
+        if request.meta.get(CLAIMED_META):
+            item[CLAIM_FIELD] = request.meta[CLAIMED_META]
+        yield item
 
     @staticmethod
     def excluded_page(url: str, reasons: list[str], signals: list[Signal] = ()) -> dict[str, Any]:

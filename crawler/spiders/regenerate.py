@@ -18,12 +18,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
+from redis.exceptions import RedisError
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
 from crawler.consentdocs import origin_of
+from crawler.distributed.connection import REDIS_ERRORS_STAT
 from crawler.distributed.regen import SharedRegen, read_batch
 from crawler.guard import address_policy
 from crawler.items import candidate_target
@@ -144,15 +146,26 @@ class RegenerateSpider(scrapy.Spider):
         """Claim a batch (room first: no lease is held while waiting), seek to it, send it;
         until every batch of the plan is written by some worker."""
         queue = shared.queue
-        if queue.release_own():
-            logger.info("took back this worker's own leases")
+        try:
+            if queue.release_own():
+                logger.info("took back this worker's own leases")
+        except RedisError as exc:
+            self._redis_lost(exc)
+            return
         shared.start_renewing()
         while True:
             await self.book.room(self.window)
-            number = queue.claim()
+            try:
+                number = queue.claim()
+                finished = number is None and queue.all_done()
+            except RedisError as exc:
+                # No batch can be leased: stop handing out work; the batches leased and not
+                # written expire and are redone by a worker (or by this one, --resume).
+                self._redis_lost(exc)
+                return
+            if finished:
+                return
             if number is None:
-                if queue.all_done():
-                    return
                 await asyncio.sleep(shared.poll)  # leases held elsewhere: done or expired soon
                 continue
             self.crawler.stats.inc_value("regenerate/batches_leased")
@@ -160,6 +173,10 @@ class RegenerateSpider(scrapy.Spider):
             entry = self.book.add(batch)
             for out in self.batch_output(entry):
                 yield out
+
+    def _redis_lost(self, exc: Exception) -> None:
+        logger.error("Redis unreachable (%s): this worker leases no more batches", exc)
+        self.crawler.stats.inc_value(REDIS_ERRORS_STAT)
 
     def finished(self, response: Response) -> Iterator[Any]:
         return iter(())

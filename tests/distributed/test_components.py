@@ -192,3 +192,67 @@ def test_claim_and_queue_are_one_step(client, kind: str) -> None:
     assert not seen.push_if_new("http://h.test/a", *args[:2], args[2], '{"n":2}')
     assert client.lrange("t:q:h.test", 0, -1) == [b'{"n":1}']
     assert client.smembers("t:pending") == {b"h.test"}
+
+
+def test_acknowledged_claims_are_not_redone_when_the_worker_dies(client) -> None:
+    import time
+
+    dead = Frontier(client, "t", "dead", worker_timeout=0.2)
+    alive = Frontier(client, "t", "alive", worker_timeout=0.2)
+    for n in range(3):
+        dead.push("h.test", json.dumps({"host": "h.test", "n": n}))
+    dead.heartbeat(idle=False)
+    assert dead.claim_host("h.test")
+    first, second = dead.pop_claim("h.test"), dead.pop_claim("h.test")
+    assert first is not None and second is not None and first[0] != second[0]
+    doc = "t:doc:robots:http://h.test/robots.txt"
+    client.set(doc, "x")
+    client.sadd("t:docsby:dead", doc)
+    dead.ack([first[0]], [doc])  # its rows and the document's body are on disk
+    time.sleep(0.5)
+    alive.heartbeat(idle=False)
+    assert alive.reclaim_dead() == 1
+    assert alive.claim_host("h.test")
+    got = []
+    while (entry := alive.pop("h.test")) is not None:
+        got.append(json.loads(entry)["n"])
+    assert sorted(got) == [1, 2]  # the acknowledged one is not redone
+    assert client.exists(doc)  # stored by the dead worker: not fetched again
+
+
+def test_a_worker_restarted_under_its_id_takes_back_its_claims_and_hosts(client) -> None:
+    old = Frontier(client, "t", "w", worker_timeout=30)
+    for n in range(2):
+        old.push("h.test", json.dumps({"host": "h.test", "n": n}))
+    old.heartbeat(idle=False)
+    assert old.claim_host("h.test") and old.pop("h.test")
+    new = Frontier(client, "t", "w", worker_timeout=30)  # same WORKER_ID, new process
+    assert new.requeue_own() == 1
+    assert new.claim_host("h.test")  # its earlier run's host is not stuck
+    assert [json.loads(e)["n"] for e in iter(lambda: new.pop("h.test"), None)] == [0, 1]
+
+
+def test_regen_leases_expire_for_others_and_come_back_at_once_to_their_owner(client) -> None:
+    import time
+
+    from crawler.distributed.regen import BatchQueue
+
+    killed = BatchQueue(client, "t:regen:x", "w0", lease_seconds=30)
+    killed.seed(3)
+    killed.seed(3)  # every worker seeds: idempotent
+    assert [killed.claim(), killed.claim()] == [0, 1]
+    other = BatchQueue(client, "t:regen:x", "w1", lease_seconds=30)
+    other.total = 3
+    assert other.claim() == 2 and other.claim() is None  # w0's leases are not expired
+    restarted = BatchQueue(client, "t:regen:x", "w0", lease_seconds=30)  # same WORKER_ID
+    restarted.total = 3
+    assert restarted.release_own() == 2  # --resume under the same id: its leases at once
+    assert sorted([restarted.claim(), restarted.claim()]) == [0, 1]
+    short = BatchQueue(client, "t:regen:y", "w0", lease_seconds=0.2)
+    short.seed(1)
+    assert short.claim() == 0
+    time.sleep(0.4)  # the lease expires: any worker redoes the batch
+    assert BatchQueue(client, "t:regen:y", "w1", lease_seconds=30).claim() == 0
+    for n in range(3):
+        restarted.complete(n)
+    assert restarted.all_done()

@@ -61,3 +61,17 @@ def test_a_restarted_worker_continues_its_part_numbers(tmp_path: Path) -> None:
     first = out.manifest_path(tmp_path)
     first.write_text("{}")
     assert out.manifest_path(tmp_path).name == "w0.1.json"  # never overwrites its earlier run
+
+
+def test_merge_lists_a_killed_workers_parts_and_skips_its_temporary_file(tmp_path: Path) -> None:
+    a = tmp_path / "a"
+    _worker_dir(a, "w0", 3, 2)
+    (a / "index" / "part-host-12-00000.parquet").write_bytes(
+        (a / "index" / "part-w0-00000.parquet").read_bytes()
+    )  # flushed by worker "host-12", which was then killed: no manifest
+    (a / "index" / ".part-host-12-00001.parquet.tmp").write_bytes(b"half a file")
+    manifest = merge_index_dirs(a, [])
+    assert manifest["counts"]["rows"]["index"] == 6
+    assert [r["worker"] for r in manifest["runs"]] == ["w0", "host-12"]
+    assert manifest["runs"][1]["manifest"] is None and manifest["runs"][1]["finish_reason"] is None
+    assert all(not p["path"].startswith("index/.") for p in manifest["parts"]["index"])
