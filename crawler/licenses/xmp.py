@@ -31,6 +31,7 @@ NS_CC = "http://creativecommons.org/ns#"
 NS_DC = "http://purl.org/dc/elements/1.1/"
 NS_PHOTOSHOP = "http://ns.adobe.com/photoshop/1.0/"
 NS_PLUS = "http://ns.useplus.org/ldf/xmp/1.0/"
+NS_IPTC_EXT = "http://iptc.org/std/Iptc4xmpExt/2008-02-29/"
 NS_XML = "http://www.w3.org/XML/1998/namespace"
 
 # Usual prefixes, used when a broken packet forgets to declare its namespaces.
@@ -40,6 +41,7 @@ _PREFIXES = {
     NS_DC: "dc",
     NS_PHOTOSHOP: "photoshop",
     NS_PLUS: "plus",
+    NS_IPTC_EXT: "Iptc4xmpExt",
 }
 
 _PACKET_RE = re.compile(rb"<x:x[am]pmeta[\s>].*?</x:x[am]pmeta\s*>", re.DOTALL)
@@ -67,6 +69,7 @@ class XmpFindings:
     licensor_name: str | None = None  # plus:Licensor/plus:LicensorName
     data_mining: str | None = None  # plus:DataMining (URI or label, as written)
     other_constraints: str | None = None  # plus:OtherConstraints
+    digital_source_type: str | None = None  # Iptc4xmpExt:DigitalSourceType (an IPTC IRI)
 
     @property
     def empty(self) -> bool:
@@ -186,6 +189,7 @@ def scan_xmp(data: bytes) -> XmpFindings | None:
         licensor_name=_first(root, NS_PLUS, "LicensorName"),
         data_mining=_first(root, NS_PLUS, "DataMining"),
         other_constraints=_first(root, NS_PLUS, "OtherConstraints"),
+        digital_source_type=_first(root, NS_IPTC_EXT, "DigitalSourceType"),
     )
     return findings
 
