@@ -247,6 +247,15 @@ def test_corrupt_manifest_store_is_unreadable() -> None:
     assert signal.reason == "c2pa:unreadable" and signal.value.startswith("unreadable: ")
 
 
+def test_store_marker_the_sdk_cannot_find_a_manifest_in_is_unreadable() -> None:
+    # the caBX chunk renamed: the store's bytes are there, the container no longer points to them
+    data = fixture("cawg_notallowed.png").replace(b"caBX", b"teXt", 1)
+    reading = read_manifest(data)
+    assert (reading.status, reading.error) == ("unreadable", "manifest store marker, no manifest")
+    [signal] = decide(data)
+    assert signal.reason == "c2pa:unreadable"
+
+
 def test_probe_is_partial_from_content_range_length_or_cap() -> None:
     def view(status: int, headers: dict[str, list[str]], n: int) -> ProbeView:
         return ProbeView(URL, "GET", status, headers, b"x" * n)
