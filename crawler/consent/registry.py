@@ -15,9 +15,11 @@ from typing import Any
 from crawler.consent import (
     aipref,
     aitxt,
+    c2pa,
     contentsignal,
     iptc,
     probe,
+    provenance,
     robots,
     robots_ext,
     tdmrep,
@@ -36,6 +38,8 @@ FAMILIES: tuple[Family, ...] = (
     contentsignal.FAMILY,
     probe.FAMILY,
     iptc.FAMILY,
+    c2pa.FAMILY,
+    provenance.FAMILY,
 )
 
 

@@ -22,7 +22,8 @@ def test_strict_is_the_default() -> None:
 
 def test_standard_and_robots_only() -> None:
     standard = policy(CONSENT_POLICY="standard")
-    assert standard.families == frozenset(FAMILY_SETTINGS)
+    # every switch but strict's refusal of a constrained C2PA training-mining entry
+    assert standard.families == frozenset(FAMILY_SETTINGS) - {"c2pa-constrained"}
     assert not standard.noindex_excludes and not standard.probe_failure_excludes
     robots_only = policy(CONSENT_POLICY="robots-only")
     assert robots_only.families == frozenset()
