@@ -84,8 +84,9 @@ EXTRACTION_FIELDS = (
     "url_attribute",
     "in_main_content",
 )
-# Reason families that are not consent facts: a row excluded only for these is not "refused".
-NOT_CONSENT_FAMILIES = frozenset({"quality", "caption"})
+# Reason families that are not consent facts: a row excluded only for these is not "refused"
+# (provenance: AI-generated marking, dataset hygiene).
+NOT_CONSENT_FAMILIES = frozenset({"quality", "caption", "provenance"})
 
 
 def iso_time(value: datetime | str | None) -> str | None:

@@ -10,9 +10,11 @@ batch is handed to the writer, written, and closed, which lets the spider read o
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from crawler.output.shards import FAMILY_COLUMN_NAMES
 from crawler.regen.inputs import Batch
 
 __all__ = ["BatchBook", "OpenBatch"]
@@ -25,6 +27,8 @@ class OpenBatch:
     consent: list[list[dict[str, str]] | None] = field(default_factory=list)
     license: list[str | None] = field(default_factory=list)
     missing: int = 0
+    # The registry's family columns, row-aligned; None until a row has a value (all null).
+    columns: dict[str, list[Any]] | None = None
     # Set by the batch path (crawler.regen.batchrun): the columns already built, row-aligned.
     consent_array: Any = None
     license_array: Any = None
@@ -78,6 +82,7 @@ class BatchBook:
         reasons: list[str],
         consent: list[dict[str, str]],
         license: str | None,
+        columns: Mapping[str, Any] | None = None,
     ) -> OpenBatch | None:
         """One row's decision; returns the batch when this was its last missing row."""
         entry = self.open.get(number)
@@ -86,6 +91,13 @@ class BatchBook:
         entry.reasons[row] = reasons
         entry.consent[row] = consent
         entry.license[row] = license
+        if columns is not None:  # a candidate: the family columns the engine filled
+            for name in FAMILY_COLUMN_NAMES:
+                value = columns.get(name)
+                if value is not None:
+                    if entry.columns is None:
+                        entry.columns = {}
+                    entry.columns.setdefault(name, [None] * len(entry.reasons))[row] = value
         entry.missing -= 1
         return entry if entry.missing == 0 else None
 
