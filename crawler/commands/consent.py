@@ -19,7 +19,7 @@ from scrapy.exceptions import UsageError
 from scrapy.settings import SETTINGS_PRIORITIES
 
 from crawler.consent.policy import PRESETS, Policy, PolicyError
-from crawler.consent.registry import enabled_names
+from crawler.consent.registry import FAMILIES, enabled_names
 from crawler.consent.verdict import PageVerdict
 from crawler.report.explain import explain_rows, printable
 from crawler.seeds import check_url
@@ -73,6 +73,8 @@ def explain(item: dict[str, Any], policy: Policy) -> dict[str, Any]:
             key: candidate.get(key)
             for key in ("license", "license_url", "license_scope", "license_source")
         },
+        # The registry's family columns, as the index row would have them (null: not filled).
+        "columns": {c.name: candidate.get(c.name) for f in FAMILIES for c in f.columns},
     }
 
 
@@ -100,6 +102,9 @@ def render_table(result: dict[str, Any]) -> str:
             f"licence: {printable(lic['license'] or lic['license_url'])} "
             f"({printable(lic['license_scope'])}, from {printable(lic['license_source'])})"
         )
+    filled = {k: v for k, v in result.get("columns", {}).items() if v is not None}
+    if filled:
+        lines.append("columns: " + ", ".join(f"{k}={printable(str(v))}" for k, v in filled.items()))
     if result["decision"] == "allowed":
         lines.append("decision: ALLOWED (no signal refuses this row)")
     else:
