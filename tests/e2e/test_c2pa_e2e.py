@@ -10,8 +10,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
@@ -202,3 +205,49 @@ def test_consent_command_shows_the_provenance_columns(web: SimWeb) -> None:
         table.stdout
     )
     assert "decision: EXCLUDED: provenance:ai-generated" in table.stdout
+
+
+# --- scrapy regenerate --------------------------------------------------------------------------
+
+
+def test_regenerate_with_the_probe_fills_the_family_columns(web: SimWeb, tmp_path: Path) -> None:
+    """The item path (``--probe range``): same reasons as the crawl, columns in both outputs."""
+    urls = list(C2PA_EXPECTED)
+    source = tmp_path / "input.parquet"
+    pq.write_table(
+        pa.table({"URL": urls, "TEXT": [f"caption {i}" for i in range(len(urls))]}), source
+    )
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "regenerate",
+            str(source),
+            "-o",
+            str(out),
+            "--probe",
+            "range",
+            "--policy",
+            "strict",
+            "-s",
+            "DOWNLOAD_TIMEOUT=5",
+            "-s",
+            "LOG_LEVEL=WARNING",
+        ],
+        cwd=PROJECT_ROOT,
+        env=web.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    index = ds.dataset(out / "index").to_table().to_pylist()
+    excluded = ds.dataset(out / "excluded").to_table().to_pylist()
+    got = {r["URL"]: ([], r) for r in index} | {r["URL"]: (r["reasons"], r) for r in excluded}
+    assert set(got) == set(urls)
+    for url, want in C2PA_EXPECTED.items():
+        reasons, row = got[url]
+        assert sorted(reasons) == want["strict"], url
+        assert {k: row[k] for k in want["columns"]} == want["columns"], url
