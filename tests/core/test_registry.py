@@ -134,3 +134,13 @@ def test_every_declared_column_is_written_in_index_and_excluded() -> None:
     import pipelines.writer as writer
 
     assert tuple(names) == writer.FAMILY_COLUMN_NAMES
+
+
+def test_regenerate_appends_every_family_column_too() -> None:
+    """``scrapy regenerate`` writes them after its own columns (renamed on an input clash)."""
+    from crawler.output.shards import FAMILY_COLUMN_NAMES
+    from crawler.regen.plan import OUR_COLUMNS, output_names
+
+    assert set(FAMILY_COLUMN_NAMES) <= set(OUR_COLUMNS)
+    for name in FAMILY_COLUMN_NAMES:
+        assert output_names(["url", name])[name] == f"consentcrawl_{name}"
