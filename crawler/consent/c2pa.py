@@ -262,7 +262,8 @@ def read_manifest(data: bytes | None, *, partial: bool = False) -> ManifestReadi
     ``partial``: ``data`` is a prefix of the file (a ranged probe). Memoised on the bytes, so the
     c2pa and provenance families share one read of the same probe body.
     """
-    if not data:
+    # The pre-scan first: most images hold no store, and the memo would hash the whole body.
+    if not data or (C2PA_STORE_UUID not in data and _REMOTE_HINT not in data):
         return ManifestReading("none", partial=partial)
     return _read_cached(data, partial)
 
@@ -271,8 +272,6 @@ def read_manifest(data: bytes | None, *, partial: bool = False) -> ManifestReadi
 @lru_cache(maxsize=8)
 def _read_cached(data: bytes, partial: bool) -> ManifestReading:
     at = data.find(C2PA_STORE_UUID)
-    if at < 0 and _REMOTE_HINT not in data:
-        return ManifestReading("none", partial=partial)
     cut = _store_cut(data, at) if at >= 0 else None
     if cut is not None:
         return ManifestReading(

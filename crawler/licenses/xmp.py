@@ -164,10 +164,26 @@ def _first(root: Any, ns: str, local: str) -> str | None:
     return clip(values[0]) if values else None
 
 
+# The last body scanned and what it held: the iptc and provenance families and the licence
+# pipeline read the same probe body one after the other (one scan instead of three; by identity,
+# so no hashing of the body). Findings are frozen, so sharing them is safe.
+_last_scan: tuple[bytes, XmpFindings | None] | None = None
+
+
 def scan_xmp(data: bytes) -> XmpFindings | None:
     """Find and read the XMP packet in the leading bytes of an image; None if there is none."""
+    global _last_scan
     if not data:
         return None
+    last = _last_scan
+    if last is not None and last[0] is data:
+        return last[1]
+    findings = _scan(data)
+    _last_scan = (data, findings)
+    return findings
+
+
+def _scan(data: bytes) -> XmpFindings | None:
     packet = _find_packet(data)
     if not packet:
         return None

@@ -169,3 +169,22 @@ def test_family_declaration() -> None:
     assert [(s.name, s.default) for s in FAMILY.settings] == [("EXCLUDE_AI_GENERATED", False)]
     [reason] = FAMILY.reasons
     assert (reason.code, reason.cause) == ("provenance:ai-generated", "other")
+
+
+def test_one_xmp_scan_per_probe_body_and_none_stale(monkeypatch: pytest.MonkeyPatch) -> None:
+    """iptc, provenance and the licence pipeline read the same body: scanned once."""
+    from crawler.licenses import xmp
+
+    scans: list[bytes] = []
+    real = xmp._scan
+    monkeypatch.setattr(xmp, "_scan", lambda data: scans.append(data) or real(data))
+    monkeypatch.setattr(xmp, "_last_scan", None)
+    ai = jpeg_with_xmp(xmp_attr(IPTC + "trainedAlgorithmicMedia"))
+    capture = jpeg_with_xmp(xmp_attr(IPTC + "digitalCapture"))
+    for _ in range(3):
+        assert columns(ai)["digital_source_type"] == "trainedAlgorithmicMedia"
+        assert scan_xmp(ai) is not None
+    assert len(scans) == 1
+    assert columns(capture)["digital_source_type"] == "digitalCapture"
+    assert columns(ai)["digital_source_type"] == "trainedAlgorithmicMedia"  # not the last one's
+    assert len(scans) == 3
