@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from crawler.output.shards import FAMILY_COLUMN_NAMES
 from crawler.regen.inputs import (
     InputError,
     detect_columns,
@@ -257,6 +258,7 @@ def test_plan_renames_clashing_columns(tmp_path: Path) -> None:
         "consent": "consent",
         "license": "consentcrawl_license",
         "reasons": "consentcrawl_reasons",
+        **{name: name for name in FAMILY_COLUMN_NAMES},  # the families' columns, no clash
     }
     path = tmp_path / "in.parquet"
     pq.write_table(pa.Table.from_pylist(ROWS), path)
