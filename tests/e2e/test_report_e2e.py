@@ -206,6 +206,9 @@ def test_regeneration_progress_advances_within_a_batch(tmp_path: Path) -> None:
                 "REGEN_PROGRESS_INTERVAL=0",
                 "-s",
                 "REGEN_ITEM_ROWS=20",
+                # The item path's progress (the batch path decides a batch at once).
+                "-s",
+                "REGEN_BATCH_PATH=false",
                 "-s",
                 "LOG_LEVEL=WARNING",
             ],
