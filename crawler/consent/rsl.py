@@ -753,8 +753,13 @@ def _image_associations(ctx: ImageContext, env: EvalEnv) -> list[Association]:
     the image shares the page's origin. The page's robots.txt is the image's when they share
     an origin, and says nothing about the image otherwise."""
     page_discovered = ctx.page.discovered if ctx.page is not None else None
+    robots = set(robots_rsl_links(ctx.documents.get(ROBOTS_DOCUMENT), env.token))
     out = [
-        Association(_lookup(url, ctx.discovered, page_discovered), ctx.origin, ctx.url)
+        Association(
+            _lookup(url, ctx.discovered, page_discovered),
+            ctx.origin,
+            None if url in robots else ctx.url,  # url="" means the image for its Link header
+        )
         for url in discover_image(ctx, env)
     ]
     if ctx.page is not None:

@@ -853,3 +853,27 @@ def test_no_rsl_anywhere_gives_no_signal_and_no_column() -> None:
     assert FAMILY.image(ctx, env()) == []
     assert FAMILY.image_columns is not None
     assert FAMILY.image_columns(ctx, env()) == {"rsl_attribution": None}
+
+
+def test_empty_url_in_an_image_link_header_document_means_the_image() -> None:
+    link = f'<{IMAGE_LICENSE}>; rel="license"; type="application/rsl+xml"'
+    probe = ProbeView(IMAGE, "GET", 206, {"link": [link]})
+    document = lic('<prohibits type="usage">ai-train</prohibits>', "", source=IMAGE_LICENSE)
+    assert FAMILY.image is not None
+    (signal,) = FAMILY.image(image_ctx(probe, {IMAGE_LICENSE: document}, None), env())
+    assert signal.reason == "rsl:prohibits=ai-train"
+    # Named by robots.txt instead, url="" names no resource (legal only in HTML and RSS).
+    ctx = ImageContext(
+        IMAGE,
+        "https://cdn.test",
+        {
+            "robots": robots_from_fetch(
+                "https://cdn.test", 200, f"License: {IMAGE_LICENSE}".encode()
+            )
+        },
+        None,
+        ProbeView(IMAGE, "HEAD", 200, {}),
+        {IMAGE_LICENSE: document},
+    )
+    (signal,) = FAMILY.image(ctx, env())
+    assert signal.decision is Decision.UNKNOWN
