@@ -20,6 +20,7 @@ from crawler.consent import (
     probe,
     robots,
     robots_ext,
+    rsl,
     tdmrep,
     xrobots,
 )
@@ -36,6 +37,7 @@ FAMILIES: tuple[Family, ...] = (
     contentsignal.FAMILY,
     probe.FAMILY,
     iptc.FAMILY,
+    rsl.FAMILY,  # page before the probe; image after it (its Link header, a 401 License)
 )
 
 

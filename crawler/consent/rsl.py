@@ -72,6 +72,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
+from crawler.consent import robots
 from crawler.consent.family import (
     Column,
     DocumentSpec,
@@ -702,6 +703,7 @@ def license_required(status: int | None, headers: Mapping[str, Sequence[str]] | 
 # --- the family: discovery, evaluators, columns ------------------------------------------------
 
 ROBOTS_DOCUMENT = "robots"  # the robots family's document name in a context's ``documents``
+ROBOTS_SPEC = next(d for d in robots.FAMILY.documents if d.name == ROBOTS_DOCUMENT)
 
 
 def _lookup(url: str, *discovered: Mapping[str, Any] | None) -> RslParsed:
@@ -864,7 +866,8 @@ FAMILY = Family(
         ),
     ),
     switches=(Switch(SWITCH, "RSL_ENABLED", "RSL 1.0 licences (robots.txt, Link, HTML)"),),
-    documents=(DocumentSpec("rsl", rsl_from_fetch, path=None, obey_robots=True),),
+    # robots.txt (the robots family's document) for its License lines, also after the probe.
+    documents=(ROBOTS_SPEC, DocumentSpec("rsl", rsl_from_fetch, path=None, obey_robots=True)),
     page=evaluate_page,
     image=evaluate_image,
     image_phase=Phase.AFTER_PROBE,
@@ -875,8 +878,8 @@ FAMILY = Family(
         SettingSpec(
             "RSL_ATTRIBUTION_EXCLUDES",
             False,
-            "exclude rows whose RSL licence grants training only with attribution "
-            "(rsl:attribution-required); default: keep them, whom to credit in rsl_attribution",
+            "true: RSL training-for-attribution excludes (rsl:attribution-required); "
+            "false: kept, credit in rsl_attribution",
         ),
     ),
     columns=(

@@ -721,7 +721,10 @@ def test_family_declaration() -> None:
     }
     assert [s.setting for s in FAMILY.switches] == ["RSL_ENABLED"]
     assert FAMILY.image_phase is Phase.AFTER_PROBE
-    (spec,) = FAMILY.documents
+    # robots.txt (read again after the probe, for the image host's License lines), then the
+    # documents at discovered URLs.
+    robots_spec, spec = FAMILY.documents
+    assert (robots_spec.name, robots_spec.path) == ("robots", "/robots.txt")
     assert spec.path is None and spec.parse is rsl_from_fetch
     assert [s.name for s in FAMILY.settings] == ["RSL_ATTRIBUTION_EXCLUDES"]
     assert [(c.name, c.type) for c in FAMILY.columns] == [("rsl_attribution", "string")]
