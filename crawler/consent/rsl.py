@@ -812,7 +812,8 @@ def image_columns(ctx: ImageContext, env: EvalEnv) -> Mapping[str, Any]:
         duties.append(
             attribution_duty(ctx.page.url, _page_associations(ctx.page, env, with_robots=True))
         )
-    found = "; ".join(d for d in duties if d)
+    # A page document naming the image too gives the same duty twice: once.
+    found = "; ".join(dict.fromkeys(d for d in duties if d))
     return {"rsl_attribution": found or None}
 
 
