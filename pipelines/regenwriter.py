@@ -45,6 +45,7 @@ from crawler.output.manifest import (
 from crawler.output.shards import (
     CONSENT_DOCS_SCHEMA,
     CONSENT_RECORD,
+    FAMILY_COLUMNS,
     ShardWriter,
     consent_doc_row,
     file_sha256,
@@ -193,7 +194,7 @@ class RegenWriterPipeline:
             reasons, consent = verdict.row(cand["reasons"], cand["signals"])
             decided.append(reasons)
             done = self.book.record(
-                cand["batch"], cand["row"], reasons, consent, cand.get("license")
+                cand["batch"], cand["row"], reasons, consent, cand.get("license"), cand
             )
             if done is not None:
                 finished.append(done)
@@ -276,6 +277,9 @@ class RegenWriterPipeline:
         index = table.take(kept_take)
         index = index.append_column(names["consent"], consent.take(kept_take))
         index = index.append_column(names["license"], license_.take(kept_take))
+        filled = [pa.array(entry.columns[name], type=type_) for name, type_ in FAMILY_COLUMNS]
+        for (name, _), values in zip(FAMILY_COLUMNS, filled, strict=True):  # null: not filled
+            index = index.append_column(names[name], values.take(kept_take))
         self.output_schemas["index"] = index.schema
         excl_reasons = [entry.reasons[i] for i in excl_idx]
         excluded = table.take(excl_take)
@@ -284,6 +288,8 @@ class RegenWriterPipeline:
         )
         excluded = excluded.append_column(names["consent"], consent.take(excl_take))
         excluded = excluded.append_column(names["license"], license_.take(excl_take))
+        for (name, _), values in zip(FAMILY_COLUMNS, filled, strict=True):
+            excluded = excluded.append_column(names[name], values.take(excl_take))
         self.output_schemas["excluded"] = excluded.schema
         keys = removed_keys_table(
             batch.data,

@@ -10,9 +10,11 @@ batch is handed to the writer, written, and closed, which lets the spider read o
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from crawler.output.shards import FAMILY_COLUMN_NAMES
 from crawler.regen.inputs import Batch
 
 __all__ = ["BatchBook", "OpenBatch"]
@@ -24,6 +26,8 @@ class OpenBatch:
     reasons: list[list[str] | None] = field(default_factory=list)
     consent: list[list[dict[str, str]] | None] = field(default_factory=list)
     license: list[str | None] = field(default_factory=list)
+    # The registry's family columns (crawler.output.shards.FAMILY_COLUMN_NAMES), row-aligned.
+    columns: dict[str, list[Any]] = field(default_factory=dict)
     missing: int = 0
     # Set by the batch path (crawler.regen.batchrun): the columns already built, row-aligned.
     consent_array: Any = None
@@ -34,6 +38,7 @@ class OpenBatch:
         self.reasons = [None] * n
         self.consent = [None] * n
         self.license = [None] * n
+        self.columns = {name: [None] * n for name in FAMILY_COLUMN_NAMES}
         self.missing = n
 
 
@@ -78,14 +83,19 @@ class BatchBook:
         reasons: list[str],
         consent: list[dict[str, str]],
         license: str | None,
+        values: Mapping[str, Any] | None = None,
     ) -> OpenBatch | None:
-        """One row's decision; returns the batch when this was its last missing row."""
+        """One row's decision (``values``: where its family columns are read, e.g. the
+        candidate); returns the batch when this was its last missing row."""
         entry = self.open.get(number)
         if entry is None or entry.reasons[row] is not None:
             return None  # already decided (an item that failed after the writer saw it)
         entry.reasons[row] = reasons
         entry.consent[row] = consent
         entry.license[row] = license
+        if values is not None:
+            for name, column in entry.columns.items():
+                column[row] = values.get(name)
         entry.missing -= 1
         return entry if entry.missing == 0 else None
 

@@ -11,12 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from crawler.output.shards import FAMILY_COLUMN_NAMES
 from crawler.regen.inputs import Columns, InputFile, batch_count, detect_columns, discover, measure
 
 __all__ = ["OUR_COLUMNS", "RegenPlan", "build_plan"]
 
-# The columns regeneration adds; renamed consentcrawl_<name> when the input has one already.
-OUR_COLUMNS = ("consent", "license", "reasons")
+# The columns regeneration adds (with the registry's family columns); renamed
+# consentcrawl_<name> when the input has one already.
+OUR_COLUMNS = ("consent", "license", "reasons", *FAMILY_COLUMN_NAMES)
 
 
 @dataclass(slots=True)

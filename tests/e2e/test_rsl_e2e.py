@@ -233,3 +233,15 @@ def test_regenerate_reads_robots_txt_licences_on_either_path(
     excluded = pq.read_table(out / "excluded").to_pylist()
     got.update({row["URL"]: sorted(row["reasons"]) for row in excluded})
     assert got == REGEN_ROWS
+    # The family column, as in a crawl's index (the item path filled it).
+    credit = dict(
+        zip(
+            pq.read_table(out / "index").column("URL").to_pylist(),
+            pq.read_table(out / "index").column("rsl_attribution").to_pylist(),
+            strict=True,
+        )
+    )
+    assert credit["http://composed.rsl.test/open/cover.png"] == (
+        "http://composed.rsl.test/license.xml"
+    )
+    assert credit["http://grouped.rsl.test/img/g.png"] is None

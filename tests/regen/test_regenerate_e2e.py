@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from crawler.consentdocs import origin_of
+from crawler.output.shards import FAMILY_COLUMN_NAMES
 from crawler.regen.inputs import url_is_valid
 from crawler.regen.keys import url_sha256
 from crawler.regen.state import STATE_FILE
@@ -115,8 +116,15 @@ def test_laion_sample_probe_off(web: SimWeb, sample: Path, tmp_path: Path) -> No
 
     index, excluded = outputs(out)
     # Every input column kept as it was: names, types, order; consent columns appended.
-    assert index.schema.names == [*source.schema.names, "consent", "license"]
-    assert excluded.schema.names == [*source.schema.names, "reasons", "consent", "license"]
+    family = list(FAMILY_COLUMN_NAMES)  # the registry's family columns (null when not filled)
+    assert index.schema.names == [*source.schema.names, "consent", "license", *family]
+    assert excluded.schema.names == [
+        *source.schema.names,
+        "reasons",
+        "consent",
+        "license",
+        *family,
+    ]
     for field in source.schema:
         assert index.schema.field(field.name).type == field.type
         assert excluded.schema.field(field.name).type == field.type
@@ -270,6 +278,7 @@ def test_gzip_csv_with_key_and_clashing_columns(web: SimWeb, sample: Path, tmp_p
         "license",
         "consent",
         "consentcrawl_license",
+        *FAMILY_COLUMN_NAMES,
     ]
     assert all(f.type == pa.string() for f in index.schema if f.name in ("SAMPLE_ID", "license"))
     got = decisions(out, key="SAMPLE_ID")
