@@ -880,3 +880,32 @@ def test_empty_url_in_an_image_link_header_document_means_the_image() -> None:
     )
     (signal,) = FAMILY.image(ctx, env())
     assert signal.decision is Decision.UNKNOWN
+
+
+def test_a_pages_html_is_read_once_for_all_its_image_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    import crawler.consent.rsl as rsl_module
+
+    parsed: list[str] = []
+    real_parse = rsl_module.parse_rsl
+
+    def counting_parse(body: bytes | str, source: str) -> object:
+        parsed.append(source)
+        return real_parse(body, source)
+
+    monkeypatch.setattr(rsl_module, "parse_rsl", counting_parse)
+    inline = (
+        '<script type="application/rsl+xml"><rsl xmlns="https://rslstandard.org/rsl">'
+        '<content url="https://cdn.test/img/"><license><prohibits type="usage">ai-train'
+        "</prohibits></license></content></rsl></script>"
+    )
+    page = page_ctx({}, head=inline)
+    assert FAMILY.image is not None
+    for _ in range(5):  # five rows of one page: one context, shared
+        found = FAMILY.image(image_ctx(None, {}, page), env())
+        assert [s.reason for s in found if s.decision is Decision.DISALLOW] == [
+            "rsl:prohibits=ai-train"
+        ]
+    assert parsed == [f"inline:{PAGE}"]
+    # Another page (a new context): read again.
+    FAMILY.image(image_ctx(None, {}, page_ctx({}, head=inline)), env())
+    assert len(parsed) == 2
