@@ -12,6 +12,7 @@ SIGNAL_HEADERS = (
     b"content-signal",
     b"link",
     b"content-type",
+    b"www-authenticate",  # RSL's licence-required response: 401 with a License challenge
 )
 
 

@@ -14,6 +14,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import DNSLookupError, TCPTimedOutError
 from twisted.internet.error import TimeoutError as TxTimeoutError
 
+from crawler.consent.rsl import license_required
 from crawler.consent.verdict import Signal
 from crawler.consentdocs import origin_of
 from crawler.extract import Candidate, PageExtract, extract_page
@@ -173,7 +174,11 @@ def failure_reasons(exc: BaseException) -> list[str]:
     if isinstance(exc, ConsentIgnoreRequest | NonPublicAddressError):
         return exc.reasons
     if isinstance(exc, HttpError):
-        return [f"fetch:http-{exc.response.status}"]
+        response = exc.response
+        challenges = [v.decode("latin-1") for v in response.headers.getlist("WWW-Authenticate")]
+        if license_required(response.status, {"www-authenticate": challenges}):
+            return ["rsl:license-required"]  # RSL CAP: a refusal, not a fetch failure
+        return [f"fetch:http-{response.status}"]
     if isinstance(exc, TxTimeoutError | TCPTimedOutError):
         return ["fetch:timeout"]
     if isinstance(exc, DNSLookupError):

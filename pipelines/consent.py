@@ -101,7 +101,9 @@ class _ConsentPhasePipeline:
             image = family.image if in_phase else None
             image_columns = family.image_columns if in_phase else None
             url_kind = next((d.name for d in family.documents if d.path is None), None)
-            discover_page = family.discover_page if before and url_kind else None
+            # After the probe too when the family's image evaluator runs then: it reads the
+            # page's documents (``ctx.page.discovered``), e.g. a page's RSL naming the image.
+            discover_page = family.discover_page if (before or image) and url_kind else None
             discover_image = family.discover_image if in_phase and url_kind else None
             if page or image or page_columns or image_columns:
                 reads = any(spec.path is not None for spec in family.documents)

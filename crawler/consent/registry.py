@@ -22,6 +22,7 @@ from crawler.consent import (
     provenance,
     robots,
     robots_ext,
+    rsl,
     tdmrep,
     xrobots,
 )
@@ -40,6 +41,7 @@ FAMILIES: tuple[Family, ...] = (
     iptc.FAMILY,
     c2pa.FAMILY,
     provenance.FAMILY,
+    rsl.FAMILY,  # page before the probe; image after it (its Link header, a 401 License)
 )
 
 

@@ -5,7 +5,7 @@ Design
 ``parse_robots_txt`` makes one linear pass over the lines of a decoded robots.txt and returns a
 ``RobotsTxt``: the groups in file order, each with its user-agent lines, its ``Allow`` /
 ``Disallow`` rules and every other record it contains (``Crawl-delay``, ``Content-Usage``,
-``Content-Signal``, ``DisallowAITraining``, a future ``License``, unknown ones), plus the
+``Content-Signal``, ``DisallowAITraining``, RSL ``License``, unknown ones), plus the
 records that stand outside any group (``Sitemap``, or anything before the first user-agent).
 Everything that reads robots.txt reads this object: allow/disallow for our token and each AI
 token (``RobotsTxt.for_token``), ``Crawl-delay`` (``TokenRules.crawl_delay``) and the extension
@@ -231,6 +231,15 @@ class RobotsTxt:
 
     def allowed(self, url: str, token: str) -> bool:
         return self.verdict(url, token).allowed
+
+    def licenses(self, token: str) -> list[Record]:
+        """RSL ``License`` records for ``token`` (RSL 1.0 §4.4, erratum 2026-01-16): those of
+        the groups selected for it, or, when these have none, the global ones (outside any
+        group). File order."""
+        scoped = [r for g in self.for_token(token).groups for r in g.records if r.key == "license"]
+        if scoped:
+            return sorted(scoped, key=lambda r: r.line)
+        return [r for r in self.outside if r.key == "license"]
 
     def records(self, *keys: str) -> list[Record]:
         """Every record with one of ``keys`` (lower-case), in and outside groups, in file order."""

@@ -306,6 +306,8 @@ class _Detector:
             if not href or not href.strip():
                 continue
             self._handled.add(el)
+            if (el.get("type") or "").split(";")[0].strip().lower() == "application/rsl+xml":
+                continue  # an RSL licence document: the rsl consent family reads its terms
             if "license" in _tokens(el.get("itemprop")) and self._in_image_itemscope(el):
                 continue  # microdata ImageObject property: scoped by the microdata pass
             kind, image = self.rdfa_subject(el)

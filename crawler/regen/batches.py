@@ -26,6 +26,8 @@ class OpenBatch:
     reasons: list[list[str] | None] = field(default_factory=list)
     consent: list[list[dict[str, str]] | None] = field(default_factory=list)
     license: list[str | None] = field(default_factory=list)
+    # The registry's family columns (crawler.output.shards.FAMILY_COLUMN_NAMES), row-aligned.
+    columns: dict[str, list[Any]] = field(default_factory=dict)
     missing: int = 0
     # The registry's family columns, row-aligned; None until a row has a value (all null).
     columns: dict[str, list[Any]] | None = None
@@ -38,6 +40,7 @@ class OpenBatch:
         self.reasons = [None] * n
         self.consent = [None] * n
         self.license = [None] * n
+        self.columns = {name: [None] * n for name in FAMILY_COLUMN_NAMES}
         self.missing = n
 
 
@@ -84,7 +87,8 @@ class BatchBook:
         license: str | None,
         columns: Mapping[str, Any] | None = None,
     ) -> OpenBatch | None:
-        """One row's decision; returns the batch when this was its last missing row."""
+        """One row's decision (``values``: where its family columns are read, e.g. the
+        candidate); returns the batch when this was its last missing row."""
         entry = self.open.get(number)
         if entry is None or entry.reasons[row] is not None:
             return None  # already decided (an item that failed after the writer saw it)

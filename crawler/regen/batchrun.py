@@ -5,7 +5,8 @@
 than the project's own (a custom pipeline would be skipped by it). ``decide`` fetches the
 batch's origins' documents through the crawl's one document store (``ConsentDocuments``: once
 per origin, as the pipelines do) and decides every row; the spider then hands the batch to the
-writer with one item.
+writer with one item. A batch one of whose origins names an RSL licence in its robots.txt
+(``License:``, with RSL on) takes the item path: the batch path does not read RSL documents.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from scrapy.crawler import Crawler
 from scrapy.utils.conf import build_component_list
 
 from crawler.consent.rowchecks import RECORD_SWITCHES
+from crawler.consent.rsl import robots_rsl_links
 from crawler.consentdocs import ConsentDocuments
 from crawler.guard import address_policy
 from crawler.items import candidate_target
@@ -79,6 +81,12 @@ class BatchRunner:
         self.decider = BatchDecider(checks)
         # The item path's own address guard (ALLOWED_NETWORKS), applied per origin.
         self.target = partial(candidate_target, addresses=address_policy(crawler.settings))
+        # RSL is not reproduced here: a batch with an origin whose robots.txt names an RSL
+        # licence for our token (License:) takes the item path, which reads it.
+        settings = crawler.settings
+        self.rsl_token: str | None = (
+            settings.get("ROBOTSTXT_USER_AGENT") if policy_of(crawler).enabled("rsl") else None
+        )
 
     @classmethod
     def of(cls, crawler: Crawler, plan: RegenPlan) -> BatchRunner | None:
@@ -133,8 +141,9 @@ class BatchRunner:
             found.update(zip(missing, fetched, strict=True))
         return found
 
-    async def decide(self, entry: OpenBatch) -> None:
-        """Decide every row of the batch into ``entry`` (which is then complete)."""
+    async def decide(self, entry: OpenBatch) -> bool:
+        """Decide every row of the batch into ``entry`` (which is then complete); False (nothing
+        decided) when the batch must take the item path: an origin names an RSL licence."""
         data = entry.batch.data
         cols = self.plan.columns
         urls, origins = origins_of(data.column(cols.url), valid_origin)
@@ -153,6 +162,10 @@ class BatchRunner:
         if page_origins is not None:
             needed.update(p for p, o in zip(page_origins, origins, strict=True) if p and o)
         docs = await self.documents(needed)
+        token = self.rsl_token
+        if token is not None and any(robots_rsl_links(docs[("robots", o)], token) for o in needed):
+            self.crawler.stats.inc_value("regenerate/batch_path/rsl_batches")
+            return False
         decision = self.decider.decide(
             docs, urls, origins, pages, page_origins, image.refused, page.refused
         )
@@ -163,6 +176,7 @@ class BatchRunner:
         stats = self.crawler.stats  # set once the crawl runs (not yet in from_crawler)
         stats.inc_value("regenerate/batch_path/rows_shared", decision.shared_rows)
         stats.inc_value("regenerate/batch_path/rows_by_path", decision.path_rows)
+        return True
 
     @staticmethod
     def item(entry: OpenBatch) -> dict[str, Any]:

@@ -187,7 +187,8 @@ class RegenerateSpider(scrapy.Spider):
         if entry.batch.unreadable:
             return False
         try:
-            await self.batch_runner.decide(entry)
+            if not await self.batch_runner.decide(entry):
+                return False  # not for the batch path (e.g. an RSL licence): nothing decided
         except Exception:
             logger.exception("batch %d: batch path failed, using the item path", entry.batch.number)
             self.crawler.stats.inc_value("regenerate/batch_path/failed")

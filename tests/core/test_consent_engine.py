@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from scrapy.http import Response
 
-from crawler.consent.family import DocumentSpec, Family, Reason
+from crawler.consent.family import DocumentSpec, Family, Phase, Reason
 from crawler.consent.verdict import Decision, Signal
 from crawler.consentdocs import ConsentDocuments, DocumentKind
 from crawler.probe import ProbeResult
@@ -243,3 +243,39 @@ def test_documents_at_discovered_urls_are_fetched_once_each_obeying_their_hosts_
     assert [(d.origin, d.url, d.status, d.body) for d in stored] == [
         ("http://b.test", "http://b.test/licence.xml", 200, b"<licence/>")
     ]
+
+
+def _toy_image_after(ctx: Any, env: Any) -> list[Signal]:
+    # What an after-probe image evaluator sees: its page's discovered documents.
+    assert ctx.page is not None
+    return [
+        Signal.unknown("toy", url, f"page {doc[0]}") for url, doc in ctx.page.discovered.items()
+    ]
+
+
+TOY_AFTER = Family(
+    name="toy",
+    summary="a test family whose image evaluator, after the probe, reads its page's documents",
+    spec="tests only",
+    reasons=(Reason("toy:no", "never given"),),
+    documents=(DocumentSpec("toy", _toy_parse),),
+    image=_toy_image_after,
+    image_phase=Phase.AFTER_PROBE,
+    discover_page=_toy_discover,
+)
+
+
+def test_an_after_probe_image_evaluator_sees_its_pages_discovered_documents(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import pipelines.consent as engine_module
+
+    monkeypatch.setattr(engine_module, "FAMILIES", (*engine_module.FAMILIES, TOY_AFTER))
+    answers = {**ANSWERS, "http://b.test/licence.xml": (200, b"<licence/>")}
+    crawler = FakeCrawler(answers, AITXT_ENABLED=False, TDMREP_ENABLED=False)
+    ConsentDocuments.of(crawler).register_url_kind(DocumentKind("toy", "", _toy_parse))
+    item = page_item(**{"x-toy-document": ["http://b.test/licence.xml"]})
+    item = run(ConsentAfterProbePipeline(crawler), item)
+    for candidate in item["candidates"]:
+        toy = [(s.source, s.value) for s in candidate["signals"] if s.family == "toy"]
+        assert toy == [("http://b.test/licence.xml", "page 200")]

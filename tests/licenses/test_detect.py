@@ -472,3 +472,9 @@ def test_corpus_microdata_image_credit(corpus: dict[str, dict[str, str]]) -> Non
         image.startswith("https://cdn.citylab.com/")
         and only(evidence).creator == "Benoit Tessier/Reuters"
     )
+
+
+def test_link_rel_license_of_rsl_type_is_not_a_page_licence() -> None:
+    # An RSL licence document (rslstandard.org/guide/file-format), read by the rsl family.
+    head = '<link rel="license" type="application/rsl+xml" href="https://example.org/license.xml">'
+    assert detect("<p>x</p>", head=head).page == []

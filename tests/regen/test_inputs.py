@@ -254,11 +254,13 @@ def test_state_round_trip_and_fingerprint_check(tmp_path: Path) -> None:
 
 
 def test_plan_renames_clashing_columns(tmp_path: Path) -> None:
-    assert output_names(["url", "license", "reasons"]) == {
+    assert output_names(["url", "license", "reasons", "rsl_attribution"]) == {
         "consent": "consent",
         "license": "consentcrawl_license",
         "reasons": "consentcrawl_reasons",
-        **{name: name for name in FAMILY_COLUMN_NAMES},  # the families' columns, no clash
+        # the registry's family columns too
+        **{name: name for name in FAMILY_COLUMN_NAMES},
+        "rsl_attribution": "consentcrawl_rsl_attribution",
     }
     path = tmp_path / "in.parquet"
     pq.write_table(pa.Table.from_pylist(ROWS), path)
