@@ -89,7 +89,9 @@ class RowChecks:
         """A row's signals, in the order of ``ITEM_PIPELINES`` (rows of a regeneration item)."""
         if origin is None:
             page_origin = None  # an unusable row is not checked, nor is its page
-        page = self.page_parts(docs, page_url, page_origin) if page_origin is not None else None
+        page = None
+        if page_origin is not None and page_url is not None:
+            page = self.page_parts(docs, page_url, page_origin)
         image = (
             tuple(self.image_step(k, docs, url, origin) for k in IMAGE_STEPS)
             if origin is not None
@@ -552,15 +554,14 @@ class BatchDecider:
                 image = tuple(parts)
             else:
                 image = plan
-            page_parts = None
-            if page is not None:
+            page_parts: tuple[Any, ...] | None = None
+            if page is not None and page_origin is not None:
                 page_parts = batch_pages.get(page)
                 if page_parts is None:
-                    doc_set = doc_sets.get(page_origin)  # type: ignore[arg-type]
-                    if doc_set is None:
-                        doc_set = doc_sets[page_origin] = self.doc_set(docs, page_origin)
-                    page_parts = self.page(docs, page, page_origin, doc_set)  # type: ignore[arg-type]
-                    batch_pages[page] = page_parts
+                    page_set = doc_sets.get(page_origin)
+                    if page_set is None:
+                        page_set = doc_sets[page_origin] = self.doc_set(docs, page_origin)
+                    page_parts = batch_pages[page] = self.page(docs, page, page_origin, page_set)
             key = (id(page_parts), image)
             found = by_key.get(key)
             if found is None:
