@@ -27,6 +27,7 @@ from crawler.consent.rowchecks import record_signals as robots_record_signals
 from crawler.consent.tdmrep import tdmrep_signal
 from crawler.consent.verdict import PageVerdict, Signal
 from crawler.output.shards import CONSENT_RECORD
+from crawler.urlcolumn import by_authority
 
 __all__ = [
     "BatchDecider",
@@ -275,38 +276,13 @@ def origin_uniform(docs: Documents, origin: str, checks: RowChecks) -> bool:
 
 # --- origins of a column -------------------------------------------------------------------------
 
-# URLs whose origin is a function of their "scheme://authority" prefix alone: http(s), an
-# authority of plain ASCII (no userinfo, no IPv6 brackets, no "%"), then a path of printable ASCII.
-# For those, ``valid_origin(url) == valid_origin(prefix + "/")`` (urlsplit reads the netloc only
-# up to the first "/", "?" or "#"), so it is called once per distinct prefix; any other value goes
-# through ``valid_origin`` itself. The decision stays valid_origin's.
-_PLAIN_URL = r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.:_~!$&'()*+,;=-]+(?:[/?#][!-~]*)?$"
-_PREFIX = r"^(?P<prefix>[^/?#]*//[^/?#]*)"
-_MAX_PLAIN = 2048  # longer values take the slow way (valid_origin's own length limit applies)
-
 
 def origins_of(
-    column: pa.Array | pa.ChunkedArray, valid_origin: Any
+    column: pa.Array | pa.ChunkedArray, valid_origin: Callable[[Any], str | None]
 ) -> tuple[list[Any], list[str | None]]:
     """(values, origins) of a URL column: ``values`` as Python objects, ``origins`` as
     ``valid_origin(value)`` for each, computed once per distinct scheme://authority."""
-    values = column.to_pylist()
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks() if column.num_chunks else pa.array([], pa.string())
-    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
-        return values, [valid_origin(v) for v in values]
-    plain = pc.and_(
-        pc.match_substring_regex(column, _PLAIN_URL),
-        pc.less_equal(pc.utf8_length(column), _MAX_PLAIN),
-    ).fill_null(False)
-    prefixes = pc.struct_field(pc.extract_regex(column, _PREFIX), [0])
-    prefixes = pc.if_else(plain, prefixes, pa.scalar(None, prefixes.type))
-    encoded = prefixes.dictionary_encode()
-    by_prefix = [valid_origin(p + "/") for p in encoded.dictionary.to_pylist()]
-    origins = pc.take(pa.array(by_prefix, pa.string()), encoded.indices).to_pylist()
-    for i in pc.indices_nonzero(pc.invert(plain)).to_pylist():
-        origins[i] = valid_origin(values[i])
-    return values, origins
+    return by_authority(column, valid_origin)
 
 
 # --- the address guard ---------------------------------------------------------------------------
