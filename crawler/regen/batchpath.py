@@ -5,7 +5,9 @@ origin's documents, its page origin's documents and the two URLs' paths. Most or
 say nothing path-specific for any of our tokens (no robots.txt rules in the groups that apply,
 no ai.txt or tdmrep.json, or a blanket refusal): for those the signals are computed once per
 (image origin, page origin) pair and given to every row of the pair with Arrow ``take``s. Rows of
-an origin with path rules are evaluated one by one, with the same calls.
+an origin with robots.txt path rules get its robots step once per set of the origin's patterns
+that match their paths (``crawler.regen.pathmatch``: RE2 over the column); other path-dependent
+steps are evaluated row by row, with the same calls.
 
 The checks are the pipelines' own pure evaluators (``crawler.consent.rowchecks``, ``AiTxt.check``,
 ``tdmrep_signal``) called in the pipelines' order, and the row is decided by the same
@@ -27,6 +29,7 @@ from crawler.consent.rowchecks import record_signals as robots_record_signals
 from crawler.consent.tdmrep import tdmrep_signal
 from crawler.consent.verdict import PageVerdict, Signal
 from crawler.output.shards import CONSENT_RECORD
+from crawler.regen.pathmatch import match_sets, normalized_paths
 from crawler.urlcolumn import by_authority
 
 __all__ = [
@@ -395,7 +398,8 @@ class BatchDecider:
         self._pages: dict[str, tuple[tuple[Any, ...], tuple[tuple[Signal, ...], ...]]] = {}
         self._canon: dict[tuple[tuple[Signal, ...], ...], tuple[tuple[Signal, ...], ...]] = {}
         self._doc_sets: dict[str, tuple[Any, ...]] = {}
-        self._robots_memo: dict[tuple[str, Signal], tuple[Signal, ...]] = {}
+        # (origin, set of its robots.txt patterns that match) -> the image's robots step
+        self._robots_memo: dict[tuple[str, int], tuple[Signal, ...]] = {}
 
     def doc_set(self, docs: Documents, origin: str) -> tuple[Any, ...]:
         """The origin's documents as one object, the same object while they do not change (a
@@ -424,15 +428,40 @@ class BatchDecider:
         self._plans[origin] = (doc_set, plan)
         return plan
 
-    def robots_by_verdict(self, docs: Documents, url: str, origin: str) -> tuple[Signal, ...]:
-        """The robots step of an origin planned ``BY_OWN_VERDICT``: our token per row, the rest
-        once per (origin, verdict), both from the same evaluators."""
-        checks = self.checks
-        rules = docs["robots", origin]
-        key = (origin, rules.check(url, checks.token))
+    def robots_sets(
+        self, docs: Documents, urls: Sequence[Any], origins: Sequence[str | None], plans: Any
+    ) -> dict[int, int]:
+        """Per row of an origin whose robots step depends on the path (planned None or
+        ``BY_OWN_VERDICT``): the set of the origin's robots.txt patterns, for our token and the
+        AI tokens, that match the row's path (``crawler.regen.pathmatch``). The step's result
+        is a function of that set (the verdicts are longest-match over those rules), so it is
+        evaluated once per (origin, set) by ``robots_step``."""
+        tokens = (self.checks.token, *(self.checks.ai_tokens or ()))
+        rows: list[int] = []
+        groups: dict[str, list[int]] = {}
+        for i, origin in enumerate(origins):
+            if origin is not None and plans[origin][0] in (None, BY_OWN_VERDICT):
+                groups.setdefault(origin, []).append(len(rows))
+                rows.append(i)
+        if not rows:
+            return {}
+        patterns = {}
+        for origin in groups:
+            robots = docs["robots", origin].robots
+            patterns[origin] = [r._pattern for t in tokens for r in robots.for_token(t).rules]
+        paths = normalized_paths([urls[i] for i in rows])
+        sets = match_sets(paths, groups, patterns)
+        return dict(zip(rows, sets, strict=True))
+
+    def robots_step(
+        self, docs: Documents, url: str, origin: str, match_set: int
+    ) -> tuple[Signal, ...]:
+        """The image's robots step of a row (marked), once per (origin, ``match_set``)."""
+        key = (origin, match_set)
         found = self._robots_memo.get(key)
         if found is None:
-            found = self._robots_memo[key] = checks.image_step("robots", docs, url, origin)
+            step = self.checks.image_step("robots", docs, url, origin)
+            found = self._robots_memo[key] = _marked(step, url, IMAGE_MARK)
         return found
 
     def page(
@@ -470,7 +499,7 @@ class BatchDecider:
             # Between batches only: a batch's outcomes are keyed by its page results' ids.
             self._pages.clear()
             self._canon.clear()
-        self._robots_memo.clear()  # keyed by origin: documents may have been refetched
+        self._robots_memo.clear()  # match sets are numbered per batch
         n = len(urls)
         outcomes: list[_Outcome] = []
         by_key: dict[Any, int] = {}
@@ -478,6 +507,11 @@ class BatchDecider:
         path_rows = 0
         plans: dict[str, tuple[Any, ...]] = {}
         doc_sets: dict[str, tuple[Any, ...]] = {}
+        for origin in dict.fromkeys(origins):
+            if origin is not None:  # documents are fetched for every origin the guard passed
+                doc_set = doc_sets[origin] = self.doc_set(docs, origin)
+                plans[origin] = self.plan(docs, origin, doc_set)
+        robots_sets = self.robots_sets(docs, urls, origins, plans)
         batch_pages: dict[str, tuple[Any, ...]] = {}  # the documents are fixed within a batch
         steps = range(len(IMAGE_STEPS))
         for i in range(n):
@@ -514,16 +548,13 @@ class BatchDecider:
                 outcomes.append(_outcome(checks, origin, signals))
                 path_rows += 1
                 continue
-            plan = plans.get(origin)
-            if plan is None:
-                doc_set = doc_sets[origin] = self.doc_set(docs, origin)
-                plan = plans[origin] = self.plan(docs, origin, doc_set)
+            plan = plans[origin]
             if None in plan or BY_OWN_VERDICT in plan:
                 path_rows += 1
                 parts = list(plan)
                 for k in steps:
-                    if parts[k] is BY_OWN_VERDICT:
-                        parts[k] = self.robots_by_verdict(docs, url, origin)
+                    if k == 0 and (parts[0] is None or parts[0] is BY_OWN_VERDICT):
+                        parts[0] = self.robots_step(docs, url, origin, robots_sets[i])
                     elif parts[k] is None:
                         found_part = checks.image_step(IMAGE_STEPS[k], docs, url, origin)
                         parts[k] = _marked(found_part, url, IMAGE_MARK)

@@ -203,3 +203,39 @@ def test_decider_same_as_row_by_row_signals() -> None:
         assert decision.reasons[i] == reasons, i
         assert decision.consent[i].as_py() == records, i
     assert decision.path_rows > 0 and decision.shared_rows > 0
+
+
+_RULE_PATTERNS = ["/", "/a", "/a/", "/a/b", "/*.pdf$", "/*b", "*.jpg", "/a$", "/%61/", "/x*y$"]
+_PATHS = ["/", "/a", "/a/", "/a/b.jpg", "/a/x.pdf", "/b", "/%61/c", "/x1y", "/x1y?z", "/é.jpg"]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_decider_path_rules_same_as_row_by_row(seed: int) -> None:
+    """Origins whose robots.txt has path rules for our token and for AI tokens (robots decided
+    per set of matching patterns, on RE2 for the bigger groups): every row as row by row."""
+    import random
+
+    from crawler.consent.verdict import PageVerdict
+
+    rng = random.Random(seed)
+    docs: dict = {}
+    hosts = [f"h{k}.test" for k in range(3)]
+    for host in hosts:
+        lines = []
+        for agent in rng.sample(["*", "GPTBot", "CCBot", "consentcrawl"], rng.randint(1, 3)):
+            lines.append(f"User-agent: {agent}")
+            for pattern in rng.sample(_RULE_PATTERNS, rng.randint(1, 5)):
+                lines.append(f"{rng.choice(['Allow', 'Disallow'])}: {pattern}")
+            lines.append("")
+        docs.update(_docs(f"http://{host}", "\n".join(lines) + "\n", None, None))
+    urls = [
+        f"http://{rng.choice(hosts)}{rng.choice(_PATHS)}{rng.choice(['', '#f'])}"
+        for _ in range(300)
+    ]
+    values, origins = origins_of(pa.array(urls, pa.string()), valid_origin)
+    decision = BatchDecider(CHECKS).decide(docs, values, origins, None, None)
+    for i, url in enumerate(values):
+        signals = CHECKS.signals(docs, url, origins[i], None, None)
+        reasons, records = PageVerdict(()).row(CHECKS.own_reasons(origins[i]), signals)
+        assert decision.reasons[i] == reasons, url
+        assert decision.consent[i].as_py() == records, url
