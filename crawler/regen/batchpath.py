@@ -334,6 +334,9 @@ def address_guard(values: Sequence[Any], origins: Sequence[str | None], target: 
 
 # --- one batch ------------------------------------------------------------------------------------
 
+# The image steps decided once per match set (robots, aitxt, tdmrep; not the records).
+_SET_STEPS = frozenset(IMAGE_STEPS.index(step) for step in ("robots", "aitxt", "tdmrep"))
+
 # A consent record's source that is the row's own image / page URL (TDMRep names the URL it
 # decided when no file entry matched): templates carry these marks, the rows their URLs.
 IMAGE_MARK = "\x00image-url"
@@ -398,8 +401,10 @@ class BatchDecider:
         self._pages: dict[str, tuple[tuple[Any, ...], tuple[tuple[Signal, ...], ...]]] = {}
         self._canon: dict[tuple[tuple[Signal, ...], ...], tuple[tuple[Signal, ...], ...]] = {}
         self._doc_sets: dict[str, tuple[Any, ...]] = {}
-        # (origin, set of its robots.txt patterns that match) -> the image's robots step
-        self._robots_memo: dict[tuple[str, int], tuple[Signal, ...]] = {}
+        # Per batch (match sets are numbered per batch): (origin, match set, step) -> the
+        # image's step; (page origin, match set) -> the page's steps.
+        self._step_memo: dict[tuple[str, int, int], tuple[Signal, ...]] = {}
+        self._page_memo: dict[tuple[str, int], tuple[Any, ...]] = {}
 
     def doc_set(self, docs: Documents, origin: str) -> tuple[Any, ...]:
         """The origin's documents as one object, the same object while they do not change (a
@@ -428,40 +433,66 @@ class BatchDecider:
         self._plans[origin] = (doc_set, plan)
         return plan
 
-    def robots_sets(
-        self, docs: Documents, urls: Sequence[Any], origins: Sequence[str | None], plans: Any
+    def path_patterns(self, docs: Documents, origin: str) -> list[Any]:
+        """Every path pattern the origin's documents match a URL against: robots.txt rules of
+        our token and of the AI tokens, ai.txt rules, tdmrep.json locations. The robots, ai.txt
+        and TDMRep steps read a URL only through which of these match its normalised path
+        (longest / first match) and as a source (marked): so their results are a function of
+        the set of these that match (``crawler.regen.pathmatch``). Records are not covered."""
+        checks = self.checks
+        out: list[Any] = []
+        rules = docs["robots", origin]
+        if rules.state == "parsed" and rules.robots is not None:
+            for token in (checks.token, *(checks.ai_tokens or ())):
+                out.extend(r._pattern for r in rules.robots.for_token(token).rules)
+        if checks.aitxt:
+            out.extend(r.pattern for r in docs["aitxt", origin].rules)
+        if checks.tdmrep:
+            file = docs["tdmrep", origin]
+            if file is not None:
+                out.extend(r.pattern for r in file.rules)
+        return out
+
+    def match_sets(
+        self, docs: Documents, urls: Sequence[Any], origins: Sequence[str | None], wanted: Any
     ) -> dict[int, int]:
-        """Per row of an origin whose robots step depends on the path (planned None or
-        ``BY_OWN_VERDICT``): the set of the origin's robots.txt patterns, for our token and the
-        AI tokens, that match the row's path (``crawler.regen.pathmatch``). The step's result
-        is a function of that set (the verdicts are longest-match over those rules), so it is
-        evaluated once per (origin, set) by ``robots_step``."""
-        tokens = (self.checks.token, *(self.checks.ai_tokens or ()))
+        """Per row whose origin is in ``wanted``: the set of ``path_patterns`` of its origin
+        that match its path (bits numbered per call)."""
         rows: list[int] = []
         groups: dict[str, list[int]] = {}
         for i, origin in enumerate(origins):
-            if origin is not None and plans[origin][0] in (None, BY_OWN_VERDICT):
+            if origin is not None and origin in wanted:
                 groups.setdefault(origin, []).append(len(rows))
                 rows.append(i)
         if not rows:
             return {}
-        patterns = {}
-        for origin in groups:
-            robots = docs["robots", origin].robots
-            patterns[origin] = [r._pattern for t in tokens for r in robots.for_token(t).rules]
+        patterns = {origin: self.path_patterns(docs, origin) for origin in groups}
         paths = normalized_paths([urls[i] for i in rows])
-        sets = match_sets(paths, groups, patterns)
-        return dict(zip(rows, sets, strict=True))
+        return dict(zip(rows, match_sets(paths, groups, patterns), strict=True))
 
-    def robots_step(
-        self, docs: Documents, url: str, origin: str, match_set: int
+    def image_step_by_set(
+        self, docs: Documents, k: int, url: str, origin: str, match_set: int
     ) -> tuple[Signal, ...]:
-        """The image's robots step of a row (marked), once per (origin, ``match_set``)."""
-        key = (origin, match_set)
-        found = self._robots_memo.get(key)
+        """The image's ``IMAGE_STEPS[k]`` (robots, aitxt or tdmrep) of a row, marked, once per
+        (origin, ``match_set``) in a batch."""
+        key = (origin, match_set, k)
+        found = self._step_memo.get(key)
         if found is None:
-            step = self.checks.image_step("robots", docs, url, origin)
-            found = self._robots_memo[key] = _marked(step, url, IMAGE_MARK)
+            step = self.checks.image_step(IMAGE_STEPS[k], docs, url, origin)
+            found = self._step_memo[key] = _marked(step, url, IMAGE_MARK)
+        return found
+
+    def page_by_set(
+        self, docs: Documents, page_url: str, page_origin: str, match_set: int
+    ) -> tuple[Any, ...]:
+        """The page's step results (marked, interned) once per (page origin, ``match_set``) in
+        a batch, for a page origin whose records say the same for every path."""
+        key = (page_origin, match_set)
+        found = self._page_memo.get(key)
+        if found is None:
+            parts = self.checks.page_parts(docs, page_url, page_origin)
+            parts = tuple(_marked(part, page_url, PAGE_MARK) for part in parts)
+            found = self._page_memo[key] = self._canon.setdefault(parts, parts)
         return found
 
     def page(
@@ -499,7 +530,8 @@ class BatchDecider:
             # Between batches only: a batch's outcomes are keyed by its page results' ids.
             self._pages.clear()
             self._canon.clear()
-        self._robots_memo.clear()  # match sets are numbered per batch
+        self._step_memo.clear()  # match sets are numbered per batch
+        self._page_memo.clear()
         n = len(urls)
         outcomes: list[_Outcome] = []
         by_key: dict[Any, int] = {}
@@ -511,7 +543,28 @@ class BatchDecider:
             if origin is not None:  # documents are fetched for every origin the guard passed
                 doc_set = doc_sets[origin] = self.doc_set(docs, origin)
                 plans[origin] = self.plan(docs, origin, doc_set)
-        robots_sets = self.robots_sets(docs, urls, origins, plans)
+        # Image steps that depend on the path: robots, ai.txt, TDMRep once per match set.
+        by_set = {
+            o
+            for o, plan in plans.items()
+            if any(plan[k] in (None, BY_OWN_VERDICT) for k in _SET_STEPS)
+        }
+        image_sets = self.match_sets(docs, urls, origins, by_set)
+        page_sets: dict[int, int] = {}
+        if pages is not None and page_origins is not None:
+            # Pages of an origin whose records do not depend on the path: once per match set.
+            # (The page of a row that is not checked is not checked: its documents may be
+            # missing.)
+            checked = [
+                p if o is not None else None for p, o in zip(page_origins, origins, strict=True)
+            ]
+            uniform_pages = set()
+            for page_origin in dict.fromkeys(checked):
+                if page_origin is not None and _records_uniform(
+                    docs["robots", page_origin], checks
+                ):
+                    uniform_pages.add(page_origin)
+            page_sets = self.match_sets(docs, pages, checked, uniform_pages)
         batch_pages: dict[str, tuple[Any, ...]] = {}  # the documents are fixed within a batch
         steps = range(len(IMAGE_STEPS))
         for i in range(n):
@@ -553,8 +606,8 @@ class BatchDecider:
                 path_rows += 1
                 parts = list(plan)
                 for k in steps:
-                    if k == 0 and (parts[0] is None or parts[0] is BY_OWN_VERDICT):
-                        parts[0] = self.robots_step(docs, url, origin, robots_sets[i])
+                    if k in _SET_STEPS and (parts[k] is None or parts[k] is BY_OWN_VERDICT):
+                        parts[k] = self.image_step_by_set(docs, k, url, origin, image_sets[i])
                     elif parts[k] is None:
                         found_part = checks.image_step(IMAGE_STEPS[k], docs, url, origin)
                         parts[k] = _marked(found_part, url, IMAGE_MARK)
@@ -563,7 +616,11 @@ class BatchDecider:
                 image = plan
             page_parts: tuple[Any, ...] | None = None
             if page is not None and page_origin is not None:
-                page_parts = batch_pages.get(page)
+                page_match = page_sets.get(i)
+                if page_match is not None:
+                    page_parts = self.page_by_set(docs, page, page_origin, page_match)
+                else:
+                    page_parts = batch_pages.get(page)
                 if page_parts is None:
                     page_set = doc_sets.get(page_origin)
                     if page_set is None:
