@@ -34,6 +34,7 @@ from twisted.internet.error import DNSLookupError
 
 from crawler.middlewares import ConsentIgnoreRequest
 from crawler.netguard import AddressPolicy, Refusal
+from crawler.proxyenv import ProxyEnv
 from crawler.urls import split_http_url
 
 logger = logging.getLogger(__name__)
@@ -149,8 +150,11 @@ class AddressGuardMiddleware:
         self.crawler = crawler
         self.policy = address_policy(crawler.settings)
         self.resolver = self._install_policy(self.policy)
+        # Read once (urllib's proxy_bypass re-reads the whole environment on every call).
         self.env_proxies = (
-            urllib.request.getproxies() if crawler.settings.getbool("HTTPPROXY_ENABLED") else {}
+            ProxyEnv.from_environ()
+            if crawler.settings.getbool("HTTPPROXY_ENABLED")
+            else ProxyEnv({}, {})
         )
 
     @classmethod
@@ -197,7 +201,7 @@ class AddressGuardMiddleware:
         return None
 
     def _env_proxied(self, scheme: str, host: str) -> bool:
-        return scheme in self.env_proxies and not urllib.request.proxy_bypass(host)
+        return self.env_proxies.proxied(scheme, host)
 
     def _refuse(self, request: Request, refusal: Refusal) -> None:
         self.crawler.stats.inc_value(f"consentcrawl/requests_refused/{refusal.reason}")

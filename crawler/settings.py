@@ -201,6 +201,9 @@ QUALITY_TRACKER_HOSTS: list[str] = []
 # (e.g. ["10.0.0.0/8"]) are opened, for intranet crawls.
 ALLOWED_NETWORKS: list[str] = []
 DOWNLOADER_MIDDLEWARES["crawler.guard.AddressGuardMiddleware"] = 50
+# Scrapy's proxy middleware with the proxy environment read once, not per request (issue 16).
+DOWNLOADER_MIDDLEWARES["scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware"] = None
+DOWNLOADER_MIDDLEWARES["crawler.httpproxy.CachedProxyMiddleware"] = 750
 # Names are checked on the address they resolve to, at connection time (DNS rebinding).
 TWISTED_DNS_RESOLVER = "crawler.guard.GuardedResolver"
 

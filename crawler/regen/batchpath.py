@@ -5,7 +5,9 @@ origin's documents, its page origin's documents and the two URLs' paths. Most or
 say nothing path-specific for any of our tokens (no robots.txt rules in the groups that apply,
 no ai.txt or tdmrep.json, or a blanket refusal): for those the signals are computed once per
 (image origin, page origin) pair and given to every row of the pair with Arrow ``take``s. Rows of
-an origin with path rules are evaluated one by one, with the same calls.
+an origin with robots.txt path rules get its robots step once per set of the origin's patterns
+that match their paths (``crawler.regen.pathmatch``: RE2 over the column); other path-dependent
+steps are evaluated row by row, with the same calls.
 
 The checks are the pipelines' own pure evaluators (``crawler.consent.rowchecks``, ``AiTxt.check``,
 ``tdmrep_signal``) called in the pipelines' order, and the row is decided by the same
@@ -27,6 +29,8 @@ from crawler.consent.rowchecks import record_signals as robots_record_signals
 from crawler.consent.tdmrep import tdmrep_signal
 from crawler.consent.verdict import PageVerdict, Signal
 from crawler.output.shards import CONSENT_RECORD
+from crawler.regen.pathmatch import match_sets, normalized_paths
+from crawler.urlcolumn import by_authority
 
 __all__ = [
     "BatchDecider",
@@ -89,7 +93,9 @@ class RowChecks:
         """A row's signals, in the order of ``ITEM_PIPELINES`` (rows of a regeneration item)."""
         if origin is None:
             page_origin = None  # an unusable row is not checked, nor is its page
-        page = self.page_parts(docs, page_url, page_origin) if page_origin is not None else None
+        page = None
+        if page_origin is not None and page_url is not None:
+            page = self.page_parts(docs, page_url, page_origin)
         image = (
             tuple(self.image_step(k, docs, url, origin) for k in IMAGE_STEPS)
             if origin is not None
@@ -273,38 +279,13 @@ def origin_uniform(docs: Documents, origin: str, checks: RowChecks) -> bool:
 
 # --- origins of a column -------------------------------------------------------------------------
 
-# URLs whose origin is a function of their "scheme://authority" prefix alone: http(s), an
-# authority of plain ASCII (no userinfo, no IPv6 brackets, no "%"), then a path of printable ASCII.
-# For those, ``valid_origin(url) == valid_origin(prefix + "/")`` (urlsplit reads the netloc only
-# up to the first "/", "?" or "#"), so it is called once per distinct prefix; any other value goes
-# through ``valid_origin`` itself. The decision stays valid_origin's.
-_PLAIN_URL = r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.:_~!$&'()*+,;=-]+(?:[/?#][!-~]*)?$"
-_PREFIX = r"^(?P<prefix>[^/?#]*//[^/?#]*)"
-_MAX_PLAIN = 2048  # longer values take the slow way (valid_origin's own length limit applies)
-
 
 def origins_of(
-    column: pa.Array | pa.ChunkedArray, valid_origin: Any
+    column: pa.Array | pa.ChunkedArray, valid_origin: Callable[[Any], str | None]
 ) -> tuple[list[Any], list[str | None]]:
     """(values, origins) of a URL column: ``values`` as Python objects, ``origins`` as
     ``valid_origin(value)`` for each, computed once per distinct scheme://authority."""
-    values = column.to_pylist()
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks() if column.num_chunks else pa.array([], pa.string())
-    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
-        return values, [valid_origin(v) for v in values]
-    plain = pc.and_(
-        pc.match_substring_regex(column, _PLAIN_URL),
-        pc.less_equal(pc.utf8_length(column), _MAX_PLAIN),
-    ).fill_null(False)
-    prefixes = pc.struct_field(pc.extract_regex(column, _PREFIX), [0])
-    prefixes = pc.if_else(plain, prefixes, pa.scalar(None, prefixes.type))
-    encoded = prefixes.dictionary_encode()
-    by_prefix = [valid_origin(p + "/") for p in encoded.dictionary.to_pylist()]
-    origins = pc.take(pa.array(by_prefix, pa.string()), encoded.indices).to_pylist()
-    for i in pc.indices_nonzero(pc.invert(plain)).to_pylist():
-        origins[i] = valid_origin(values[i])
-    return values, origins
+    return by_authority(column, valid_origin)
 
 
 # --- the address guard ---------------------------------------------------------------------------
@@ -352,6 +333,9 @@ def address_guard(values: Sequence[Any], origins: Sequence[str | None], target: 
 
 
 # --- one batch ------------------------------------------------------------------------------------
+
+# The image steps decided once per match set (robots, aitxt, tdmrep; not the records).
+_SET_STEPS = frozenset(IMAGE_STEPS.index(step) for step in ("robots", "aitxt", "tdmrep"))
 
 # A consent record's source that is the row's own image / page URL (TDMRep names the URL it
 # decided when no file entry matched): templates carry these marks, the rows their URLs.
@@ -417,7 +401,10 @@ class BatchDecider:
         self._pages: dict[str, tuple[tuple[Any, ...], tuple[tuple[Signal, ...], ...]]] = {}
         self._canon: dict[tuple[tuple[Signal, ...], ...], tuple[tuple[Signal, ...], ...]] = {}
         self._doc_sets: dict[str, tuple[Any, ...]] = {}
-        self._robots_memo: dict[tuple[str, Signal], tuple[Signal, ...]] = {}
+        # Per batch (match sets are numbered per batch): (origin, match set, step) -> the
+        # image's step; (page origin, match set) -> the page's steps.
+        self._step_memo: dict[tuple[str, int, int], tuple[Signal, ...]] = {}
+        self._page_memo: dict[tuple[str, int], tuple[Any, ...]] = {}
 
     def doc_set(self, docs: Documents, origin: str) -> tuple[Any, ...]:
         """The origin's documents as one object, the same object while they do not change (a
@@ -446,15 +433,66 @@ class BatchDecider:
         self._plans[origin] = (doc_set, plan)
         return plan
 
-    def robots_by_verdict(self, docs: Documents, url: str, origin: str) -> tuple[Signal, ...]:
-        """The robots step of an origin planned ``BY_OWN_VERDICT``: our token per row, the rest
-        once per (origin, verdict), both from the same evaluators."""
+    def path_patterns(self, docs: Documents, origin: str) -> list[Any]:
+        """Every path pattern the origin's documents match a URL against: robots.txt rules of
+        our token and of the AI tokens, ai.txt rules, tdmrep.json locations. The robots, ai.txt
+        and TDMRep steps read a URL only through which of these match its normalised path
+        (longest / first match) and as a source (marked): so their results are a function of
+        the set of these that match (``crawler.regen.pathmatch``). Records are not covered."""
         checks = self.checks
+        out: list[Any] = []
         rules = docs["robots", origin]
-        key = (origin, rules.check(url, checks.token))
-        found = self._robots_memo.get(key)
+        if rules.state == "parsed" and rules.robots is not None:
+            for token in (checks.token, *(checks.ai_tokens or ())):
+                out.extend(r._pattern for r in rules.robots.for_token(token).rules)
+        if checks.aitxt:
+            out.extend(r.pattern for r in docs["aitxt", origin].rules)
+        if checks.tdmrep:
+            file = docs["tdmrep", origin]
+            if file is not None:
+                out.extend(r.pattern for r in file.rules)
+        return out
+
+    def match_sets(
+        self, docs: Documents, urls: Sequence[Any], origins: Sequence[str | None], wanted: Any
+    ) -> dict[int, int]:
+        """Per row whose origin is in ``wanted``: the set of ``path_patterns`` of its origin
+        that match its path (bits numbered per call)."""
+        rows: list[int] = []
+        groups: dict[str, list[int]] = {}
+        for i, origin in enumerate(origins):
+            if origin is not None and origin in wanted:
+                groups.setdefault(origin, []).append(len(rows))
+                rows.append(i)
+        if not rows:
+            return {}
+        patterns = {origin: self.path_patterns(docs, origin) for origin in groups}
+        paths = normalized_paths([urls[i] for i in rows])
+        return dict(zip(rows, match_sets(paths, groups, patterns), strict=True))
+
+    def image_step_by_set(
+        self, docs: Documents, k: int, url: str, origin: str, match_set: int
+    ) -> tuple[Signal, ...]:
+        """The image's ``IMAGE_STEPS[k]`` (robots, aitxt or tdmrep) of a row, marked, once per
+        (origin, ``match_set``) in a batch."""
+        key = (origin, match_set, k)
+        found = self._step_memo.get(key)
         if found is None:
-            found = self._robots_memo[key] = checks.image_step("robots", docs, url, origin)
+            step = self.checks.image_step(IMAGE_STEPS[k], docs, url, origin)
+            found = self._step_memo[key] = _marked(step, url, IMAGE_MARK)
+        return found
+
+    def page_by_set(
+        self, docs: Documents, page_url: str, page_origin: str, match_set: int
+    ) -> tuple[Any, ...]:
+        """The page's step results (marked, interned) once per (page origin, ``match_set``) in
+        a batch, for a page origin whose records say the same for every path."""
+        key = (page_origin, match_set)
+        found = self._page_memo.get(key)
+        if found is None:
+            parts = self.checks.page_parts(docs, page_url, page_origin)
+            parts = tuple(_marked(part, page_url, PAGE_MARK) for part in parts)
+            found = self._page_memo[key] = self._canon.setdefault(parts, parts)
         return found
 
     def page(
@@ -492,7 +530,8 @@ class BatchDecider:
             # Between batches only: a batch's outcomes are keyed by its page results' ids.
             self._pages.clear()
             self._canon.clear()
-        self._robots_memo.clear()  # keyed by origin: documents may have been refetched
+        self._step_memo.clear()  # match sets are numbered per batch
+        self._page_memo.clear()
         n = len(urls)
         outcomes: list[_Outcome] = []
         by_key: dict[Any, int] = {}
@@ -500,6 +539,32 @@ class BatchDecider:
         path_rows = 0
         plans: dict[str, tuple[Any, ...]] = {}
         doc_sets: dict[str, tuple[Any, ...]] = {}
+        for origin in dict.fromkeys(origins):
+            if origin is not None:  # documents are fetched for every origin the guard passed
+                doc_set = doc_sets[origin] = self.doc_set(docs, origin)
+                plans[origin] = self.plan(docs, origin, doc_set)
+        # Image steps that depend on the path: robots, ai.txt, TDMRep once per match set.
+        by_set = {
+            o
+            for o, plan in plans.items()
+            if any(plan[k] in (None, BY_OWN_VERDICT) for k in _SET_STEPS)
+        }
+        image_sets = self.match_sets(docs, urls, origins, by_set)
+        page_sets: dict[int, int] = {}
+        if pages is not None and page_origins is not None:
+            # Pages of an origin whose records do not depend on the path: once per match set.
+            # (The page of a row that is not checked is not checked: its documents may be
+            # missing.)
+            checked = [
+                p if o is not None else None for p, o in zip(page_origins, origins, strict=True)
+            ]
+            uniform_pages = set()
+            for page_origin in dict.fromkeys(checked):
+                if page_origin is not None and _records_uniform(
+                    docs["robots", page_origin], checks
+                ):
+                    uniform_pages.add(page_origin)
+            page_sets = self.match_sets(docs, pages, checked, uniform_pages)
         batch_pages: dict[str, tuple[Any, ...]] = {}  # the documents are fixed within a batch
         steps = range(len(IMAGE_STEPS))
         for i in range(n):
@@ -536,31 +601,31 @@ class BatchDecider:
                 outcomes.append(_outcome(checks, origin, signals))
                 path_rows += 1
                 continue
-            plan = plans.get(origin)
-            if plan is None:
-                doc_set = doc_sets[origin] = self.doc_set(docs, origin)
-                plan = plans[origin] = self.plan(docs, origin, doc_set)
+            plan = plans[origin]
             if None in plan or BY_OWN_VERDICT in plan:
                 path_rows += 1
                 parts = list(plan)
                 for k in steps:
-                    if parts[k] is BY_OWN_VERDICT:
-                        parts[k] = self.robots_by_verdict(docs, url, origin)
+                    if k in _SET_STEPS and (parts[k] is None or parts[k] is BY_OWN_VERDICT):
+                        parts[k] = self.image_step_by_set(docs, k, url, origin, image_sets[i])
                     elif parts[k] is None:
                         found_part = checks.image_step(IMAGE_STEPS[k], docs, url, origin)
                         parts[k] = _marked(found_part, url, IMAGE_MARK)
                 image = tuple(parts)
             else:
                 image = plan
-            page_parts = None
-            if page is not None:
-                page_parts = batch_pages.get(page)
+            page_parts: tuple[Any, ...] | None = None
+            if page is not None and page_origin is not None:
+                page_match = page_sets.get(i)
+                if page_match is not None:
+                    page_parts = self.page_by_set(docs, page, page_origin, page_match)
+                else:
+                    page_parts = batch_pages.get(page)
                 if page_parts is None:
-                    doc_set = doc_sets.get(page_origin)  # type: ignore[arg-type]
-                    if doc_set is None:
-                        doc_set = doc_sets[page_origin] = self.doc_set(docs, page_origin)
-                    page_parts = self.page(docs, page, page_origin, doc_set)  # type: ignore[arg-type]
-                    batch_pages[page] = page_parts
+                    page_set = doc_sets.get(page_origin)
+                    if page_set is None:
+                        page_set = doc_sets[page_origin] = self.doc_set(docs, page_origin)
+                    page_parts = batch_pages[page] = self.page(docs, page, page_origin, page_set)
             key = (id(page_parts), image)
             found = by_key.get(key)
             if found is None:

@@ -169,7 +169,7 @@ class BatchRunner:
         decision = self.decider.decide(
             docs, urls, origins, pages, page_origins, image.refused, page.refused
         )
-        entry.reasons = decision.reasons
+        entry.reasons = list(decision.reasons)  # OpenBatch's rows may be None (undecided)
         entry.consent_array = decision.consent
         entry.license_array = decision.license
         entry.missing = 0

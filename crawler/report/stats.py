@@ -20,7 +20,8 @@ import pyarrow.parquet as pq
 from protego import Protego
 
 from crawler import settings as default_settings
-from crawler.report.causes import count_causes, row_cause
+from crawler.report.causes import CAUSES, row_cause
+from crawler.urlcolumn import by_authority
 
 __all__ = [
     "DomainRow",
@@ -139,18 +140,15 @@ def _parts(root: Path, sub: str) -> list[Path]:
     return sorted((root / sub).glob("*.parquet")) if (root / sub).is_dir() else []
 
 
-def _batches(
-    paths: list[Path], wanted: Sequence[str | None]
-) -> Iterator[dict[str | None, list[Any]]]:
-    """Columns by name, batch by batch; a name that is None (the job has no such column) or
-    absent from a part file is left out, so ``batch.get(name)`` reads it as missing."""
+def _batches(paths: list[Path], wanted: Sequence[str | None]) -> Iterator[pa.RecordBatch]:
+    """Record batches of the wanted columns; a name that is None (the job has no such column)
+    or absent from a part file is left out, and read as missing."""
     for path in paths:
         pf = pq.ParquetFile(path)
         names = [c for c in wanted if c and c in pf.schema_arrow.names]
         if not names:
             continue
-        for batch in pf.iter_batches(columns=names, batch_size=65536):
-            yield {name: batch.column(name).to_pylist() for name in names}
+        yield from pf.iter_batches(columns=names, batch_size=65536)
 
 
 def _columns(manifest: dict[str, Any]) -> dict[str, str | None]:
@@ -223,63 +221,63 @@ def collect(root: Path, manifest: dict[str, Any], top: int = 20) -> IndexStats:
     page_first: dict[str, datetime] = {}
     url_c, page_c, time_c = cols["url"], cols["page"], cols["time"]
 
+    # Rows are counted per distinct (hosts, licence / reasons, kind): a Counter over the zipped
+    # columns, whose keys keep the order of their first row, so every counter below is filled
+    # in the order a row-by-row loop would fill it (ties in most_common stay put).
     for batch in _batches(_parts(root, "index"), [url_c, page_c, cols["license"], time_c]):
-        urls = batch.get(url_c) or []
-        pages = batch.get(page_c) or [None] * len(urls)
-        lic = batch.get(cols["license"]) or [None] * len(urls)
-        times = batch.get(time_c) or [None] * len(urls)
-        for url, page, licence, moment in zip(urls, pages, lic, times, strict=True):
-            stats.kept += 1
-            ih, ph = host_of(url), host_of(page)
-            stats.image_hosts_kept[ih] += 1
-            stats.page_hosts_kept[ph] += 1
-            pair_kept[ph, ih] += 1
+        n = batch.num_rows
+        ihs = _hosts(batch, url_c, n)
+        phs = _hosts(batch, page_c, n)
+        lic = _values(batch, cols["license"], n, None)
+        kept = Counter(zip(ihs, phs, lic, strict=True))
+        for (ih, ph, licence), count in kept.items():
+            stats.kept += count
+            stats.image_hosts_kept[ih] += count
+            stats.page_hosts_kept[ph] += count
+            pair_kept[ph, ih] += count
             if licence:
-                stats.licences[licence] += 1
-            moment = as_moment(moment)
-            if page and moment and page not in page_first:
-                page_first[page] = moment
+                stats.licences[licence] += count
+        _first_times(page_first, batch, page_c, time_c)
 
-    cause_rows: list[list[str]] = []
+    pending: Counter[str] = Counter()  # rows per cause, folded into by_cause in CAUSES order
+    pending_rows = 0
     family_cause: dict[str, Counter[str]] = defaultdict(Counter)
     wanted = [url_c, page_c, cols["reasons"], time_c, cols["kind"]]
     for batch in _batches(_parts(root, "excluded"), wanted):
-        urls = batch.get(url_c) or []
-        n = len(urls)
-        pages = batch.get(page_c) or [None] * n
-        reasons_col = batch.get(cols["reasons"]) or [[]] * n
-        times = batch.get(time_c) or [None] * n
-        kinds = batch.get(cols["kind"]) or ["image"] * n
-        for url, page, reasons, moment, kind in zip(
-            urls, pages, reasons_col, times, kinds, strict=True
-        ):
-            reasons = reasons or []
-            stats.excluded_rows += 1
+        n = batch.num_rows
+        ihs = _hosts(batch, url_c, n)
+        phs = _hosts(batch, page_c, n)
+        reasons_col = map(tuple, (r or () for r in _values(batch, cols["reasons"], n, None)))
+        kinds = _values(batch, cols["kind"], n, "image")
+        groups = Counter(zip(ihs, phs, reasons_col, kinds, strict=True))
+        for (ih, ph, reasons, kind), count in groups.items():
+            stats.excluded_rows += count
             if kind == "page":
-                stats.excluded_pages += 1
+                stats.excluded_pages += count
             else:
-                stats.excluded_images += 1
-            cause_rows.append(reasons)
+                stats.excluded_images += count
             cause = row_cause(reasons)
-            stats.reasons.update(reasons)
+            pending[cause] += count
+            for reason in reasons:
+                stats.reasons[reason] += count
             for family in dict.fromkeys(r.split(":", 1)[0] for r in reasons):
-                stats.by_family[family] += 1
-                family_cause[family][cause] += 1
-            ih, ph = host_of(url), host_of(page)
+                stats.by_family[family] += count
+                family_cause[family][cause] += count
             if kind == "page":
                 ih = ""
             else:
-                stats.image_hosts_excluded[ih] += 1
-            stats.page_hosts_excluded[ph] += 1
-            pair_excl[ph, ih] += 1
-            pair_reasons[ph, ih].update(reasons[:1])
-            moment = as_moment(moment)
-            if page and moment and page not in page_first:
-                page_first[page] = moment
-        if len(cause_rows) > 100_000:  # keep memory flat: fold into the running counts
-            _merge(stats.by_cause, count_causes(cause_rows))
-            cause_rows.clear()
-    _merge(stats.by_cause, count_causes(cause_rows))
+                stats.image_hosts_excluded[ih] += count
+            stats.page_hosts_excluded[ph] += count
+            pair_excl[ph, ih] += count
+            if reasons:
+                pair_reasons[ph, ih][reasons[0]] += count
+        _first_times(page_first, batch, page_c, time_c)
+        pending_rows += n
+        if pending_rows > 100_000:  # as count_causes over every 100,000 rows did
+            _merge(stats.by_cause, _in_cause_order(pending))
+            pending.clear()
+            pending_rows = 0
+    _merge(stats.by_cause, _in_cause_order(pending))
     stats.by_family_cause = dict(family_cause)
 
     for pair in sorted(set(pair_kept) | set(pair_excl)):
@@ -300,6 +298,35 @@ def collect(root: Path, manifest: dict[str, Any], top: int = 20) -> IndexStats:
         stats.pages_over_time = _bucket(doc_times)
         stats.time_label = "consent documents fetched"
     return stats
+
+
+def _hosts(batch: pa.RecordBatch, name: str | None, n: int) -> list[str]:
+    """``host_of`` of every value of a URL column ("" when the column is missing)."""
+    if name is None or name not in batch.schema.names:
+        return [""] * n
+    return by_authority(batch.column(name), host_of)[1]
+
+
+def _values(batch: pa.RecordBatch, name: str | None, n: int, missing: Any) -> list[Any]:
+    if name is None or name not in batch.schema.names:
+        return [missing] * n
+    return batch.column(name).to_pylist()
+
+
+def _first_times(
+    page_first: dict[str, datetime], batch: pa.RecordBatch, page: str | None, time: str | None
+) -> None:
+    """The first fetch time seen of every page (crawls: regenerations have no time column)."""
+    pages = _values(batch, page, batch.num_rows, None)
+    for url, moment in zip(pages, _values(batch, time, batch.num_rows, None), strict=True):
+        if url and moment is not None and url not in page_first:
+            moment = as_moment(moment)
+            if moment:
+                page_first[url] = moment
+
+
+def _in_cause_order(counts: Counter[str]) -> dict[str, int]:
+    return {cause: counts[cause] for cause in CAUSES if counts[cause]}
 
 
 def _merge(into: dict[str, int], more: dict[str, int]) -> None:

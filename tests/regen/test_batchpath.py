@@ -203,3 +203,60 @@ def test_decider_same_as_row_by_row_signals() -> None:
         assert decision.reasons[i] == reasons, i
         assert decision.consent[i].as_py() == records, i
     assert decision.path_rows > 0 and decision.shared_rows > 0
+
+
+_RULE_PATTERNS = ["/", "/a", "/a/", "/a/b", "/*.pdf$", "/*b", "*.jpg", "/a$", "/%61/", "/x*y$"]
+_PATHS = ["/", "/a", "/a/", "/a/b.jpg", "/a/x.pdf", "/b", "/%61/c", "/x1y", "/x1y?z", "/é.jpg"]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_decider_path_rules_same_as_row_by_row(seed: int) -> None:
+    """Origins whose robots.txt (for our token and for AI tokens), ai.txt and tdmrep.json have
+    path rules, and pages on them: image steps and pages decided once per set of matching
+    patterns (on RE2 for the bigger groups), records per row; every row as row by row."""
+    import json
+    import random
+
+    from crawler.consent.verdict import PageVerdict
+
+    rng = random.Random(seed)
+    docs: dict = {}
+    hosts = [f"h{k}.test" for k in range(4)]
+    for host in hosts:
+        lines = []
+        for agent in rng.sample(["*", "GPTBot", "CCBot", "consentcrawl"], rng.randint(1, 3)):
+            lines.append(f"User-agent: {agent}")
+            for pattern in rng.sample(_RULE_PATTERNS, rng.randint(1, 5)):
+                lines.append(f"{rng.choice(['Allow', 'Disallow'])}: {pattern}")
+            if rng.random() < 0.3:
+                lines.append(f"Content-Usage: {rng.choice(['', '/a/ '])}train-ai=n")
+            lines.append("")
+        aitxt = None
+        if rng.random() < 0.6:
+            aitxt = "User-Agent: *\n" + "".join(
+                f"{rng.choice(['Allow', 'Disallow'])}: {p}\n"
+                for p in rng.sample(_RULE_PATTERNS, rng.randint(1, 3))
+            )
+        tdmrep = None
+        if rng.random() < 0.6:
+            tdmrep = json.dumps(
+                [
+                    {"location": p, "tdm-reservation": rng.randint(0, 1)}
+                    for p in rng.sample(_RULE_PATTERNS, rng.randint(1, 3))
+                ]
+            )
+        docs.update(_docs(f"http://{host}", "\n".join(lines) + "\n", aitxt, tdmrep))
+
+    def url() -> str:
+        return f"http://{rng.choice(hosts)}{rng.choice(_PATHS)}{rng.choice(['', '#f'])}"
+
+    urls = [url() for _ in range(300)]
+    pages = [url() if rng.random() < 0.8 else None for _ in urls]
+    values, origins = origins_of(pa.array(urls, pa.string()), valid_origin)
+    page_values, page_origins = origins_of(pa.array(pages, pa.string()), valid_origin)
+    decision = BatchDecider(CHECKS).decide(docs, values, origins, page_values, page_origins)
+    for i, url_i in enumerate(values):
+        signals = CHECKS.signals(docs, url_i, origins[i], page_values[i], page_origins[i])
+        reasons, records = PageVerdict(()).row(CHECKS.own_reasons(origins[i]), signals)
+        assert decision.reasons[i] == reasons, (url_i, page_values[i])
+        assert decision.consent[i].as_py() == records, (url_i, page_values[i])

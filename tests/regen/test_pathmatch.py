@@ -1,0 +1,80 @@
+"""Column-at-a-time pattern matching (issue 16) against the scalar matcher it stands for.
+
+``PathPattern.regex()`` on RE2 (pyarrow) must accept exactly the paths ``PathPattern.matches``
+accepts, ``normalized_paths`` must be ``normalize_path`` row for row, and ``match_sets`` must
+give two rows of an origin the same set exactly when the same patterns match them.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from crawler.consent.patterns import PathPattern, normalize_path, path_pattern
+from crawler.regen.pathmatch import VECTOR_MIN_ROWS, match_sets, normalized_paths
+
+# Small alphabets so that random patterns and paths meet often, with every operator and the
+# characters that need escaping or encoding.
+PATTERN_CHARS = st.sampled_from([*"/ab.*$?=%2A-é ", "%2a", "%41", "%24", ".pdf"])
+PATH_CHARS = st.sampled_from([*"/ab.?=$*%-é ", "%2A", "%41", ".pdf", "#"])
+PATTERNS = st.lists(PATTERN_CHARS, max_size=8).map("".join)
+PATHS = st.lists(PATH_CHARS, max_size=10).map("".join)
+URLS = st.one_of(
+    st.builds(lambda p: "http://h.test" + p, PATHS),
+    st.builds(lambda p: "HTTPS://h.test:8080" + p, PATHS),
+    st.builds(lambda p: "http://h.test/" + p, PATHS),
+    PATHS,
+    st.sampled_from(["", "http://h.test", "http://h.test?x=1", "ftp://f.test/a.pdf", " /a "]),
+)
+
+
+def _re2(paths: list[str], pattern: PathPattern) -> list[bool]:
+    return pc.match_substring_regex(pa.array(paths, pa.string()), pattern.regex()).to_pylist()
+
+
+@settings(max_examples=400, deadline=None)
+@given(raw=PATTERNS, urls=st.lists(URLS, min_size=1, max_size=12))
+@example(raw="/*.pdf$", urls=["http://h.test/a.pdf", "http://h.test/a.pdf?x", "/x.pdf"])
+@example(raw="/a*b$", urls=["/ab", "/a", "/abab", "/ba"])
+@example(raw="*.jpg", urls=["/x.jpg", "/x.jpeg", "/"])
+def test_regex_matches_what_matches_matches(raw: str, urls: list[str]) -> None:
+    pattern = PathPattern(raw)
+    paths = [normalize_path(u) for u in urls]
+    want = [pattern.matches(p) for p in paths]
+    assert _re2(paths, pattern) == want
+    assert [re.search(pattern.regex(), p) is not None for p in paths] == want
+
+
+@settings(max_examples=400, deadline=None)
+@given(urls=st.lists(st.one_of(URLS, st.none(), st.integers()), max_size=20))
+def test_normalized_paths_is_normalize_path(urls: list) -> None:
+    want = [normalize_path(u if isinstance(u, str) else "") for u in urls]
+    assert normalized_paths(urls) == want
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    origin_patterns=st.lists(st.lists(PATTERNS, min_size=1, max_size=5), min_size=1, max_size=3),
+    urls=st.lists(URLS, min_size=1, max_size=40),
+    scale=st.sampled_from([1, VECTOR_MIN_ROWS]),  # Python matches, and the RE2 kernel
+)
+def test_match_sets_group_rows_by_matching_patterns(
+    origin_patterns: list[list[str]], urls: list[str], scale: int
+) -> None:
+    urls = urls * scale
+    paths = normalized_paths(urls)
+    groups: dict[int, list[int]] = {}
+    for row in range(len(paths)):
+        groups.setdefault(row % len(origin_patterns), []).append(row)
+    patterns = {g: [path_pattern(p) for p in origin_patterns[g]] for g in groups}
+    sets = match_sets(paths, groups, patterns)
+    for group, rows in groups.items():
+        own = patterns[group]
+        for a in rows[:12]:
+            for b in rows[:12]:
+                same = [p.matches(paths[a]) for p in own] == [p.matches(paths[b]) for p in own]
+                assert (sets[a] == sets[b]) == same
