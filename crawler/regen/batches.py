@@ -13,7 +13,9 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
+from crawler.components import install, shared_if_built
 from crawler.regen.inputs import Batch
+from crawler.regen.plan import RegenPlan
 
 __all__ = ["BatchBook", "OpenBatch"]
 
@@ -38,20 +40,36 @@ class OpenBatch:
 
 
 class BatchBook:
-    """Shared by the spider and the writer pipeline of one crawl (``BatchBook.of(crawler)``)."""
+    """One regeneration run's plan and batches, shared by the spider and the writer pipeline.
 
-    def __init__(self) -> None:
+    The spider settles the plan and opens the book with it (``BatchBook.start(crawler, plan)``,
+    while it is built, before any pipeline); the writer takes it with ``BatchBook.of(crawler)``
+    (crawler.components). The writer records the batches already written (``done``, on
+    ``--resume``) before the spider reads any.
+    """
+
+    def __init__(self, plan: RegenPlan) -> None:
+        self.plan = plan
+        self.done: set[int] = set()
         self.open: dict[int, OpenBatch] = {}
         self._changed: asyncio.Event | None = None
         # Set when the run stops early (write error, Ctrl-C): the spider reads no more batches.
         self.stopped = False
 
     @classmethod
+    def start(cls, crawler: Any, plan: RegenPlan) -> BatchBook:
+        """Open the run's book with its plan (the ``regenerate`` spider)."""
+        return install(crawler, BatchBook, cls(plan))
+
+    @classmethod
     def of(cls, crawler: Any) -> BatchBook:
-        book = getattr(crawler, "_regen_batch_book", None)
+        """The run's book; a clear error when no ``regenerate`` spider opened one."""
+        book = shared_if_built(crawler, BatchBook)
         if book is None:
-            book = cls()
-            crawler._regen_batch_book = book
+            raise RuntimeError(
+                "no regeneration plan in this crawl: the regeneration writer "
+                "(pipelines.regenwriter.RegenWriterPipeline) runs with the regenerate spider"
+            )
         return book
 
     def _event(self) -> asyncio.Event:
