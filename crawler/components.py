@@ -51,7 +51,7 @@ def shared(crawler: Any, key: type[T], build: Callable[[], T]) -> T:
     instance = instances.get(key)
     if instance is None:
         instance = instances[key] = build()
-    return instance  # type: ignore[no-any-return]
+    return instance
 
 
 def shared_if_built(crawler: Any, key: type[T]) -> T | None:

@@ -89,7 +89,11 @@ class RowChecks:
         """A row's signals, in the order of ``ITEM_PIPELINES`` (rows of a regeneration item)."""
         if origin is None:
             page_origin = None  # an unusable row is not checked, nor is its page
-        page = self.page_parts(docs, page_url, page_origin) if page_origin is not None else None
+        page = (
+            self.page_parts(docs, page_url, page_origin)
+            if page_url is not None and page_origin is not None
+            else None
+        )
         image = (
             tuple(self.image_step(k, docs, url, origin) for k in IMAGE_STEPS)
             if origin is not None
@@ -553,13 +557,13 @@ class BatchDecider:
             else:
                 image = plan
             page_parts = None
-            if page is not None:
+            if page is not None and page_origin is not None:  # a page has its origin
                 page_parts = batch_pages.get(page)
                 if page_parts is None:
-                    doc_set = doc_sets.get(page_origin)  # type: ignore[arg-type]
-                    if doc_set is None:
-                        doc_set = doc_sets[page_origin] = self.doc_set(docs, page_origin)
-                    page_parts = self.page(docs, page, page_origin, doc_set)  # type: ignore[arg-type]
+                    page_docs = doc_sets.get(page_origin)
+                    if page_docs is None:
+                        page_docs = doc_sets[page_origin] = self.doc_set(docs, page_origin)
+                    page_parts = self.page(docs, page, page_origin, page_docs)
                     batch_pages[page] = page_parts
             key = (id(page_parts), image)
             found = by_key.get(key)

@@ -157,7 +157,7 @@ class BatchRunner:
         decision = self.decider.decide(
             docs, urls, origins, pages, page_origins, image.refused, page.refused
         )
-        entry.reasons = decision.reasons
+        entry.reasons = list(decision.reasons)  # every row decided (the book allows None)
         entry.consent_array = decision.consent
         entry.license_array = decision.license
         entry.missing = 0
