@@ -32,3 +32,27 @@ class IdentityAddon:
             )
         if not settings.get("USER_AGENT"):
             settings.set("USER_AGENT", default_user_agent(contact), priority="spider")
+
+
+# The writer's place in ITEM_PIPELINES: after every pipeline that adds evidence to the rows.
+WRITER_ORDER = 900
+
+
+class WriterAddon:
+    """Puts the run's writer, ``WRITER_PIPELINE``, last in ``ITEM_PIPELINES``.
+
+    The writer is chosen by that one setting, never by editing ``ITEM_PIPELINES`` by class path:
+    the crawl writes with ``pipelines.writer.IndexWriterPipeline`` (the default), the
+    ``regenerate`` spider sets ``pipelines.regenwriter.RegenWriterPipeline`` in its
+    ``custom_settings``, and ``scrapy consent`` sets none (it writes nothing).
+    """
+
+    def update_settings(self, settings: BaseSettings) -> None:
+        writer = settings.get("WRITER_PIPELINE")
+        if not writer:
+            return
+        pipelines = settings.getdict("ITEM_PIPELINES")
+        pipelines[writer] = WRITER_ORDER
+        settings.set(
+            "ITEM_PIPELINES", pipelines, priority=settings.getpriority("ITEM_PIPELINES") or 0
+        )

@@ -3,7 +3,8 @@
 All fetches go through Scrapy's downloader (``engine.download_async``), so proxies, timeouts,
 retries, the user agent and per-host politeness apply to them as to pages. Concurrent look-ups
 for one (kind, origin) share one fetch; the parsed object, not the body, is cached for
-``ROBOTSTXT_CACHE_TTL`` seconds. Every fetched body is kept (capped) for the ``consent/`` dataset.
+``ROBOTSTXT_CACHE_TTL`` seconds. Every fetch is announced with the ``consent_document_fetched``
+signal (its body capped): the writers connect to it for the ``consent/`` dataset.
 Documents other than robots.txt obey robots.txt for our token (RFC 9309 applies to every
 automated request).
 
@@ -36,6 +37,7 @@ from scrapy.http import Headers
 from twisted.internet.error import TimeoutError as TxTimeoutError
 
 from crawler.clock import clock_of
+from crawler.components import shared
 from crawler.consent import registry
 from crawler.consent.robots import robots_from_fetch
 from crawler.consent.sizecap import SIZE_CAP_NOTE, size_capped_fetch, stopped_at_size_cap
@@ -48,6 +50,7 @@ __all__ = [
     "ConsentDocuments",
     "DocumentKind",
     "FetchedDocument",
+    "consent_document_fetched",
     "origin_of",
     "size_capped_fetch",
     "stopped_at_size_cap",
@@ -61,6 +64,10 @@ Parser = Callable[[str, int | None, bytes | None, str | None], Any]
 MIN_DOWNLOAD_CAP = 8 * 1024 * 1024
 _META_KEY = "consent_document"
 _RECEIVED_KEY = "consent_document_bytes"
+
+# Sent with ``document=FetchedDocument`` after every fetch of a consent document (success or
+# not), through ``crawler.signals``: the writers store them in ``consent/``.
+consent_document_fetched = object()
 
 
 def _is_size_cancel(exc: BaseException) -> bool:
@@ -114,7 +121,6 @@ class ConsentDocuments:
         self._flights: SingleFlight[Any] = SingleFlight()
         # In-process fetches, or one fetch across all workers when REDIS_URL is set.
         self.backend = fetch_backend_of(settings, lambda: crawler.stats)
-        self.fetched: list[FetchedDocument] = []
         # When each (kind, origin) document was last fetched: the time of a decision taken on it
         # without a request of its own (a page refused by robots.txt).
         self._fetched_at: dict[tuple[str, str], datetime] = {}
@@ -143,11 +149,7 @@ class ConsentDocuments:
 
     @classmethod
     def of(cls, crawler: Crawler) -> ConsentDocuments:
-        store = getattr(crawler, "_consent_documents", None)
-        if store is None:
-            store = cls(crawler)
-            crawler._consent_documents = store  # type: ignore[attr-defined]
-        return store
+        return shared(crawler, ConsentDocuments, lambda: cls(crawler))
 
     def on_headers_received(self, headers: Headers, request: Request, **_: Any) -> None:
         """A compressed document gets Scrapy's size limit back (bounds the decompression)."""
@@ -299,31 +301,25 @@ class ConsentDocuments:
         # When the answer came: the last redirect hop's WARC-Date under capture or replay.
         fetched_at = self.clock.stamp(answered.meta)
         self._fetched_at[(kind, origin_of(url))] = fetched_at
-        self.fetched.append(
-            FetchedDocument(
-                origin=origin_of(url),
-                kind=kind,
-                url=url,
-                final_url=final_url,
-                status=status,
-                error=error,
-                fetched_at=fetched_at,
-                sha256=hashlib.sha256(body).hexdigest() if body is not None else None,
-                body=stored,
-                truncated=body is not None and len(body) > self.max_bytes,
-                complete=complete,
-            )
+        document = FetchedDocument(
+            origin=origin_of(url),
+            kind=kind,
+            url=url,
+            final_url=final_url,
+            status=status,
+            error=error,
+            fetched_at=fetched_at,
+            sha256=hashlib.sha256(body).hexdigest() if body is not None else None,
+            body=stored,
+            truncated=body is not None and len(body) > self.max_bytes,
+            complete=complete,
         )
+        self.crawler.signals.send_catch_log(consent_document_fetched, document=document)
         return status, body, final_url, error
 
     def fetched_time(self, kind: str, origin: str) -> datetime | None:
         """When the ``kind`` document of ``origin`` was last fetched (None: never)."""
         return self._fetched_at.get((kind, origin))
-
-    def drain(self) -> list[FetchedDocument]:
-        """Hand the fetched documents to the writer (and forget them here)."""
-        out, self.fetched = self.fetched, []
-        return out
 
 
 def describe_error(exc: BaseException) -> str:

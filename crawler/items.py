@@ -1,13 +1,10 @@
-"""Page items: the one object per page that flows through the consent pipelines.
+"""Page items built from responses (the types are in crawler.records).
 
-See pipelines/base.py for the contract. Built here so the ``images`` spider and ``scrapy consent``
+Built here so the ``images`` spider, ``scrapy regenerate --fetch-pages`` and ``scrapy consent``
 make them the same way.
 """
 
 from __future__ import annotations
-
-from datetime import UTC, datetime
-from typing import Any
 
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -22,6 +19,7 @@ from crawler.guard import NonPublicAddressError
 from crawler.httpheaders import signal_headers
 from crawler.middlewares import ConsentIgnoreRequest
 from crawler.netguard import PUBLIC_ONLY, AddressPolicy
+from crawler.records import CandidateRow, PageItem
 from crawler.urls import split_http_url
 
 
@@ -43,31 +41,19 @@ def declared_encoding(response: Response) -> str | None:
     return "utf-8"
 
 
-def candidate_dict(c: Candidate, addresses: AddressPolicy = PUBLIC_ONLY) -> dict[str, Any]:
+def candidate_row(c: Candidate, addresses: AddressPolicy = PUBLIC_ONLY) -> CandidateRow:
     """The row of one candidate. Its URL is parsed here, once: an unusable URL, or one that is
     not the public web, makes an excluded row (origin None: no document is fetched for it)."""
     origin, reasons, signals = candidate_target(c.url, addresses)
-    return {
-        "url": c.url,
-        "origin": origin,
-        "caption": c.caption,
-        "title": c.title,
-        "figcaption": c.figcaption,
-        "width": c.width,
-        "height": c.height,
-        "srcset": c.srcset,
-        # issue 11: caption provenance, how the URL was found, where the image sits
-        "captions": c.caption_texts(),
-        "caption_source": "alt" if c.caption else None,
-        "thumbcaption": c.thumbcaption,
-        "image_source": c.image_source,
-        "url_attribute": c.url_attribute,
-        "placeholder": c.placeholder,
-        "same_url_captions": c.same_url_captions,
-        "in_main_content": c.in_main_content,
-        "signals": signals,
-        "reasons": reasons,
-    }
+    return CandidateRow(
+        url=c.url,
+        origin=origin,
+        caption=c.caption,
+        signals=signals,
+        reasons=reasons,
+        extracted=c,
+        caption_source="alt" if c.caption else None,
+    )
 
 
 def candidate_target(
@@ -97,7 +83,7 @@ def page_item(
     keep_root: bool,
     addresses: AddressPolicy = PUBLIC_ONLY,
     max_candidates: int | None = None,
-) -> tuple[dict[str, Any], PageExtract | None]:
+) -> tuple[PageItem, PageExtract | None]:
     """The page item of a response (no candidates for a non-HTML one) and its extraction."""
     page_url = response.url
     content_type = (response.headers.get(b"Content-Type") or b"").lower()
@@ -111,28 +97,24 @@ def page_item(
             keep_root=keep_root,
             max_candidates=max_candidates,
         )
-    item = {
-        "type": "page",
-        "page_url": page_url,
-        "page_origin": origin_of(page_url),
-        "status": response.status,
-        "fetched_at": datetime.now(UTC),
-        "headers": signal_headers(response),
-        "meta": extract.meta if extract else {},
-        "candidates": [
-            candidate_dict(c, addresses) for c in (extract.candidates if extract else ())
-        ],
-        "page_signals": [],
-        "root": extract.root if extract else None,
-    }
+    item = PageItem(
+        url=page_url,
+        origin=origin_of(page_url),
+        fetched=True,
+        status=response.status,
+        headers=signal_headers(response),
+    )
     if extract is not None:
-        item["candidates"].extend(bound_rows(extract, page_url, max_candidates))
+        item.meta = extract.meta
+        item.root = extract.root
+        item.candidates = [candidate_row(c, addresses) for c in extract.candidates]
+        item.candidates.extend(bound_rows(extract, page_url, max_candidates))
     return item, extract
 
 
 def bound_rows(
     extract: PageExtract, page_url: str, max_candidates: int | None
-) -> list[dict[str, Any]]:
+) -> list[CandidateRow]:
     """One excluded row per bound a page hit, so that what was not checked is on record.
 
     - ``input:candidate-cap``: the first ``<img>`` past MAX_CANDIDATES_PER_PAGE stands for all
@@ -142,9 +124,9 @@ def bound_rows(
     rows = []
     if extract.over_cap:
         first = extract.first_over_cap or Candidate(url=page_url, caption="")
-        row = candidate_dict(first)
-        row.update(origin=None, reasons=["input:candidate-cap"], signals=[])
-        row["signals"].append(
+        row = candidate_row(first)
+        row.origin, row.reasons = None, ["input:candidate-cap"]
+        row.signals = [
             Signal.disallow(
                 "input",
                 "candidate-cap",
@@ -152,19 +134,19 @@ def bound_rows(
                 f"{extract.over_cap} <img> past MAX_CANDIDATES_PER_PAGE={max_candidates} "
                 "on this page were not checked",
             )
-        )
+        ]
         rows.append(row)
     if extract.cut:
-        row = candidate_dict(Candidate(url=page_url, caption=""))
-        row.update(origin=None, reasons=["input:page-cut"], signals=[])
-        row["signals"].append(
+        row = candidate_row(Candidate(url=page_url, caption=""))
+        row.origin, row.reasons = None, ["input:page-cut"]
+        row.signals = [
             Signal.disallow(
                 "input",
                 "page-cut",
                 page_url[:300],
                 f"{extract.cut}: images and links after this point were not seen",
             )
-        )
+        ]
         rows.append(row)
     return rows
 

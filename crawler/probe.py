@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from scrapy import Request
 from scrapy.crawler import Crawler
 
+from crawler.components import shared
 from crawler.consentdocs import describe_error
 from crawler.httpheaders import signal_headers
 from crawler.middlewares import ConsentIgnoreRequest
@@ -59,11 +60,7 @@ class ImageProber:
 
     @classmethod
     def of(cls, crawler: Crawler, mode: str) -> ImageProber:
-        prober = getattr(crawler, "_image_prober", None)
-        if prober is None:
-            prober = cls(crawler, mode)
-            crawler._image_prober = prober  # type: ignore[attr-defined]
-        return prober
+        return shared(crawler, ImageProber, lambda: cls(crawler, mode))
 
     async def probe(self, url: str) -> ProbeResult:
         cached = self._cache.get(url)

@@ -71,8 +71,11 @@ ITEM_PIPELINES = {
     "pipelines.consent.ConsentAfterProbePipeline": 600,
     "pipelines.license.LicensePipeline": 800,
     "pipelines.quality.QualityPipeline": 850,
-    "pipelines.writer.IndexWriterPipeline": 900,
 }
+# The item pipeline that writes the rows; crawler.addon.WriterAddon puts it last in
+# ITEM_PIPELINES. The regenerate spider sets pipelines.regenwriter.RegenWriterPipeline;
+# `scrapy consent` sets none (it writes nothing).
+WRITER_PIPELINE = "pipelines.writer.IndexWriterPipeline"
 
 EXTENSIONS = {
     # Scrapy's LogStats counts every request (robots.txt, probes) as a page: replaced by ours.
@@ -82,7 +85,7 @@ EXTENSIONS = {
     "crawler.extensions.publish.PublishOnClose": 900,
 }
 
-ADDONS = {"crawler.addon.IdentityAddon": 0}
+ADDONS = {"crawler.addon.IdentityAddon": 0, "crawler.addon.WriterAddon": 5}
 
 # --- scope --------------------------------------------------------------------------------
 # Extra domains (and their subdomains) to follow links into, besides the seeds' own.
@@ -256,4 +259,7 @@ SEEN_BLOOM_CAPACITY = 100_000_000
 SEEN_BLOOM_ERROR_RATE = 0.001
 # Seconds a distributed regeneration worker holds a claimed input batch before others reclaim it.
 REGEN_LEASE_SECONDS = 300.0
+# With REDIS_URL, the crawl's requests go through the shared Redis frontier. The regenerate
+# spider turns it off: its unit of work is an input batch, leased from Redis.
+REDIS_FRONTIER = True
 ADDONS = {**ADDONS, "crawler.distributed.addon.DistributedAddon": 10}

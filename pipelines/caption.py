@@ -11,11 +11,10 @@ caption) keep their caption as it is.
 
 from __future__ import annotations
 
-from typing import Any
-
 from scrapy.crawler import Crawler
 
 from crawler.imagecontext import check_caption_sources, pick_caption
+from crawler.records import Item, PageItem
 
 
 class CaptionPipeline:
@@ -29,15 +28,17 @@ class CaptionPipeline:
     def from_crawler(cls, crawler: Crawler) -> CaptionPipeline:
         return cls(crawler)
 
-    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        if item.get("type") == "page":
-            for candidate in item["candidates"]:
-                texts = candidate.get("captions")
-                if texts is not None:
-                    caption, source = pick_caption(texts, self.sources)
-                    candidate["caption"], candidate["caption_source"] = caption, source
-                    if source is not None:
-                        self.stats.inc_value(f"consentcrawl/caption_source/{source}")
-                if self.required and not candidate["caption"]:
-                    candidate["reasons"].append("caption:missing")
+    def process_item(self, item: Item) -> Item:
+        if not isinstance(item, PageItem):
+            return item
+        for candidate in item.candidates:
+            extracted = candidate.extracted
+            if extracted is None:
+                continue  # an input row (regenerate): its caption is the input's
+            caption, source = pick_caption(extracted.caption_texts(), self.sources)
+            candidate.caption, candidate.caption_source = caption, source
+            if source is not None:
+                self.stats.inc_value(f"consentcrawl/caption_source/{source}")
+            if self.required and not caption:
+                candidate.reasons.append("caption:missing")
         return item

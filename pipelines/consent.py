@@ -24,6 +24,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from crawler.components import shared
 from crawler.consent.family import (
     Discover,
     EvalEnv,
@@ -40,7 +41,8 @@ from crawler.consent.family import (
 from crawler.consent.registry import FAMILIES
 from crawler.consentdocs import ConsentDocuments
 from crawler.policyrt import policy_of
-from pipelines.base import PageGroup, page_fetched, page_groups
+from crawler.records import CandidateRow, Item, PageItem
+from pipelines.base import PageGroup, page_groups
 
 __all__ = ["ConsentAfterProbePipeline", "ConsentBeforeProbePipeline", "family_envs"]
 
@@ -48,24 +50,32 @@ _NO_DOCUMENTS: Mapping[str, Any] = {}
 _NO_HEADERS: Mapping[str, list[str]] = {}
 
 
-def family_envs(crawler: Crawler) -> dict[str, EvalEnv]:
-    """The enabled families' evaluation environments, by family name (built once per crawl:
-    ``configure`` parses a family's settings once)."""
-    envs = getattr(crawler, "_consent_envs", None)
-    if envs is None:
+class FamilyEnvs(dict[str, EvalEnv]):
+    """The enabled families' evaluation environments, by family name (one per crawl, shared by
+    both phases through crawler.components)."""
+
+    @classmethod
+    def build(cls, crawler: Crawler) -> FamilyEnvs:
         settings = crawler.settings
         policy = policy_of(crawler)
         token = settings.get("ROBOTSTXT_USER_AGENT")
         ai_tokens = tuple(settings.getlist("AI_TOKENS"))
-        envs = {
-            f.name: EvalEnv(
-                token, ai_tokens, policy, f.configure(settings.get) if f.configure else None
+        return cls(
+            (
+                f.name,
+                EvalEnv(
+                    token, ai_tokens, policy, f.configure(settings.get) if f.configure else None
+                ),
             )
             for f in FAMILIES
             if f.enabled(policy)
-        }
-        crawler._consent_envs = envs  # type: ignore[attr-defined]
-    return envs
+        )
+
+
+def family_envs(crawler: Crawler) -> FamilyEnvs:
+    """The enabled families' evaluation environments, by family name (built once per crawl:
+    ``configure`` parses a family's settings once)."""
+    return shared(crawler, FamilyEnvs, lambda: FamilyEnvs.build(crawler))
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,16 +169,15 @@ class _ConsentPhasePipeline:
                 found[origin][kind] = doc
         return found
 
-    async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        candidates = item["candidates"]
-        if not candidates:
+    async def process_item(self, item: Item) -> Item:
+        if not isinstance(item, PageItem) or not item.candidates:
             return item
         # Rows whose own URL is unusable (origin None) are not checked at all.
-        checkable = [c for c in candidates if c["origin"]]
+        checkable = [c for c in item.candidates if c.origin]
         groups = page_groups(item)
         docs: dict[str, dict[str, Any]] = {}
         if checkable and self.kinds:
-            origins = {c["origin"] for c in checkable} | {g.origin for g in groups}
+            origins = {c.origin for c in checkable if c.origin} | {g.origin for g in groups}
             docs = await self.documents(origins)
         pages = [(group, self.page_context(item, group, docs)) for group in groups]
         if self.discover_pages and checkable:
@@ -190,17 +199,17 @@ class _ConsentPhasePipeline:
                 for group, page in pages:
                     values = step.page_columns(page, step.env)
                     for candidate in group.candidates:
-                        candidate.update(values)
+                        candidate.columns.update(values)
             evaluate = step.image
             if evaluate is not None:
                 env = step.env
                 for candidate, image in images:
                     signals = evaluate(image, env)
                     if signals:
-                        candidate["signals"].extend(signals)
+                        candidate.signals.extend(signals)
             if step.image_columns is not None:
                 for candidate, image in images:
-                    candidate.update(step.image_columns(image, step.env))
+                    candidate.columns.update(step.image_columns(image, step.env))
         return item
 
     async def with_discovered(
@@ -235,27 +244,27 @@ class _ConsentPhasePipeline:
         ]
 
     def page_context(
-        self, item: dict[str, Any], group: PageGroup, docs: dict[str, dict[str, Any]]
+        self, item: PageItem, group: PageGroup, docs: dict[str, dict[str, Any]]
     ) -> PageContext:
         own = group.item is not None  # the item's own page: its headers and meta, if fetched
         return PageContext(
             group.url,
             group.origin,
-            page_fetched(group),
+            group.fetched,
             docs.get(group.origin, _NO_DOCUMENTS),
-            item["headers"] if own else _NO_HEADERS,
-            item["meta"] if own else _NO_HEADERS,
-            item.get("root") if own else None,
+            item.headers if own else _NO_HEADERS,
+            item.meta if own else _NO_HEADERS,
+            item.root if own else None,
             None,
             _NO_DOCUMENTS,
         )
 
     def image_contexts(
         self,
-        checkable: list[dict[str, Any]],
+        checkable: list[CandidateRow],
         pages: list[tuple[PageGroup, PageContext]],
         docs: dict[str, dict[str, Any]],
-    ) -> list[tuple[dict[str, Any], ImageContext]]:
+    ) -> list[tuple[CandidateRow, ImageContext]]:
         page_of: dict[int, PageContext] = {}
         shared: PageContext | None = None
         for group, page_ctx in pages:
@@ -269,16 +278,16 @@ class _ConsentPhasePipeline:
         for candidate in checkable:
             probe = None
             if after:
-                result = candidate.get("probe")
+                result = candidate.probe
                 if result is not None:
                     probe = ProbeView(
                         result.url, result.method, result.status, result.headers, result.body
                     )
             page = shared if shared is not None else page_of.get(id(candidate))
-            origin = candidate["origin"]
+            origin = candidate.origin or ""  # checkable rows have one
             # Every field given: a default factory per row costs more than the whole context.
             context = ImageContext(
-                candidate["url"],
+                candidate.url,
                 origin,
                 docs.get(origin, _NO_DOCUMENTS),
                 page,

@@ -10,8 +10,6 @@ never removes any.
 
 from __future__ import annotations
 
-from typing import Any
-
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
@@ -19,6 +17,7 @@ from crawler.licenses.choose import LicenseChoice, LicenseFilter, choose_license
 from crawler.licenses.detect import LicenseFindings, detect_licenses
 from crawler.licenses.linkheader import link_header_evidence
 from crawler.licenses.xmp import scan_xmp, xmp_evidence
+from crawler.records import Item, PageItem
 
 EMPTY = LicenseFindings()
 NO_LICENSE = LicenseChoice()
@@ -37,18 +36,17 @@ class LicensePipeline:
     def from_crawler(cls, crawler: Crawler) -> LicensePipeline:
         return cls(crawler)
 
-    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        candidates = item["candidates"]
-        if not candidates:
+    def process_item(self, item: Item) -> Item:
+        if not isinstance(item, PageItem) or not item.candidates:
             return item
-        root = item.get("root")
+        candidates = item.candidates
         findings = EMPTY
-        if root is not None:
-            findings = detect_licenses(root, item["page_url"], [c["url"] for c in candidates])
+        if item.root is not None and item.url is not None:
+            findings = detect_licenses(item.root, item.url, [c.url for c in candidates])
         for candidate in candidates:
-            url = candidate["url"]
+            url = candidate.url
             image_ev, page_ev = findings.for_image(url) if findings is not EMPTY else ([], [])
-            probe = candidate.get("probe")
+            probe = candidate.probe
             if probe is not None:
                 if "link" in probe.headers:
                     image_ev = [*link_header_evidence(probe.headers["link"], url), *image_ev]
@@ -60,16 +58,9 @@ class LicensePipeline:
             # licence the row records: the page licence stays in the columns under scope=image.
             # Most rows have no evidence at all: nothing to choose.
             choice = choose_license(image_ev, page_ev) if image_ev or page_ev else NO_LICENSE
-            candidate["license"] = choice.license
-            candidate["license_url"] = choice.license_url
-            candidate["license_scope"] = choice.license_scope or None
-            candidate["license_source"] = choice.license_source or None
-            candidate["license_conflict"] = choice.license_conflict
-            candidate["credit"] = choice.credit
-            candidate["creator"] = choice.creator
-            candidate["acquire_license_page"] = choice.acquire_license_page
+            candidate.license_choice = choice
             if self.filter.active:
                 reason = self.filter.check(choice)
                 if reason:
-                    candidate["reasons"].append(reason)
+                    candidate.reasons.append(reason)
         return item

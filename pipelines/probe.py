@@ -12,7 +12,6 @@ not checked.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from scrapy.crawler import Crawler
 
@@ -20,7 +19,8 @@ from crawler.consent.probe import probe_signal
 from crawler.consent.verdict import Signal
 from crawler.policyrt import policy_of
 from crawler.probe import ImageProber, ProbeResult
-from pipelines.base import candidate_refused, refused
+from crawler.records import Item, PageItem
+from pipelines.base import refused
 
 NOT_CHECKED = Signal.unknown("probe", "", "not checked (IMAGE_PROBE=off)")
 
@@ -37,23 +37,24 @@ class ProbePipeline:
     def from_crawler(cls, crawler: Crawler) -> ProbePipeline:
         return cls(crawler)
 
-    async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        candidates = item["candidates"]
-        if not candidates:
+    async def process_item(self, item: Item) -> Item:
+        if not isinstance(item, PageItem) or not item.candidates:
             return item
+        candidates = item.candidates
         if self.prober is None:
             for candidate in candidates:
-                candidate["signals"].append(NOT_CHECKED)
+                candidate.signals.append(NOT_CHECKED)
             return item
-        if refused(item["page_signals"]):
+        if refused(item.page_signals):
             return item  # every row of this page is excluded already: spare the image hosts
-        todo = [c for c in candidates if not candidate_refused(c)]
+        todo = [c for c in candidates if not c.refused()]
         if not todo:
             return item
-        results = await asyncio.gather(*(self.prober.probe(c["url"]) for c in todo))
+        prober = self.prober
+        results = await asyncio.gather(*(prober.probe(c.url) for c in todo))
         for candidate, result in zip(todo, results, strict=True):
-            candidate["probe"] = result
-            candidate["signals"].append(self.verdict(result))
+            candidate.probe = result
+            candidate.signals.append(self.verdict(result))
         return item
 
     def verdict(self, result: ProbeResult) -> Signal:

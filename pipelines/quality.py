@@ -7,12 +7,11 @@ The filters and thresholds are in ``crawler.quality.filters``.
 
 from __future__ import annotations
 
-from typing import Any
-
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from crawler.quality.filters import QualityFilter, QualityInput, quality_config
+from crawler.records import Item, PageItem
 
 
 class QualityPipeline:
@@ -27,23 +26,24 @@ class QualityPipeline:
     def from_crawler(cls, crawler: Crawler) -> QualityPipeline:
         return cls(crawler)
 
-    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        if item.get("type") != "page":
+    def process_item(self, item: Item) -> Item:
+        if not isinstance(item, PageItem):
             return item
-        for candidate in item["candidates"]:
-            if "placeholder" not in candidate:
+        for candidate in item.candidates:
+            extracted = candidate.extracted
+            if extracted is None:
                 continue  # not an extracted candidate (regenerate rows): nothing to judge by
             reasons = self.filter.reasons(
                 QualityInput(
-                    url=candidate["url"],
-                    caption=candidate["caption"] or "",
-                    width=candidate.get("width"),
-                    height=candidate.get("height"),
-                    placeholder=candidate["placeholder"],
-                    same_url_captions=candidate.get("same_url_captions", 1),
+                    url=candidate.url,
+                    caption=candidate.caption or "",
+                    width=extracted.width,
+                    height=extracted.height,
+                    placeholder=extracted.placeholder,
+                    same_url_captions=extracted.same_url_captions,
                 )
             )
             for reason in reasons:
                 self.stats.inc_value(f"consentcrawl/{reason.replace(':', '/', 1)}")
-            candidate["reasons"].extend(reasons)
+            candidate.reasons.extend(reasons)
         return item

@@ -1,6 +1,7 @@
 """Writer of ``scrapy regenerate``: input batches in, filtered batches out (index, excluded, keys).
 
-Replaces pipelines.writer.IndexWriterPipeline for the ``regenerate`` spider. Every row's
+The ``regenerate`` spider's writer (its ``WRITER_PIPELINE``). It takes the run's plan from the
+batch book the spider opened (crawler.regen.batches), never from the spider. Every row's
 decision (reasons, consent records, licence) is recorded in the batch book; when the last row
 of a batch is in, the batch is written at once: kept rows (every input column as it was, plus
 ``consent`` and ``license``) to ``index/part-NNNNN.parquet``, removed rows (plus ``reasons``) to
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,14 +30,14 @@ from scrapy.crawler import Crawler
 from scrapy.utils.defer import deferred_from_coro
 
 from crawler.consent.verdict import PageVerdict
-from crawler.consentdocs import ConsentDocuments
+from crawler.consentdocs import FetchedDocument, consent_document_fetched
 from crawler.distributed.connection import REDIS_ERRORS_STAT
 from crawler.distributed.output import WorkerOutput
 from crawler.distributed.regen import SharedRegen, merge_removed_keys
+from crawler.output.counts import RowCounts, consent_fetch_counts, policy_fields
 from crawler.output.indexdir import MANIFEST, clear_outputs
 from crawler.output.manifest import (
     ManifestReserve,
-    documents_fetched,
     manifest_head,
     parts_record,
     write_manifest,
@@ -51,12 +51,11 @@ from crawler.output.shards import (
     file_sha256,
 )
 from crawler.policyrt import policy_of
+from crawler.records import CandidateRow, DecidedBatch, Item, RowsItem, Written
 from crawler.regen.batches import BatchBook, OpenBatch
-from crawler.regen.batchrun import DECIDED
 from crawler.regen.keys import removed_keys_schema, removed_keys_table
 from crawler.regen.progress import Progress
 from crawler.regen.state import STATE_FILE, RegenState
-from crawler.report.causes import CAUSES, count_causes
 from crawler.runtime import non_default_settings
 from crawler.shutdown import (
     cancel_queued_requests,
@@ -72,6 +71,23 @@ KEY_PARTS = Path(".regen") / "removed"
 CONSENT_LIST = pa.list_(CONSENT_RECORD)
 
 
+def _input_row(row: CandidateRow) -> int:
+    """The row's index in its input batch (every row of a RowsItem has one)."""
+    if row.input_row is None:
+        raise ValueError(f"a regeneration row without its input row: {row.url!r}")
+    return row.input_row
+
+
+def decided_reasons(entry: OpenBatch) -> list[list[str]]:
+    """Every row's reasons; a batch with an undecided row is never written (fail closed)."""
+    out: list[list[str]] = []
+    for row, reasons in enumerate(entry.reasons):
+        if reasons is None:
+            raise RuntimeError(f"batch {entry.batch.number}: row {row} has no decision")
+        out.append(reasons)
+    return out
+
+
 class RegenWriterPipeline:
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings
@@ -79,14 +95,17 @@ class RegenWriterPipeline:
         self.root = Path(settings.get("INDEX_DIR"))
         self.compression = settings.get("INDEX_COMPRESSION")
         self.docs_per_part = settings.getint("INDEX_ROWS_PER_SHARD")
-        self.docs = ConsentDocuments.of(crawler)
-        self.book = BatchBook.of(crawler)
+        self.book = BatchBook.of(crawler)  # the plan, and the batches the spider handed out
+        self.plan = self.book.plan
+        # Consent documents fetched since the last batch (the consent_document_fetched signal).
+        self.new_documents: list[FetchedDocument] = []
         self.started_at = datetime.now(UTC)
         self.complete = False
         self.write_error: str | None = None
         # The schema of each output, from the first batch written (for an empty part).
         self.output_schemas: dict[str, pa.Schema] = {}
         self.abandoning = False
+        crawler.signals.connect(self.document_fetched, signal=consent_document_fetched)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.item_error, signal=signals.item_error)
         recheck_closing_after_items(crawler)
@@ -99,7 +118,7 @@ class RegenWriterPipeline:
     # --- lifecycle ------------------------------------------------------------------------------
 
     def open_spider(self) -> None:
-        self.plan = plan = self.crawler.spider.plan
+        plan = self.plan
         root = self.root
         root.mkdir(parents=True, exist_ok=True)
         # Distributed (REDIS_URL): Redis knows which batches are done; this worker keeps its
@@ -118,7 +137,7 @@ class RegenWriterPipeline:
             shutil.rmtree(root / ".regen", ignore_errors=True)
             self.state = RegenState.start(root, plan.fingerprint())
         self.reserve = ManifestReserve(self.root)
-        self.book.done = self.state.done  # type: ignore[attr-defined]
+        self.book.done = self.state.done
         self.index_dir = root / "index"
         self.excluded_dir = root / "excluded"
         self.keys_dir = root / KEY_PARTS
@@ -173,28 +192,25 @@ class RegenWriterPipeline:
 
     # --- rows -----------------------------------------------------------------------------------
 
-    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        if item.get("type") == DECIDED:
-            entry = self.book.open.get(item["batch"])
+    def process_item(self, item: Item) -> Item | Written:
+        if isinstance(item, DecidedBatch):
+            entry = self.book.open.get(item.batch)
             if entry is not None and entry.missing == 0:
                 excluded = [r for r in entry.reasons if r]
                 self.progress.add(len(entry.reasons) - len(excluded), excluded)
                 self.write_batch_or_stop(entry)  # a write error stops the run (never a hang)
-            return {
-                "type": "rows",
-                "batch": item["batch"],
-                "rows": 0 if entry is None else len(entry.reasons),
-            }
-        if item.get("type") != "rows":
+            return Written(batch=item.batch, rows=0 if entry is None else len(entry.reasons))
+        if not isinstance(item, RowsItem):
             return item
-        verdict = PageVerdict(item["page_signals"])
+        verdict = PageVerdict(item.page_signals)
         finished: list[OpenBatch] = []
         decided: list[list[str]] = []
-        for cand in item["candidates"]:
-            reasons, consent = verdict.row(cand["reasons"], cand["signals"])
+        number = item.batch
+        for cand in item.candidates:
+            reasons, consent = verdict.row(cand.reasons, cand.signals)
             decided.append(reasons)
             done = self.book.record(
-                cand["batch"], cand["row"], reasons, consent, cand.get("license"), cand
+                number, _input_row(cand), reasons, consent, cand.license, cand.columns
             )
             if done is not None:
                 finished.append(done)
@@ -202,24 +218,28 @@ class RegenWriterPipeline:
         self.progress.add(sum(not r for r in decided), [r for r in decided if r])
         for entry in finished:
             self.write_batch_or_stop(entry)
-        return {"type": "rows", "batch": item["batch"], "rows": len(item["candidates"])}
+        return Written(batch=number, rows=len(item.candidates))
 
     def item_error(self, item: Any, response: Any, spider: Any, failure: Any) -> None:
         """A rows item that failed in a pipeline: its undecided rows are excluded, never lost."""
-        if not isinstance(item, dict) or item.get("type") != "rows":
+        if not isinstance(item, RowsItem):
             return
         reason = f"fetch:error={type(failure.value).__name__}"
         self.crawler.stats.inc_value("regenerate/item_errors")
-        for cand in item["candidates"]:
-            reasons = list(dict.fromkeys([*cand["reasons"], reason]))
-            done = self.book.record(cand["batch"], cand["row"], reasons, [], None)
+        for cand in item.candidates:
+            reasons = list(dict.fromkeys([*cand.reasons, reason]))
+            done = self.book.record(item.batch, _input_row(cand), reasons, [], None)
             self.progress.add(0, [reasons])
             if done is not None:
                 self.write_batch_or_stop(done)
 
+    def document_fetched(self, document: FetchedDocument) -> None:
+        self.new_documents.append(document)
+
     def _flush_consent(self) -> None:
         """Consent documents go to disk with the batch they decided (and survive a kill)."""
-        self.consent.extend([consent_doc_row(d) for d in self.docs.drain()])
+        documents, self.new_documents = self.new_documents, []
+        self.consent.extend([consent_doc_row(d) for d in documents])
         self.consent.seal()
         self.state.consent_parts = self.prior_consent + parts_record(self.consent.parts, self.root)
 
@@ -263,8 +283,9 @@ class RegenWriterPipeline:
         """Write one batch's kept rows, removed rows and keys, then record it as done."""
         plan, batch = self.plan, entry.batch
         names = plan.out_names
-        kept_idx = [i for i, r in enumerate(entry.reasons) if not r]
-        excl_idx = [i for i, r in enumerate(entry.reasons) if r]
+        decided = decided_reasons(entry)
+        kept_idx = [i for i, r in enumerate(decided) if not r]
+        excl_idx = [i for i, r in enumerate(decided) if r]
         table = pa.Table.from_batches([batch.data])
         consent = entry.consent_array
         if consent is None:
@@ -277,7 +298,7 @@ class RegenWriterPipeline:
         index = table.take(kept_take)
         index = index.append_column(names["consent"], consent.take(kept_take))
         index = index.append_column(names["license"], license_.take(kept_take))
-        excl_reasons = [entry.reasons[i] for i in excl_idx]
+        excl_reasons = [decided[i] for i in excl_idx]
         excluded = table.take(excl_take)
         excluded = excluded.append_column(
             names["reasons"], pa.array(excl_reasons, type=pa.list_(pa.string()))
@@ -313,24 +334,18 @@ class RegenWriterPipeline:
                 if part:
                     (self.root / part["path"]).unlink(missing_ok=True)
             raise
-        reason_counts: Counter[str] = Counter()
-        family_counts: Counter[str] = Counter()
+        counts = RowCounts()
+        for i in kept_idx:
+            counts.add_kept(entry.license[i])
         for reasons in excl_reasons:
-            reason_counts.update(reasons)
-            family_counts.update(list(dict.fromkeys(r.split(":", 1)[0] for r in reasons)))
-        licenses = Counter(entry.license[i] for i in kept_idx if entry.license[i])
+            counts.add_excluded(reasons)
         self.state.complete(
             batch.number,
             {
                 "input": batch.input_index,
                 "first_row": batch.first_row,
                 "rows": batch.num_rows,
-                "kept": len(kept_idx),
-                "excluded": len(excl_idx),
-                "reasons": dict(reason_counts),
-                "families": dict(family_counts),
-                "causes": count_causes(excl_reasons),
-                "licenses": dict(licenses),
+                **counts.batch_record(),
                 "parts": parts,
             },
         )
@@ -339,7 +354,7 @@ class RegenWriterPipeline:
         stats.inc_value("regenerate/rows", batch.num_rows)
         stats.inc_value("regenerate/kept", len(kept_idx))
         stats.inc_value("regenerate/excluded", len(excl_idx))
-        for family, n in family_counts.items():
+        for family, n in counts.families.items():
             stats.inc_value(f"consentcrawl/excluded/{family}", n)
         if self.shared is not None:
             try:
@@ -435,19 +450,9 @@ class RegenWriterPipeline:
     def build_manifest(self, spider: Any, reason: str) -> dict[str, Any]:
         plan, state = self.plan, self.state
         records = [state.batches[n] for n in sorted(state.batches)]
-        reasons: Counter[str] = Counter()
-        families: Counter[str] = Counter()
-        licenses: Counter[str] = Counter()
-        causes: Counter[str] = Counter()
-        for record in records:
-            causes.update(record.get("causes", {}))
-            reasons.update(record["reasons"])
-            families.update(record["families"])
-            licenses.update(record["licenses"])
+        counts = sum((RowCounts.from_batch_record(r) for r in records), RowCounts())
         stats = self.crawler.stats.get_stats() or {}
-        documents = documents_fetched(stats)
         removed = self.root / REMOVED_KEYS
-        policy = policy_of(self.crawler)
         return {
             **manifest_head("regenerate", self.started_at, reason, spider.name),
             "complete": self.complete,
@@ -464,21 +469,12 @@ class RegenWriterPipeline:
             "batch_rows": plan.batch_rows,
             "batches": {"total": plan.total_batches, "written": len(records)},
             "fetch_pages": plan.fetch_pages,
-            "policy": policy.describe(),
-            "settings": non_default_settings(self.crawler.settings),
-            "image_headers_checked": policy.probe != "off",
+            **policy_fields(policy_of(self.crawler), non_default_settings(self.crawler.settings)),
             "counts": {
                 "input_rows": plan.total_rows,
                 "rows_written": sum(r["rows"] for r in records),
-                "kept": sum(r["kept"] for r in records),
-                "excluded": sum(r["excluded"] for r in records),
-                "excluded_by_family": dict(families.most_common()),
-                "excluded_by_reason": dict(reasons.most_common()),
-                # Each excluded row once: refused (a site said no) apart from unverifiable.
-                "excluded_by_cause": {c: causes[c] for c in CAUSES if causes[c]},
-                "rows_by_license": dict(licenses.most_common()),
-                "consent_documents_fetched": documents,
-                "consent_probes": stats.get("consent/probes", 0),
+                **counts.manifest_counts(),
+                **consent_fetch_counts(stats),
             },
             "parts": {
                 "index": state.parts("index"),
@@ -486,7 +482,7 @@ class RegenWriterPipeline:
                 "consent": state.consent_parts,
                 "removed_keys": {
                     "path": REMOVED_KEYS,
-                    "rows": sum(r["excluded"] for r in records),
+                    "rows": counts.excluded,
                     "sha256": file_sha256(removed) if removed.exists() else None,
                 },
             },

@@ -29,20 +29,19 @@ from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 
 from crawler.consent.verdict import PageVerdict
-from crawler.consentdocs import ConsentDocuments
+from crawler.consentdocs import FetchedDocument, consent_document_fetched
 from crawler.distributed.connection import REDIS_ERRORS_STAT
 from crawler.distributed.output import ClaimAcks, WorkerOutput
+from crawler.output.counts import RowCounts, consent_fetch_counts, policy_fields
 from crawler.output.indexdir import MANIFEST, OUTPUT_SUBDIRS, check_index_dir, clear_outputs
 from crawler.output.journal import DoneLog, check_jobdir
 from crawler.output.manifest import (
     ManifestReserve,
-    documents_fetched,
     manifest_head,
     parts_record,
     write_manifest,
 )
 from crawler.output.ondisk import (
-    RowCounts,
     count_rows,
     drop_pages,
     existing_parts,
@@ -58,35 +57,20 @@ from crawler.output.shards import (
     consent_doc_row,
 )
 from crawler.policyrt import policy_of
-from crawler.report.causes import CAUSES, row_cause
+from crawler.records import DecidedBatch, ExcludedPage, Item, PageItem, Written, license_columns
 from crawler.runtime import non_default_settings
 from crawler.shutdown import cancel_queued_requests, requests_cancelled
 from crawler.warc.capture import warc_manifest_fields
 
 logger = logging.getLogger(__name__)
 
-LICENSE_FIELDS = (
-    "license",
-    "license_url",
-    "license_scope",
-    "license_source",
-    "license_conflict",
-    "credit",
-    "creator",
-    "acquire_license_page",
-)
-
-# Index columns copied from the candidate as they are (issue 11).
+# Index columns copied from the extracted candidate as they are (issue 11).
 EXTRACTION_FIELDS = (
-    "caption_source",
     "thumbcaption",
     "image_source",
     "url_attribute",
     "in_main_content",
 )
-# Reason families that are not consent facts: a row excluded only for these is not "refused"
-# (provenance: AI-generated marking, dataset hygiene).
-NOT_CONSENT_FAMILIES = frozenset({"quality", "caption", "provenance"})
 
 
 def iso_time(value: datetime | str | None) -> str | None:
@@ -125,15 +109,13 @@ class IndexWriterPipeline:
         self.earlier = RowCounts()  # rows of earlier runs (when resuming)
         self.earlier_fetched = 0
         self.runs: list[dict[str, Any]] = []
-        self.docs = ConsentDocuments.of(crawler)
-        self.counts: Counter[str] = Counter()
-        self.reason_counts: Counter[str] = Counter()
-        self.family_counts: Counter[str] = Counter()
-        # issue 11: quality and consent exclusions counted apart (a row may be in both).
-        self.overlap_counts: Counter[str] = Counter()
+        self.rows = RowCounts()  # this run's rows (crawler.output.counts)
+        self.pages_fetched = 0
         self.caption_source_counts: Counter[str] = Counter()
-        self.cause_counts: Counter[str] = Counter()  # rows of excluded/, each once
+        # Consent documents fetched since the last flush (the consent_document_fetched signal).
+        self.new_documents: list[FetchedDocument] = []
         self.started_at = datetime.now(UTC)
+        crawler.signals.connect(self.document_fetched, signal=consent_document_fetched)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.abandon_in_flight, signal=requests_cancelled)
         self.abandoning = False
@@ -214,8 +196,7 @@ class IndexWriterPipeline:
         if self.write_error is not None:
             return
         try:
-            if self.docs.fetched:
-                self._take_documents()
+            self._add_documents()
             for writer in (self.index, self.excluded, self.consent):
                 writer.flush()
             if self.done_log is not None:
@@ -228,11 +209,15 @@ class IndexWriterPipeline:
             return
         self.pending_pages, self.pending_fetched = [], 0
 
-    def _take_documents(self) -> None:
-        documents = self.docs.drain()
-        if self.acks is not None:
-            self.acks.add_documents(documents)
-        self.consent.extend([consent_doc_row(d) for d in documents])
+    def document_fetched(self, document: FetchedDocument) -> None:
+        self.new_documents.append(document)
+
+    def _add_documents(self) -> None:
+        if self.new_documents:
+            documents, self.new_documents = self.new_documents, []
+            if self.acks is not None:
+                self.acks.add_documents(documents)
+            self.consent.extend([consent_doc_row(d) for d in documents])
 
     def _part_counts(self) -> tuple[int, ...]:
         return tuple(len(w.parts) for w in (self.index, self.excluded, self.consent))
@@ -254,13 +239,14 @@ class IndexWriterPipeline:
             deferred_from_coro(engine.close_spider_async(reason=self.write_error))
             cancel_queued_requests(self.crawler)
 
-    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        kind = item.get("type")
+    def process_item(self, item: Item) -> Written:
+        if isinstance(item, DecidedBatch):
+            return Written(batch=item.batch)  # not a crawl item: nothing to write here
+        rows = len(item.candidates) if isinstance(item, PageItem) else 1
         if self.write_error is not None or self.abandoning:
             # Nothing more reaches disk; the manifest counts what is there (and a resumed
             # crawl fetches the abandoned pages again).
-            item.pop("root", None)
-            return {"type": kind, "page_url": item["page_url"]}
+            return Written(page_url=item.url, rows=rows)
         try:
             self._write_item(item)
         except (OSError, pa.ArrowException) as exc:
@@ -270,115 +256,87 @@ class IndexWriterPipeline:
                 # A full shard went to disk: flush the rest and acknowledge, or a worker killed
                 # now would be redone for rows that are already in that shard.
                 self.flush()
-        return {"type": kind, "page_url": item["page_url"]}
+        return Written(page_url=item.url, rows=rows)
 
-    def _write_item(self, item: dict[str, Any]) -> None:
-        kind = item.get("type")
-        if self.done_log is not None:  # only a journal needs the pages of the next flush
-            self.pending_pages.append(item["page_url"])
-            self.pending_pages.extend(item.get("request_urls") or ())
+    def _write_item(self, item: PageItem | ExcludedPage) -> None:
+        if self.done_log is not None and item.url is not None:
+            # only a journal needs the pages of the next flush
+            self.pending_pages.append(item.url)
+            if isinstance(item, PageItem):
+                self.pending_pages.extend(item.request_urls)
         if self.acks is not None:
             self.acks.add_item(item)
-        if kind == "page":
+        if isinstance(item, PageItem):
             self.pending_fetched += 1
             self._write_page(item)
-        elif kind == "page-excluded":
-            self.counts["pages_excluded"] += 1
-            self._count_reasons(item["reasons"])
+        else:
+            for family in self.rows.add_excluded(item.reasons, page=True):
+                self.crawler.stats.inc_value(f"consentcrawl/excluded/{family}")
+            self.crawler.stats.inc_value("consentcrawl/live/excluded_rows")  # progress line
             self.excluded.add(
                 {
-                    "url": item["page_url"],
-                    "page_url": item["page_url"],
+                    "url": item.url,
+                    "page_url": item.url,
                     "kind": "page",
                     "caption": None,
-                    "reasons": item["reasons"],
+                    "reasons": item.reasons,
                     "license": None,
-                    "fetched_at": item["fetched_at"],
-                    "consent": [s.as_record() for s in item.get("page_signals", ())],
+                    "fetched_at": item.fetched_at,
+                    "consent": [s.as_record() for s in item.signals],
                 }
             )
-        # The page's lxml tree and signal objects are not needed past this point.
-        item.pop("root", None)
-        if self.docs.fetched:
-            self._take_documents()
+        self._add_documents()
 
-    def _write_page(self, item: dict[str, Any]) -> None:
-        self.counts["pages_fetched"] += 1
-        verdict = PageVerdict(item["page_signals"])
-        page_url, fetched_at = item["page_url"], item["fetched_at"]
-        for cand in item["candidates"]:
-            self.counts["candidates"] += 1
-            reasons, consent = verdict.row(cand["reasons"], cand["signals"])
+    def _write_page(self, item: PageItem) -> None:
+        self.pages_fetched += 1
+        stats = self.crawler.stats
+        verdict = PageVerdict(item.page_signals)
+        page_url, fetched_at = item.url, item.fetched_at
+        for cand in item.candidates:
+            reasons, consent = verdict.row(cand.reasons, cand.signals)
             if reasons:
-                self.counts["excluded"] += 1
-                self._count_reasons(reasons)
-                self._count_cause(reasons)
+                for family in self.rows.add_excluded(reasons):
+                    stats.inc_value(f"consentcrawl/excluded/{family}")
+                stats.inc_value("consentcrawl/live/excluded_rows")  # for the progress line
                 self.excluded.add(
                     {
-                        "url": cand["url"],
+                        "url": cand.url,
                         "page_url": page_url,
                         "kind": "image",
-                        "caption": cand["caption"],
+                        "caption": cand.caption,
                         "reasons": reasons,
-                        "license": cand.get("license"),
+                        "license": cand.license,
                         "fetched_at": fetched_at,
                         "consent": consent,
-                        **{name: cand.get(name) for name in FAMILY_COLUMN_NAMES},
+                        **{name: cand.columns.get(name) for name in FAMILY_COLUMN_NAMES},
                     }
                 )
                 continue
-            self.counts["kept"] += 1
-            source = cand.get("caption_source")
-            self.caption_source_counts[source or "none"] += 1
-            self.crawler.stats.inc_value("consentcrawl/live/kept_rows")  # progress line
+            licence = license_columns(cand.license_choice)
+            self.rows.add_kept(licence["license"])
+            self.caption_source_counts[cand.caption_source or "none"] += 1
+            stats.inc_value("consentcrawl/live/kept_rows")  # progress line
+            found = cand.extracted
             row = {
-                "url": cand["url"],
-                "caption": cand["caption"],
+                "url": cand.url,
+                "caption": cand.caption,
                 "page_url": page_url,
-                "title": cand["title"],
-                "figcaption": cand["figcaption"],
-                "declared_width": cand.get("width"),
-                "declared_height": cand.get("height"),
-                "srcset": cand["srcset"],
+                "title": found.title if found else None,
+                "figcaption": found.figcaption if found else None,
+                "declared_width": found.width if found else None,
+                "declared_height": found.height if found else None,
+                "srcset": found.srcset if found else None,
                 "fetched_at": iso_time(fetched_at),
                 "consent": consent,
+                "caption_source": cand.caption_source,
             }
             for name in EXTRACTION_FIELDS:
-                row[name] = cand.get(name)
-            for name in LICENSE_FIELDS:
-                row[name] = cand.get(name)
+                row[name] = getattr(found, name) if found else None
+            row.update(licence)
+            columns = cand.columns
             for name in FAMILY_COLUMN_NAMES:
-                row[name] = cand.get(name)
-            if row["license"]:
-                self.counts[f"license:{row['license']}"] += 1
+                row[name] = columns.get(name)
             self.index.add(row)
-
-    def _count_cause(self, reasons: list[str]) -> None:
-        """A row excluded for consent (any reason outside quality/caption), for quality, or
-        both: each is counted, so quality never hides a consent exclusion or the reverse."""
-        families = {r.split(":", 1)[0] for r in reasons}
-        if families - NOT_CONSENT_FAMILIES:
-            self.overlap_counts["consent"] += 1
-            consent = [r for r in reasons if r.split(":", 1)[0] not in NOT_CONSENT_FAMILIES]
-            cause = row_cause(consent)  # one classifier (crawler/report/causes.py)
-            if cause in ("refused", "unverifiable"):
-                self.overlap_counts[cause] += 1
-        if "quality" in families:
-            self.overlap_counts["quality"] += 1
-            if families == {"quality"}:
-                self.overlap_counts["quality_only"] += 1
-        if "caption" in families:
-            self.overlap_counts["caption"] += 1
-
-    def _count_reasons(self, reasons: list[str]) -> None:
-        stats = self.crawler.stats
-        self.cause_counts[row_cause(reasons)] += 1
-        stats.inc_value("consentcrawl/live/excluded_rows")  # for the progress line
-        for family in dict.fromkeys(r.split(":", 1)[0] for r in reasons):
-            self.family_counts[family] += 1
-            stats.inc_value(f"consentcrawl/excluded/{family}")
-        for reason in reasons:
-            self.reason_counts[reason] += 1
 
     def close_spider(self) -> None:
         flusher = getattr(self, "flusher", None)
@@ -406,20 +364,21 @@ class IndexWriterPipeline:
     def row_causes(self) -> dict[str, Any]:
         """Why rows were excluded, this run's rows: refused apart from unverifiable (one
         classifier, crawler/report/causes.py), consent apart from quality, caption sources."""
+        rows = self.rows
         return {
-            "excluded_rows_for_consent": self.overlap_counts["consent"],
-            "excluded_rows_refused": self.overlap_counts["refused"],
-            "excluded_rows_unverifiable": self.overlap_counts["unverifiable"],
-            "excluded_rows_for_quality": self.overlap_counts["quality"],
-            "excluded_rows_for_quality_only": self.overlap_counts["quality_only"],
-            "excluded_rows_for_caption": self.overlap_counts["caption"],
+            "excluded_rows_for_consent": rows.overlap["consent"],
+            "excluded_rows_refused": rows.overlap["refused"],
+            "excluded_rows_unverifiable": rows.overlap["unverifiable"],
+            "excluded_rows_for_quality": rows.overlap["quality"],
+            "excluded_rows_for_quality_only": rows.overlap["quality_only"],
+            "excluded_rows_for_caption": rows.overlap["caption"],
             "excluded_by_quality_reason": {
-                k: v for k, v in self.reason_counts.most_common() if k.startswith("quality:")
+                k: v for k, v in rows.reasons.most_common() if k.startswith("quality:")
             },
             "rows_by_caption_source": dict(self.caption_source_counts.most_common()),
             # Rows of excluded/ (image rows and pages), each under one cause.
-            "excluded_by_cause": {c: self.cause_counts[c] for c in CAUSES if self.cause_counts[c]},
-            "excluded_rows": self.counts["excluded"] + self.counts["pages_excluded"],
+            "excluded_by_cause": rows.by_cause(),
+            "excluded_rows": rows.excluded + rows.pages_excluded,
         }
 
     def final_counts(self) -> dict[str, Any]:
@@ -428,31 +387,17 @@ class IndexWriterPipeline:
         if self.write_error is not None:
             rows = count_rows(self.index.parts, self.excluded.parts)
         else:
-            rows = self.earlier
-            rows = RowCounts(
-                kept=rows.kept + self.counts["kept"],
-                excluded=rows.excluded + self.counts["excluded"],
-                pages_excluded=rows.pages_excluded + self.counts["pages_excluded"],
-                families=rows.families + self.family_counts,
-                reasons=rows.reasons + self.reason_counts,
-                licenses=rows.licenses
-                + Counter(
-                    {
-                        k.removeprefix("license:"): v
-                        for k, v in self.counts.items()
-                        if k.startswith("license:")
-                    }
-                ),
-            )
+            rows = self.earlier + self.rows
+        counts = rows.manifest_counts()
         return {
-            "pages_fetched": self.earlier_fetched + self.counts["pages_fetched"],
+            "pages_fetched": self.earlier_fetched + self.pages_fetched,
             "pages_excluded": rows.pages_excluded,
             "candidates": rows.candidates,
-            "kept": rows.kept,
-            "excluded": rows.excluded,
-            "excluded_by_family": dict(rows.families.most_common()),
-            "excluded_by_reason": dict(rows.reasons.most_common()),
-            "rows_by_license": dict(sorted(rows.licenses.items())),
+            "kept": counts["kept"],
+            "excluded": counts["excluded"],
+            "excluded_by_family": counts["excluded_by_family"],
+            "excluded_by_reason": counts["excluded_by_reason"],
+            "rows_by_license": counts["rows_by_license"],
         }
 
     def spider_closed(self, spider: Any, reason: str) -> None:
@@ -493,16 +438,12 @@ class IndexWriterPipeline:
                 "sha256": seeds.sha256 if seeds else None,
                 "urls": seeds.urls if seeds else [],
             },
-            "settings": non_default_settings(self.crawler.settings),
-            # The policy resolves IMAGE_PROBE (unset follows the preset: head, or off).
-            "image_headers_checked": policy_of(self.crawler).probe != "off",
-            "policy": policy_of(self.crawler).describe(),
+            **policy_fields(policy_of(self.crawler), non_default_settings(self.crawler.settings)),
             "runs": self.runs,
             "counts": {
                 **self.final_counts(),
                 **self.row_causes(),
-                "consent_documents_fetched": documents_fetched(stats.get_stats() or {}),
-                "consent_probes": stats.get_value("consent/probes", 0),
+                **consent_fetch_counts(stats.get_stats() or {}),
             },
             "parts": {
                 "index": parts_record(self.index.parts, self.root),

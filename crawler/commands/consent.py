@@ -14,46 +14,46 @@ import json
 import sys
 from typing import Any
 
+from scrapy import signals
 from scrapy.commands import ScrapyCommand
+from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 from scrapy.settings import SETTINGS_PRIORITIES
 
 from crawler.consent.policy import PRESETS, Policy, PolicyError
 from crawler.consent.registry import FAMILIES, enabled_names
 from crawler.consent.verdict import PageVerdict
+from crawler.records import CheckItem, license_columns
 from crawler.report.explain import explain_rows, printable
 from crawler.seeds import check_url
 from crawler.spiders.consent import ConsentSpider
 
 
-def explain(item: dict[str, Any], policy: Policy) -> dict[str, Any]:
+def explain(item: CheckItem, policy: Policy) -> dict[str, Any]:
     """The JSON-able explanation of one processed row (``rows`` is the printed table)."""
-    candidate = item["candidates"][0]
-    signals = [("page", s) for s in item["page_signals"]] + [
-        ("image", s) for s in candidate["signals"]
-    ]
-    reasons, _records = PageVerdict(item["page_signals"]).row(
-        candidate["reasons"], candidate["signals"]
-    )
-    page = item.get("page_url")
-    page_reasons = list(item.get("page_reasons") or [])
+    candidate = item.candidates[0]
+    signals = [("page", s) for s in item.page_signals] + [("image", s) for s in candidate.signals]
+    reasons, _records = PageVerdict(item.page_signals).row(candidate.reasons, candidate.signals)
+    page = item.url
+    page_reasons = list(item.page_reasons)
     rows = explain_rows(
-        image_url=candidate["url"],
+        image_url=candidate.url,
         page_url=page,
-        page_fetched=bool(page) and "page_reasons" not in item,
-        found_on_page=candidate.get("found_on_page"),
+        page_fetched=item.fetched,
+        found_on_page=item.found_on_page,
         page_reasons=page_reasons,
-        page_signals=list(item["page_signals"]),
-        image_signals=list(candidate["signals"]),
+        page_signals=list(item.page_signals),
+        image_signals=list(candidate.signals),
         reasons=reasons,
         families=enabled_names(policy),
     )
+    licence = license_columns(candidate.license_choice)
     return {
-        "url": candidate["url"],
+        "url": candidate.url,
         "page": page,
-        "found_on_page": candidate.get("found_on_page"),
+        "found_on_page": item.found_on_page,
         "page_reasons": page_reasons,
-        "caption": candidate.get("caption") or None,
+        "caption": candidate.caption or None,
         "policy": policy.describe(),
         "decision": "excluded" if reasons else "allowed",
         "reasons": reasons,
@@ -70,12 +70,26 @@ def explain(item: dict[str, Any], policy: Policy) -> dict[str, Any]:
         ],
         "rows": [r.record() for r in rows],
         "license": {
-            key: candidate.get(key)
+            key: licence[key]
             for key in ("license", "license_url", "license_scope", "license_source")
         },
         # The registry's family columns, as the index row would have them (null: not filled).
-        "columns": {c.name: candidate.get(c.name) for f in FAMILIES for c in f.columns},
+        "columns": {c.name: candidate.columns.get(c.name) for f in FAMILIES for c in f.columns},
     }
+
+
+def collect_items(crawler: Crawler) -> list[CheckItem]:
+    """The items the crawl's pipelines let through, as Scrapy's ``item_scraped`` signal says."""
+    items: list[CheckItem] = []
+
+    def scraped(item: Any, **_: Any) -> None:
+        if isinstance(item, CheckItem):
+            item.root = None  # the page's tree is not needed past the pipelines
+            items.append(item)
+
+    # weak=False: the receiver is a closure, kept alive by the signal manager for the crawl.
+    crawler.signals.connect(scraped, signal=signals.item_scraped, weak=False)
+    return items
 
 
 def render_table(result: dict[str, Any]) -> str:
@@ -134,10 +148,8 @@ class Command(ScrapyCommand):
             self.settings.set("CONSENT_POLICY", opts.policy, priority="cmdline")
         if (self.settings.getpriority("LOG_LEVEL") or 0) < SETTINGS_PRIORITIES["cmdline"]:
             self.settings.set("LOG_LEVEL", "ERROR", priority="cmdline")
-        pipelines = dict(self.settings.getdict("ITEM_PIPELINES"))
-        pipelines.pop("pipelines.writer.IndexWriterPipeline", None)
-        pipelines["pipelines.collect.CollectPipeline"] = 900
-        self.settings.set("ITEM_PIPELINES", pipelines, priority="cmdline")
+        # Nothing is written: the one item is taken from the item_scraped signal (run()).
+        self.settings.set("WRITER_PIPELINE", None, priority="cmdline")
         # The explanation is about consent: a missing caption is not what is being asked.
         self.settings.set("CAPTION_REQUIRED", False, priority="cmdline")
         # Likewise quality (issue 11): quality:* reasons are not consent.
@@ -160,9 +172,9 @@ class Command(ScrapyCommand):
             self.exitcode = 2
             return
         crawler = self.crawler_process.create_crawler(ConsentSpider)
+        items = collect_items(crawler)
         self.crawler_process.crawl(crawler, url=url, page=opts.page)
         self.crawler_process.start()
-        items = getattr(crawler, "_collected_items", [])
         if self.crawler_process.bootstrap_failed or not items:
             print("consentcrawl: error: the check did not complete", file=sys.stderr)
             self.exitcode = 2

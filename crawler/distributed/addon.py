@@ -1,8 +1,8 @@
 """Switch the crawl to the shared Redis frontier when REDIS_URL is set (else: no change).
 
 Regeneration has no frontier (its unit of work is an input batch, leased from Redis by
-``crawler.distributed.regen``), so the scheduler is left alone when the regeneration writer is
-the crawl's writer.
+``crawler.distributed.regen``): the ``regenerate`` spider sets ``REDIS_FRONTIER`` off, and the
+scheduler is left alone.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from scrapy.settings import BaseSettings
 from crawler.middlewares import ConsentIgnoreRequest
 
 SCHEDULER = "crawler.distributed.scheduler.RedisScheduler"
-REGEN_WRITER = "pipelines.regenwriter.RegenWriterPipeline"
 OUT_OF_SCOPE_META = "distributed_out_of_scope"
 # Before the address guard (50) and the robots middleware (100): nothing is fetched for it.
 OUT_OF_SCOPE_ORDER = 40
@@ -36,8 +35,7 @@ class DistributedAddon:
     def update_settings(self, settings: BaseSettings) -> None:
         if not (settings.get("REDIS_URL") or "").strip():
             return
-        pipelines = settings.getdict("ITEM_PIPELINES")
-        if pipelines.get(REGEN_WRITER) is not None:
+        if not settings.getbool("REDIS_FRONTIER", True):
             return
         settings.set("SCHEDULER", SCHEDULER, priority="spider")
         settings.set_in_component_priority_dict(

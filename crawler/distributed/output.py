@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow.parquet as pq
 
@@ -27,9 +27,10 @@ from crawler.output.indexdir import MANIFEST, OUTPUT_SUBDIRS
 from crawler.output.manifest import write_manifest
 from crawler.output.shards import file_sha256
 
+if TYPE_CHECKING:
+    from crawler.records import ExcludedPage, PageItem
+
 MANIFESTS = "manifests"
-# The item field that carries the frontier claim id of the request that produced the item.
-CLAIM_FIELD = "frontier_claim"
 
 logger = logging.getLogger(__name__)
 
@@ -96,8 +97,8 @@ class ClaimAcks:
         dist = distributed_of(settings)
         return cls(dist.frontier()) if dist is not None else None
 
-    def add_item(self, item: dict[str, Any]) -> None:
-        claim = item.get(CLAIM_FIELD)
+    def add_item(self, item: PageItem | ExcludedPage) -> None:
+        claim = item.frontier_claim
         if claim:
             self.claims.append(claim)
 

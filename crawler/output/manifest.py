@@ -48,7 +48,7 @@ def manifest_head(job: str, started_at: datetime, reason: str, spider: str) -> d
     }
 
 
-def documents_fetched(stats: dict[str, Any]) -> dict[str, int]:
+def documents_fetched(stats: Mapping[str, Any]) -> dict[str, int]:
     """Consent documents fetched per kind, from the crawl's stats."""
     prefix = "consent/documents_fetched/"
     return {k.removeprefix(prefix): v for k, v in stats.items() if k.startswith(prefix)}

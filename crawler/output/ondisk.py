@@ -7,14 +7,13 @@ counts exactly the rows on disk) and when a crawl resumes (earlier runs' rows ar
 from __future__ import annotations
 
 import os
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from crawler.output.counts import RowCounts
 from crawler.output.shards import PartFile, file_sha256
 
 __all__ = ["RowCounts", "count_rows", "drop_pages", "existing_parts", "remove_temporary"]
@@ -66,37 +65,17 @@ def drop_pages(parts: list[PartFile], keep_pages: set[str], compression: str) ->
     return out
 
 
-@dataclass(slots=True)
-class RowCounts:
-    kept: int = 0
-    excluded: int = 0  # image rows
-    pages_excluded: int = 0
-    families: Counter[str] = field(default_factory=Counter)
-    reasons: Counter[str] = field(default_factory=Counter)
-    licenses: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def candidates(self) -> int:
-        return self.kept + self.excluded
-
-
 def count_rows(index: list[PartFile], excluded: list[PartFile]) -> RowCounts:
     """The manifest's row counts, read back from the part files (a column or two each)."""
     counts = RowCounts()
     for part in index:
         licenses = pq.read_table(part.path, columns=["license"]).column("license").to_pylist()
-        counts.kept += len(licenses)
-        counts.licenses.update(x for x in licenses if x)
+        for license in licenses:
+            counts.add_kept(license)
     for part in excluded:
         table = pq.read_table(part.path, columns=["kind", "reasons"])
         for kind, reasons in zip(
             table.column("kind").to_pylist(), table.column("reasons").to_pylist(), strict=True
         ):
-            if kind == "page":
-                counts.pages_excluded += 1
-            else:
-                counts.excluded += 1
-            reasons = reasons or []
-            counts.families.update(list(dict.fromkeys(r.split(":", 1)[0] for r in reasons)))
-            counts.reasons.update(reasons)
+            counts.add_excluded(reasons or [], page=kind == "page")
     return counts

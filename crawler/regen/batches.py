@@ -14,8 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from crawler.components import install, shared_if_built
 from crawler.output.shards import FAMILY_COLUMN_NAMES
 from crawler.regen.inputs import Batch
+from crawler.regen.plan import RegenPlan
 
 __all__ = ["BatchBook", "OpenBatch"]
 
@@ -26,8 +28,6 @@ class OpenBatch:
     reasons: list[list[str] | None] = field(default_factory=list)
     consent: list[list[dict[str, str]] | None] = field(default_factory=list)
     license: list[str | None] = field(default_factory=list)
-    # The registry's family columns (crawler.output.shards.FAMILY_COLUMN_NAMES), row-aligned.
-    columns: dict[str, list[Any]] = field(default_factory=dict)
     missing: int = 0
     # The registry's family columns, row-aligned; None until a row has a value (all null).
     columns: dict[str, list[Any]] | None = None
@@ -40,25 +40,40 @@ class OpenBatch:
         self.reasons = [None] * n
         self.consent = [None] * n
         self.license = [None] * n
-        self.columns = {name: [None] * n for name in FAMILY_COLUMN_NAMES}
         self.missing = n
 
 
 class BatchBook:
-    """Shared by the spider and the writer pipeline of one crawl (``BatchBook.of(crawler)``)."""
+    """One regeneration run's plan and batches, shared by the spider and the writer pipeline.
 
-    def __init__(self) -> None:
+    The spider settles the plan and opens the book with it (``BatchBook.start(crawler, plan)``,
+    while it is built, before any pipeline); the writer takes it with ``BatchBook.of(crawler)``
+    (crawler.components). The writer records the batches already written (``done``, on
+    ``--resume``) before the spider reads any.
+    """
+
+    def __init__(self, plan: RegenPlan) -> None:
+        self.plan = plan
+        self.done: set[int] = set()
         self.open: dict[int, OpenBatch] = {}
         self._changed: asyncio.Event | None = None
         # Set when the run stops early (write error, Ctrl-C): the spider reads no more batches.
         self.stopped = False
 
     @classmethod
+    def start(cls, crawler: Any, plan: RegenPlan) -> BatchBook:
+        """Open the run's book with its plan (the ``regenerate`` spider)."""
+        return install(crawler, BatchBook, cls(plan))
+
+    @classmethod
     def of(cls, crawler: Any) -> BatchBook:
-        book = getattr(crawler, "_regen_batch_book", None)
+        """The run's book; a clear error when no ``regenerate`` spider opened one."""
+        book = shared_if_built(crawler, BatchBook)
         if book is None:
-            book = cls()
-            crawler._regen_batch_book = book
+            raise RuntimeError(
+                "no regeneration plan in this crawl: the regeneration writer "
+                "(pipelines.regenwriter.RegenWriterPipeline) runs with the regenerate spider"
+            )
         return book
 
     def _event(self) -> asyncio.Event:

@@ -25,6 +25,7 @@ from crawler.consentdocs import ConsentDocuments
 from crawler.guard import address_policy
 from crawler.items import candidate_target
 from crawler.policyrt import policy_of
+from crawler.records import DecidedBatch
 from crawler.regen.batches import OpenBatch
 from crawler.regen.batchpath import (
     BatchDecider,
@@ -179,7 +180,7 @@ class BatchRunner:
         return True
 
     @staticmethod
-    def item(entry: OpenBatch) -> dict[str, Any]:
-        """The item that carries a decided batch to the writer (no candidates: the consent
-        pipelines pass it through untouched)."""
-        return {"type": DECIDED, "batch": entry.batch.number, "candidates": []}
+    def item(entry: OpenBatch) -> DecidedBatch:
+        """The item that carries a decided batch to the writer (no rows: the consent pipelines
+        pass it through untouched)."""
+        return DecidedBatch(entry.batch.number)

@@ -7,7 +7,6 @@ checks a crawled row, so the explanation is the decision the crawl would make.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
@@ -16,8 +15,9 @@ from twisted.python.failure import Failure
 
 from crawler.extract import Candidate
 from crawler.guard import address_policy
-from crawler.items import candidate_dict, failure_reasons, page_item
+from crawler.items import candidate_row, failure_reasons, page_item
 from crawler.middlewares import refusal_signals
+from crawler.records import CandidateRow, CheckItem
 
 
 class ConsentSpider(scrapy.Spider):
@@ -28,9 +28,9 @@ class ConsentSpider(scrapy.Spider):
         self.url = url
         self.page = page or None
 
-    def _target(self, caption: str = "") -> dict[str, Any]:
+    def _target(self, caption: str = "") -> CandidateRow:
         addresses = address_policy(self.crawler.settings)
-        return candidate_dict(Candidate(url=self.url, caption=caption), addresses)
+        return candidate_row(Candidate(url=self.url, caption=caption), addresses)
 
     async def start(self) -> AsyncIterator[Any]:
         if self.page:
@@ -43,41 +43,35 @@ class ConsentSpider(scrapy.Spider):
         # engine's 5 s idle heartbeat).
         yield scrapy.Request("data:,", callback=self.parse_without_page, dont_filter=True)
 
-    def parse_without_page(self, response: Response) -> Iterator[Any]:
-        yield {
-            "type": "page",
-            "page_url": None,
-            "page_origin": None,
-            "fetched_at": datetime.now(UTC),
-            "headers": {},
-            "meta": {},
-            "candidates": [self._target()],
-            "page_signals": [],
-            "root": None,
-        }
+    def parse_without_page(self, response: Response) -> Iterator[CheckItem]:
+        yield CheckItem(url=None, origin=None, fetched=False, candidates=[self._target()])
 
-    def parse(self, response: Response) -> Iterator[Any]:
-        item, _ = page_item(response, True, address_policy(self.crawler.settings))
-        found = [c for c in item["candidates"] if c["url"] == self.url]
-        target = found[0] if found else self._target()
-        target["found_on_page"] = bool(found)
-        item["candidates"] = [target]
-        yield item
+    def parse(self, response: Response) -> Iterator[CheckItem]:
+        page, _ = page_item(response, True, address_policy(self.crawler.settings))
+        found = [c for c in page.candidates if c.url == self.url]
+        yield CheckItem(
+            url=page.url,
+            origin=page.origin,
+            fetched=True,
+            candidates=[found[0] if found else self._target()],
+            status=page.status,
+            fetched_at=page.fetched_at,
+            headers=page.headers,
+            meta=page.meta,
+            root=page.root,
+            found_on_page=bool(found),
+        )
 
-    def on_error(self, failure: Failure) -> Iterator[Any]:
+    def on_error(self, failure: Failure) -> Iterator[CheckItem]:
         # The page itself could not be used: the row would be excluded for the page's reasons.
         target = self._target()
         page_reasons = failure_reasons(failure.value)
-        target["reasons"].extend(page_reasons)
-        yield {
-            "type": "page",
-            "page_url": self.page,
-            "page_reasons": page_reasons,  # the page itself was refused or failed
-            "page_origin": None,
-            "fetched_at": datetime.now(UTC),
-            "headers": {},
-            "meta": {},
-            "candidates": [target],
-            "page_signals": refusal_signals(failure.value),  # evidence of the page's refusal
-            "root": None,
-        }
+        target.reasons.extend(page_reasons)
+        yield CheckItem(
+            url=self.page,
+            origin=None,
+            fetched=False,
+            candidates=[target],
+            page_signals=refusal_signals(failure.value),  # evidence of the page's refusal
+            page_reasons=page_reasons,
+        )

@@ -14,8 +14,7 @@ requests the pages seen but not done, and nothing else. Scrapy's own JOBDIR queu
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
 import scrapy
@@ -28,12 +27,12 @@ from crawler.consent.verdict import Decision, Signal
 from crawler.consentdocs import ConsentDocuments
 from crawler.distributed.addon import OUT_OF_SCOPE_META
 from crawler.distributed.connection import distributed_of
-from crawler.distributed.output import CLAIM_FIELD
 from crawler.distributed.scheduler import CLAIMED_META
 from crawler.guard import address_policy
 from crawler.items import failure_reasons, page_item
 from crawler.middlewares import refusal_signals
 from crawler.output.journal import SeenLog
+from crawler.records import ExcludedPage
 from crawler.runtime import apply_config, known_settings
 from crawler.scope import Scope
 from crawler.seeds import Seeds, load_seeds
@@ -141,10 +140,10 @@ class ImagesSpider(scrapy.Spider):
             self._record_bounds(response.url, extract.over_cap, extract.cut)
         claim = response.meta.get(CLAIMED_META)
         if claim:  # distributed: acknowledged once the item's rows are on disk
-            item[CLAIM_FIELD] = claim
+            item.frontier_claim = claim
         redirects = response.meta.get("redirect_urls")
         if redirects:
-            item["request_urls"] = list(redirects)  # done with the page, for the journal
+            item.request_urls = list(redirects)  # done with the page, for the journal
         follow: list[Any] = []
         depth = response.meta.get("depth", 0)
         if (
@@ -225,20 +224,9 @@ class ImagesSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"consentcrawl/pages_excluded/{reasons[0]}")
         item = self.excluded_page(request.url, reasons, refusal_signals(failure.value))
         if request.meta.get(CLAIMED_META):
-            item[CLAIM_FIELD] = request.meta[CLAIMED_META]
+            item.frontier_claim = request.meta[CLAIMED_META]
         yield item
 
     @staticmethod
-    def excluded_page(url: str, reasons: list[str], signals: list[Signal] = ()) -> dict[str, Any]:
-        # Same shape as a page item (no candidates), so every pipeline can pass it through.
-        return {
-            "type": "page-excluded",
-            "page_url": url,
-            "page_origin": None,
-            "reasons": reasons,
-            "fetched_at": datetime.now(UTC),
-            "headers": {},
-            "meta": {},
-            "candidates": [],
-            "page_signals": list(signals),  # the evidence of the reasons
-        }
+    def excluded_page(url: str, reasons: list[str], signals: Sequence[Signal] = ()) -> ExcludedPage:
+        return ExcludedPage(url, reasons, list(signals))

@@ -1,9 +1,10 @@
 """The ``regenerate`` spider: re-check the rows of an existing index through the crawl's pipelines.
 
 It fetches no pages (unless ``--fetch-pages``): ``start()`` reads the input in Arrow batches and
-yields one item per chunk of rows, in the item contract of pipelines/base.py; with a page
-column each row carries its own page (or, with ``--fetch-pages``, an item per fetched page). The
-consent pipelines are the crawl's own; only the writer is swapped (``pipelines.regenwriter``).
+yields one ``RowsItem`` per chunk of rows (crawler.records); with a page column each row
+carries its own page (or, with ``--fetch-pages``, an item per fetched page). The consent
+pipelines are the crawl's own; the writer is the regeneration writer (``WRITER_PIPELINE`` in
+``custom_settings``), which gets the plan from the batch book the spider opens with it.
 
 Memory stays flat: a batch is not read until fewer than ``REGEN_BATCHES_IN_FLIGHT`` batches are
 still waiting to be written (the batch book, crawler.regen.batches).
@@ -14,30 +15,29 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
 from redis.exceptions import RedisError
 from scrapy.crawler import Crawler
 from scrapy.http import Response
-from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
+from crawler.consent.verdict import Signal
 from crawler.consentdocs import origin_of
 from crawler.distributed.connection import REDIS_ERRORS_STAT
 from crawler.distributed.regen import SharedRegen, read_batch
 from crawler.guard import address_policy
-from crawler.items import candidate_target
+from crawler.items import candidate_target, failure_reasons, page_item
+from crawler.middlewares import refusal_signals
+from crawler.netguard import AddressPolicy
+from crawler.records import CandidateRow, RowsItem
 from crawler.regen.batches import BatchBook, OpenBatch
 from crawler.regen.batchrun import BatchRunner
 from crawler.regen.inputs import InputError, iter_batches, valid_origin
 from crawler.regen.plan import RegenPlan, build_plan
 
 logger = logging.getLogger(__name__)
-
-WRITER = "pipelines.writer.IndexWriterPipeline"
-REGEN_WRITER = "pipelines.regenwriter.RegenWriterPipeline"
 
 # Defaults of the regenerate-only settings (any of them can be given with -s NAME=VALUE).
 REGEN_DEFAULTS = {
@@ -62,32 +62,35 @@ def _origin(url: Any) -> str | None:
 class RegenerateSpider(scrapy.Spider):
     name = "regenerate"
 
-    # Regeneration touches thousands of hosts a few times each: more requests in flight overall,
-    # the same politeness per host (CONCURRENT_REQUESTS_PER_DOMAIN is unchanged).
-    custom_settings = {"CONCURRENT_REQUESTS": 128, **REGEN_DEFAULTS}
+    custom_settings = {
+        # Regeneration touches thousands of hosts a few times each: more requests in flight
+        # overall, the same politeness per host (CONCURRENT_REQUESTS_PER_DOMAIN is unchanged).
+        "CONCURRENT_REQUESTS": 128,
+        **REGEN_DEFAULTS,
+        "WRITER_PIPELINE": "pipelines.regenwriter.RegenWriterPipeline",
+        # Distributed (REDIS_URL): batches are leased from Redis, there is no shared frontier.
+        "REDIS_FRONTIER": False,
+    }
 
-    @classmethod
-    def update_settings(cls, settings: BaseSettings) -> None:
-        super().update_settings(settings)
-        pipelines = settings["ITEM_PIPELINES"]
-        order = pipelines.get(WRITER, 900) if hasattr(pipelines, "get") else 900
-        settings.set(
-            "ITEM_PIPELINES",
-            {**dict(pipelines), WRITER: None, REGEN_WRITER: order},
-            priority="spider",
-        )
+    # Set in from_crawler, from the settings.
+    item_rows: int
+    window: int
+    keep_root: bool
+    addresses: AddressPolicy
+    book: BatchBook
+    batch_runner: BatchRunner | None
 
-    def __init__(self, plan: RegenPlan | None = None, **kwargs: Any) -> None:
+    def __init__(self, plan: RegenPlan, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.plan = plan
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> RegenerateSpider:
-        spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        if spider.plan is None:
+        plan = kwargs.pop("plan", None)
+        if plan is None:
             # ``scrapy crawl regenerate -a inputs=a.parquet,b.csv -a out=DIR`` also works.
-            spider.plan = build_plan(
+            plan = build_plan(
                 [p for p in (kwargs.get("inputs") or "").split(",") if p],
                 kwargs.get("out") or settings.get("INDEX_DIR"),
                 batch_rows=settings.getint("REGEN_BATCH_ROWS"),
@@ -97,18 +100,20 @@ class RegenerateSpider(scrapy.Spider):
                 resume=settings.getbool("REGEN_RESUME"),
                 fetch_pages=bool(kwargs.get("fetch_pages")),
             )
+        spider = super().from_crawler(crawler, *args, plan=plan, **kwargs)
         spider.item_rows = max(1, settings.getint("REGEN_ITEM_ROWS"))
         spider.window = max(1, settings.getint("REGEN_BATCHES_IN_FLIGHT"))
         spider.keep_root = settings.getbool("LICENSE_DETECTION_ENABLED")
         spider.addresses = address_policy(settings)
-        spider.book = BatchBook.of(crawler)
-        spider.batch_runner = BatchRunner.of(crawler, spider.plan)
+        # The writer takes the plan from the book (crawler.regen.batches), not from the spider.
+        spider.book = BatchBook.start(crawler, plan)
+        spider.batch_runner = BatchRunner.of(crawler, plan)
         return spider
 
     async def start(self) -> AsyncIterator[Any]:
         plan = self.plan
         book = self.book
-        done = getattr(book, "done", set())
+        done = book.done
         shared = SharedRegen.of(self.crawler.settings, plan)
         if shared is not None:  # distributed (REDIS_URL): batches leased from Redis
             async for out in self.leased_output(shared):
@@ -130,8 +135,9 @@ class RegenerateSpider(scrapy.Spider):
             if book.stopped:
                 return  # a write error or a shutdown: the batches not written are redone
             entry = book.add(batch)
-            if self.batch_runner is not None and await self.decided(entry):
-                yield self.batch_runner.item(entry)
+            runner = self.batch_runner
+            if runner is not None and await self.decided(runner, entry):
+                yield runner.item(entry)
                 continue
             for out in self.batch_output(entry):
                 yield out
@@ -181,13 +187,13 @@ class RegenerateSpider(scrapy.Spider):
     def finished(self, response: Response) -> Iterator[Any]:
         return iter(())
 
-    async def decided(self, entry: OpenBatch) -> bool:
+    async def decided(self, runner: BatchRunner, entry: OpenBatch) -> bool:
         """The batch path; False (the batch then takes the item path) if it failed or does not
         apply: a batch whose rows could not be read keeps its own reason on the item path."""
         if entry.batch.unreadable:
             return False
         try:
-            if not await self.batch_runner.decide(entry):
+            if not await runner.decide(entry):
                 return False  # not for the batch path (e.g. an RSL licence): nothing decided
         except Exception:
             logger.exception("batch %d: batch path failed, using the item path", entry.batch.number)
@@ -198,7 +204,7 @@ class RegenerateSpider(scrapy.Spider):
 
     # --- items --------------------------------------------------------------------------------
 
-    def batch_output(self, entry: OpenBatch) -> Iterator[Any]:
+    def batch_output(self, entry: OpenBatch) -> Iterator[RowsItem | scrapy.Request]:
         """The items (and, with --fetch-pages, page requests) that carry every row of a batch."""
         batch = entry.batch
         data = batch.data
@@ -206,15 +212,15 @@ class RegenerateSpider(scrapy.Spider):
         n = data.num_rows
         urls = data.column(cols.url).to_pylist()
         captions = data.column(cols.caption).to_pylist() if cols.caption else [None] * n
-        candidates = [self.candidate(batch.number, i, urls[i], captions[i]) for i in range(n)]
+        candidates = [self.candidate(i, urls[i], captions[i]) for i in range(n)]
         if batch.unreadable:
             for candidate in candidates:
-                candidate["reasons"] = [batch.unreadable]
+                candidate.reasons = [batch.unreadable]
         size = self.item_rows
         if cols.page is None:
             # Rows of one origin travel together: an item then waits on (and looks up) a few
             # origins' documents instead of one per row.
-            candidates.sort(key=lambda c: c["origin"] or "")
+            candidates.sort(key=lambda c: c.origin or "")
             for start in range(0, n, size):
                 yield self.rows_item(batch.number, candidates[start : start + size], None)
             return
@@ -223,22 +229,22 @@ class RegenerateSpider(scrapy.Spider):
             # Each row carries its own page (pipelines.base.page_groups): an item of rows from
             # many pages still gets every page's documents checked, once per page. Rows of one
             # page origin travel together, so an item waits on a few origins only.
-            page_origins: dict[Any, tuple[str | None, list[Any]]] = {}
+            page_origins: dict[Any, tuple[str | None, list[Signal]]] = {}
             for page, candidate in zip(pages, candidates, strict=True):
                 known = page_origins.get(page)
                 if known is None:
                     known = page_origins[page] = self.page_target(page)
                 origin, refusals = known
                 if origin:
-                    candidate["page_url"] = page
-                    candidate["page_origin"] = origin
+                    candidate.page_url = page
+                    candidate.page_origin = origin
                 elif refusals:  # a page inside the network: its rows say so, nothing is fetched
-                    candidate["signals"].extend(refusals)
-            candidates.sort(key=lambda c: (c.get("page_origin") or "", c["origin"] or ""))
+                    candidate.signals.extend(refusals)
+            candidates.sort(key=lambda c: (c.page_origin or "", c.origin or ""))
             for start in range(0, n, size):
                 yield self.rows_item(batch.number, candidates[start : start + size], None)
             return
-        groups: dict[Any, list[dict[str, Any]]] = {}
+        groups: dict[Any, list[CandidateRow]] = {}
         for page, candidate in zip(pages, candidates, strict=True):
             groups.setdefault(page, []).append(candidate)
         for page, rows in groups.items():
@@ -255,78 +261,66 @@ class RegenerateSpider(scrapy.Spider):
             for start in range(0, len(rows), size):
                 yield self.rows_item(batch.number, rows[start : start + size], page_url)
 
-    def page_target(self, page: Any) -> tuple[str | None, list[Any]]:
+    def page_target(self, page: Any) -> tuple[str | None, list[Signal]]:
         """(origin, address refusals) of a row's page URL; origin None: no page checks."""
         if _origin(page) is None:
             return None, []
         origin, _reasons, refusals = candidate_target(page, self.addresses)
         return origin, refusals
 
-    def candidate(self, number: int, row: int, url: Any, caption: Any) -> dict[str, Any]:
+    def candidate(self, row: int, url: Any, caption: Any) -> CandidateRow:
         # One parse per row (crawler.urls): an unusable URL or a non-public target is this
         # row's own exclusion, never its item's.
+        signals: list[Signal]
         if _origin(url) is None:
             origin, reasons, signals = None, ["input:invalid-url"], []
         else:
             origin, reasons, signals = candidate_target(url, self.addresses)
-        return {
-            "url": url if isinstance(url, str) else "",
-            "origin": origin,
-            "caption": caption,
-            "signals": signals,
-            "reasons": reasons,
-            "batch": number,
-            "row": row,
-        }
+        return CandidateRow(
+            url=url if isinstance(url, str) else "",
+            origin=origin,
+            caption=caption,
+            signals=signals,
+            reasons=reasons,
+            input_row=row,
+        )
 
     @staticmethod
-    def rows_item(
-        number: int, candidates: list[dict[str, Any]], page_url: str | None
-    ) -> dict[str, Any]:
-        return {
-            "type": "rows",
-            "batch": number,
-            "page_url": page_url,
-            "page_origin": origin_of(page_url) if page_url else None,
-            "page_fetched": False,
-            "fetched_at": datetime.now(UTC),
-            "headers": {},
-            "meta": {},
-            "root": None,
-            "page_signals": [],
-            "candidates": candidates,
-        }
+    def rows_item(number: int, candidates: list[CandidateRow], page_url: str | None) -> RowsItem:
+        return RowsItem(
+            batch=number,
+            url=page_url,
+            origin=origin_of(page_url) if page_url else None,
+            fetched=False,
+            candidates=candidates,
+        )
 
     # --- --fetch-pages --------------------------------------------------------------------------
 
-    def parse_page(self, response: Response) -> Iterator[dict[str, Any]]:
+    def parse_page(self, response: Response) -> Iterator[RowsItem]:
         """The page's own headers and meta tags (and tree, for licences) for its rows."""
-        from crawler.items import page_item
-
         page, _extract = page_item(response, self.keep_root, self.addresses)
-        item = self.rows_item(
-            response.meta["regen_batch"], response.meta["regen_rows"], page["page_url"]
+        yield RowsItem(
+            batch=response.meta["regen_batch"],
+            url=page.url,
+            origin=page.origin,
+            fetched=True,
+            candidates=response.meta["regen_rows"],
+            status=page.status,
+            fetched_at=page.fetched_at,
+            headers=page.headers,
+            meta=page.meta,
+            root=page.root,
         )
-        item.update(
-            page_fetched=True,
-            headers=page["headers"],
-            meta=page["meta"],
-            root=page["root"],
-            fetched_at=page["fetched_at"],
-        )
-        yield item
 
-    def page_failed(self, failure: Failure) -> Iterator[dict[str, Any]]:
+    def page_failed(self, failure: Failure) -> Iterator[RowsItem]:
         """A page refused (robots.txt) or not fetched: its rows are excluded, as in the crawl."""
-        from crawler.items import failure_reasons
-        from crawler.middlewares import refusal_signals
-
         request = failure.request  # type: ignore[attr-defined]
         reasons = failure_reasons(failure.value)
         self.crawler.stats.inc_value(f"regenerate/pages_failed/{reasons[0]}")
-        rows = request.meta["regen_rows"]
+        rows: list[CandidateRow] = request.meta["regen_rows"]
         evidence = refusal_signals(failure.value)  # the robots.txt rule or error, if any
         for candidate in rows:
-            candidate["reasons"].extend(r for r in reasons if r not in candidate["reasons"])
-            candidate["signals"].extend(evidence)
+            candidate.reasons.extend(r for r in reasons if r not in candidate.reasons)
+            candidate.signals.extend(evidence)
         yield self.rows_item(request.meta["regen_batch"], rows, None)

@@ -10,12 +10,11 @@ keep the time their spider gave them.
 
 from __future__ import annotations
 
-from typing import Any
-
 from scrapy.crawler import Crawler
 
 from crawler.clock import Clock, clock_of
 from crawler.consentdocs import ConsentDocuments, origin_of
+from crawler.records import ExcludedPage, Item, PageItem
 
 
 class ArchiveTimePipeline:
@@ -29,15 +28,15 @@ class ArchiveTimePipeline:
     def from_crawler(cls, crawler: Crawler) -> ArchiveTimePipeline:
         return cls(crawler)
 
-    def process_item(self, item: Any) -> Any:
-        if not self.enabled or not isinstance(item, dict):
+    def process_item(self, item: Item) -> Item:
+        if not self.enabled or not isinstance(item, PageItem | ExcludedPage):
             return item
-        url = item.get("page_url")
-        if not isinstance(url, str):
+        url = item.url
+        if url is None:
             return item
         when = self.clock.take_exchange_time(url)
-        if when is None and item.get("type") == "page-excluded":
+        if when is None and isinstance(item, ExcludedPage):
             when = self.docs.fetched_time("robots", origin_of(url))
         if when is not None:
-            item["fetched_at"] = when
+            item.fetched_at = when
         return item

@@ -13,6 +13,7 @@ from crawler.consent.family import DocumentSpec, Family, Phase, Reason
 from crawler.consent.verdict import Decision, Signal
 from crawler.consentdocs import ConsentDocuments, DocumentKind
 from crawler.probe import ProbeResult
+from crawler.records import CandidateRow, PageItem, RowsItem
 from pipelines.consent import ConsentAfterProbePipeline, ConsentBeforeProbePipeline
 from tests.core.test_consentdocs import FakeCrawler
 
@@ -50,20 +51,17 @@ class GateEngine:
         return Response(url, status=status, body=body)
 
 
-def page_item(**headers: list[str]) -> dict[str, Any]:
-    return {
-        "type": "page",
-        "page_url": f"{ORIGIN}/page.html",
-        "page_origin": ORIGIN,
-        "headers": dict(headers),
-        "meta": {},
-        "root": None,
-        "page_signals": [],
-        "candidates": [
-            {"url": f"{ORIGIN}/img/a.jpg", "origin": ORIGIN, "signals": [], "reasons": []},
-            {"url": f"{ORIGIN}/img/b.png", "origin": ORIGIN, "signals": [], "reasons": []},
+def page_item(**headers: list[str]) -> PageItem:
+    return PageItem(
+        url=f"{ORIGIN}/page.html",
+        origin=ORIGIN,
+        fetched=True,
+        headers=dict(headers),
+        candidates=[
+            CandidateRow(f"{ORIGIN}/img/a.jpg", ORIGIN),
+            CandidateRow(f"{ORIGIN}/img/b.png", ORIGIN),
         ],
-    }
+    )
 
 
 def crawler_with(engine: Any = None, **settings: Any) -> FakeCrawler:
@@ -73,8 +71,10 @@ def crawler_with(engine: Any = None, **settings: Any) -> FakeCrawler:
     return crawler
 
 
-def run(pipeline: Any, item: dict[str, Any]) -> dict[str, Any]:
-    return asyncio.run(pipeline.process_item(item))
+def run(pipeline: Any, item: PageItem) -> PageItem:
+    out = asyncio.run(pipeline.process_item(item))
+    assert out is item  # the engine only appends evidence to the item it was given
+    return item
 
 
 def test_an_origins_documents_are_in_flight_together_once_robots_txt_allows_them() -> None:
@@ -83,7 +83,7 @@ def test_an_origins_documents_are_in_flight_together_once_robots_txt_allows_them
     item = run(ConsentBeforeProbePipeline(crawler), page_item())
     assert engine.requested[0] == f"{ORIGIN}/robots.txt"  # first, alone: it gates the others
     assert engine.saw_sibling == {url: True for url in GateEngine.GATED}
-    assert [s.family for s in item["page_signals"]] == [
+    assert [s.family for s in item.page_signals] == [
         "robots",
         "aitxt",
         "tdmrep",
@@ -96,7 +96,7 @@ def test_signals_follow_the_registry_order_page_then_image() -> None:
     crawler = crawler_with()
     before, after = ConsentBeforeProbePipeline(crawler), ConsentAfterProbePipeline(crawler)
     item = run(before, page_item(**{"content-usage": ["train-ai=n"]}))
-    page = [(s.family, s.decision) for s in item["page_signals"]]
+    page = [(s.family, s.decision) for s in item.page_signals]
     assert page == [
         ("robots", Decision.ALLOW),
         ("aitxt", Decision.UNKNOWN),  # no rule for the page's path
@@ -105,30 +105,30 @@ def test_signals_follow_the_registry_order_page_then_image() -> None:
         ("meta-robots", Decision.UNKNOWN),
         ("aipref", Decision.DISALLOW),
     ]
-    jpg, png = item["candidates"]
-    assert [(s.family, s.decision) for s in jpg["signals"]] == [
+    jpg, png = item.candidates
+    assert [(s.family, s.decision) for s in jpg.signals] == [
         ("robots", Decision.ALLOW),
         ("aitxt", Decision.DISALLOW),
     ]
-    assert [s.family for s in png["signals"]] == ["robots", "aitxt"]
+    assert [s.family for s in png.signals] == ["robots", "aitxt"]
     # After the probe: the image's own headers (TDMRep header overrides the file).
-    png["probe"] = ProbeResult(
-        png["url"], "HEAD", 200, {"tdm-reservation": ["0"], "x-robots-tag": ["noai"]}
+    png.probe = ProbeResult(
+        png.url, "HEAD", 200, {"tdm-reservation": ["0"], "x-robots-tag": ["noai"]}
     )
     item = run(after, item)
-    assert [(s.family, s.decision, s.source) for s in png["signals"][2:]] == [
-        ("tdmrep", Decision.ALLOW, f"header:{png['url']}"),
-        ("xrobots", Decision.DISALLOW, f"header:{png['url']}"),
+    assert [(s.family, s.decision, s.source) for s in png.signals[2:]] == [
+        ("tdmrep", Decision.ALLOW, f"header:{png.url}"),
+        ("xrobots", Decision.DISALLOW, f"header:{png.url}"),
     ]
-    assert [s.family for s in jpg["signals"][2:]] == ["tdmrep"]  # not probed: file only
+    assert [s.family for s in jpg.signals[2:]] == ["tdmrep"]  # not probed: file only
 
 
 def test_a_family_that_is_off_fetches_nothing_and_says_nothing() -> None:
     crawler = crawler_with(AITXT_ENABLED=False, TDMREP_ENABLED=False)
     item = run(ConsentBeforeProbePipeline(crawler), page_item())
     assert crawler.engine.requested == [f"{ORIGIN}/robots.txt"]
-    families = {s.family for s in item["page_signals"]} | {
-        s.family for c in item["candidates"] for s in c["signals"]
+    families = {s.family for s in item.page_signals} | {
+        s.family for c in item.candidates for s in c.signals
     }
     assert families == {"robots", "xrobots", "meta-robots"}
 
@@ -136,52 +136,42 @@ def test_a_family_that_is_off_fetches_nothing_and_says_nothing() -> None:
 def test_robots_only_runs_robots_txt_for_our_token_only() -> None:
     crawler = crawler_with(CONSENT_POLICY="robots-only")
     item = run(ConsentBeforeProbePipeline(crawler), page_item())
-    assert [s.family for s in item["page_signals"]] == ["robots"]
+    assert [s.family for s in item.page_signals] == ["robots"]
     assert crawler.engine.requested == [f"{ORIGIN}/robots.txt"]
 
 
 def test_rows_with_their_own_page_get_that_pages_signals_in_their_own_list() -> None:
     crawler = crawler_with()
     rows = [
-        {
-            "url": f"{ORIGIN}/img/{n}.png",
-            "origin": ORIGIN,
-            "page_url": f"{ORIGIN}/p{n}.html",
-            "page_origin": ORIGIN,
-            "signals": [],
-            "reasons": [],
-        }
+        CandidateRow(
+            f"{ORIGIN}/img/{n}.png",
+            ORIGIN,
+            page_url=f"{ORIGIN}/p{n}.html",
+            page_origin=ORIGIN,
+        )
         for n in range(2)
     ]
-    invalid = {"url": "::", "origin": None, "signals": [], "reasons": ["input:invalid-url"]}
-    item = {
-        "type": "rows",
-        "page_url": None,
-        "page_origin": None,
-        "page_fetched": False,
-        "headers": {},
-        "meta": {},
-        "root": None,
-        "page_signals": [],
-        "candidates": [*rows, invalid],
-    }
+    invalid = CandidateRow("::", None, reasons=["input:invalid-url"])
+    item: PageItem = RowsItem(
+        url=None, origin=None, fetched=False, batch=0, candidates=[*rows, invalid]
+    )
     item = run(ConsentBeforeProbePipeline(crawler), item)
-    assert item["page_signals"] == []
+    assert item.page_signals == []
     for row in rows:
         # A page known by its URL only: its documents, never headers or meta.
-        assert [(s.family, s.source.endswith("robots.txt")) for s in row["signals"]][:2] == [
+        assert [(s.family, s.source.endswith("robots.txt")) for s in row.signals][:2] == [
             ("robots", True),
             ("robots", True),
         ]
-        assert [s.family for s in row["signals"]] == [
+        assert [s.family for s in row.signals] == [
             "robots",
             "robots",
             "aitxt",
             "aitxt",
             "tdmrep",
         ]
-        assert row["signals"][4].source.endswith("tdmrep.json")
-    assert invalid["signals"] == []
+        assert row.signals[4].source.endswith("tdmrep.json")
+    assert invalid.signals == []
 
 
 # --- documents at discovered URLs (DocumentSpec.path None) ---------------------------------------
@@ -231,7 +221,7 @@ def test_documents_at_discovered_urls_are_fetched_once_each_obeying_their_hosts_
     header = ["http://b.test/licence.xml", "http://b.test/private/licence.xml"]
     for _ in range(2):  # the second item finds both in the cache
         item = run(pipeline, page_item(**{"x-toy-document": header}))
-        toy = {s.source: s.value for s in item["page_signals"] if s.family == "toy"}
+        toy = {s.source: s.value for s in item.page_signals if s.family == "toy"}
         assert toy == {
             "http://b.test/licence.xml": "200",
             "http://b.test/private/licence.xml": "None robots.txt refuses this URL",
@@ -239,7 +229,7 @@ def test_documents_at_discovered_urls_are_fetched_once_each_obeying_their_hosts_
     requested = crawler.engine.requested
     assert requested.count("http://b.test/licence.xml") == 1
     assert "http://b.test/private/licence.xml" not in requested
-    stored = [d for d in ConsentDocuments.of(crawler).drain() if d.kind == "toy"]
+    stored = [d for d in crawler.drain() if d.kind == "toy"]
     assert [(d.origin, d.url, d.status, d.body) for d in stored] == [
         ("http://b.test", "http://b.test/licence.xml", 200, b"<licence/>")
     ]
@@ -276,6 +266,38 @@ def test_an_after_probe_image_evaluator_sees_its_pages_discovered_documents(
     ConsentDocuments.of(crawler).register_url_kind(DocumentKind("toy", "", _toy_parse))
     item = page_item(**{"x-toy-document": ["http://b.test/licence.xml"]})
     item = run(ConsentAfterProbePipeline(crawler), item)
-    for candidate in item["candidates"]:
-        toy = [(s.source, s.value) for s in candidate["signals"] if s.family == "toy"]
+    for candidate in item.candidates:
+        toy = [(s.source, s.value) for s in candidate.signals if s.family == "toy"]
         assert toy == [("http://b.test/licence.xml", "page 200")]
+
+
+# --- family columns (Family.columns) -------------------------------------------------------------
+
+
+def _cols_page(ctx: Any, env: Any) -> dict[str, Any]:
+    return {"cols_page": ctx.url}
+
+
+def _cols_image(ctx: Any, env: Any) -> dict[str, Any]:
+    return {"cols_image": ctx.url.rsplit("/", 1)[-1]}
+
+
+COLS = Family(
+    name="cols",
+    summary="a test family filling row columns",
+    spec="tests only",
+    reasons=(Reason("cols:no", "never given"),),
+    page_columns=_cols_page,
+    image_columns=_cols_image,
+)
+
+
+def test_a_familys_column_values_go_to_each_rows_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipelines.consent as engine_module
+
+    monkeypatch.setattr(engine_module, "FAMILIES", (*engine_module.FAMILIES, COLS))
+    item = run(ConsentBeforeProbePipeline(crawler_with()), page_item())
+    assert [c.columns for c in item.candidates] == [
+        {"cols_page": f"{ORIGIN}/page.html", "cols_image": "a.jpg"},
+        {"cols_page": f"{ORIGIN}/page.html", "cols_image": "b.png"},
+    ]

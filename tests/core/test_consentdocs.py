@@ -19,6 +19,8 @@ from crawler.consentdocs import (
     SIZE_CAP_NOTE,
     ConsentDocuments,
     DocumentKind,
+    FetchedDocument,
+    consent_document_fetched,
     origin_of,
     size_capped_fetch,
     stopped_at_size_cap,
@@ -52,6 +54,16 @@ class FakeCrawler:
         self.stats = MemoryStatsCollector(self)
         self.signals = SignalManager(self)
         self.engine = FakeEngine(answers)
+        # What the writers receive: every fetch, through the consent_document_fetched signal.
+        self.documents: list[FetchedDocument] = []
+        self.signals.connect(self._fetched, signal=consent_document_fetched)
+
+    def _fetched(self, document: FetchedDocument) -> None:
+        self.documents.append(document)
+
+    def drain(self) -> list[FetchedDocument]:
+        out, self.documents = self.documents, []
+        return out
 
 
 def kind_text() -> DocumentKind:
@@ -79,7 +91,7 @@ def test_concurrent_lookups_share_one_fetch() -> None:
     assert all(r is results[0] for r in results)
     assert not results[0].allowed("http://a.test/x/1", "consentcrawl")
     assert crawler.stats.get_value("consent/documents_fetched/robots") == 1
-    assert len(store.drain()) == 1 and store.drain() == []
+    assert len(crawler.drain()) == 1 and crawler.drain() == []
 
 
 def test_cache_lives_for_the_ttl_only() -> None:
@@ -129,7 +141,7 @@ def test_fetched_bodies_are_capped_but_hashed_whole() -> None:
     crawler = FakeCrawler({"http://a.test/robots.txt": (200, body)}, CONSENT_DOCUMENT_MAX_BYTES=100)
     store = ConsentDocuments(crawler)
     asyncio.run(store.get("robots", "http://a.test"))
-    [doc] = store.drain()
+    [doc] = crawler.drain()
     assert len(doc.body) == 100 and doc.truncated
     assert doc.sha256 == hashlib.sha256(body).hexdigest()
 
@@ -187,7 +199,7 @@ def test_a_stopped_download_is_parsed_from_its_first_bytes() -> None:
     assert (status, got) == (200, body)  # a cut document exists: not a network failure
     assert stopped_at_size_cap(error) and error.startswith(SIZE_CAP_NOTE)
     assert size_capped_fetch(status, got, error) == (200, body, True)
-    docs = {doc.kind: doc for doc in store.drain()}
+    docs = {doc.kind: doc for doc in crawler.drain()}
     assert not docs["aitxt"].complete and docs["aitxt"].truncated
     assert docs["robots"].complete
     assert crawler.stats.get_value("consent/documents_size_capped/aitxt") == 1

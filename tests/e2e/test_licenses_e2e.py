@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from pipelines.writer import LICENSE_FIELDS
+from crawler.records import LICENSE_COLUMNS
 from tests.e2e import Crawl, crawl, families
 from tests.sites.signalweb import LICENSE_EXPECTED, LICENSE_SEEDS, SIGNAL_EXPECTED
 
-COLUMNS = LICENSE_FIELDS
+COLUMNS = LICENSE_COLUMNS
 
 MOSS = "http://lic-page.sig.test/img/moss.png"
 AVOCET = "http://lic-jsonld.sig.test/img/avocet.jpg"

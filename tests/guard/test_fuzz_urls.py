@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from crawler.consent.verdict import PageVerdict
 from crawler.extract import extract_page
-from crawler.items import candidate_dict
+from crawler.items import candidate_row
 from crawler.netguard import PUBLIC_ONLY
 from crawler.urls import safe_origin, split_http_url
 
@@ -90,14 +90,14 @@ def test_origin_building_never_raises(url: str) -> None:
 def test_rows_in_equal_rows_out(page: tuple[bytes, int]) -> None:
     body, _n = page
     extract = extract_page(body, PAGE, "utf-8")
-    rows = [candidate_dict(c) for c in extract.candidates]
+    rows = [candidate_row(c) for c in extract.candidates]
     assert len(rows) == len(extract.candidates)
     verdict = PageVerdict([])
     for row in rows:
-        reasons, _records = verdict.row(row["reasons"], row["signals"])
-        if row["origin"] is None:
-            assert reasons, row["url"]  # an unchecked row is never kept
+        reasons, _records = verdict.row(row.reasons, row.signals)
+        if row.origin is None:
+            assert reasons, row.url  # an unchecked row is never kept
         else:
-            assert split_http_url(row["url"]) is not None
+            assert split_http_url(row.url) is not None
     for link in extract.links:
         split_http_url(link)  # never raises

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crawler.extract import Candidate
-from crawler.items import candidate_dict
+from crawler.items import candidate_row
 from crawler.licenses.linkheader import license_links, link_header_evidence
 from crawler.regen.inputs import valid_origin
 from crawler.urls import origin_from, origin_of, safe_origin, split_http_url
@@ -64,8 +64,8 @@ def test_unusable_urls_give_none_never_an_exception(url: object) -> None:
 
 
 def test_an_unusable_candidate_url_is_its_own_excluded_row() -> None:
-    row = candidate_dict(Candidate(url="http://a.test:99999/x.png", caption="c"))
-    assert row["origin"] is None and row["reasons"] == ["input:invalid-url"]
+    row = candidate_row(Candidate(url="http://a.test:99999/x.png", caption="c"))
+    assert row.origin is None and row.reasons == ["input:invalid-url"]
 
 
 def test_a_malformed_link_header_target_does_not_raise() -> None:
