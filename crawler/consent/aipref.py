@@ -31,11 +31,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import http_sf
 from http_sf import StructuredFieldError, Token
 
-from crawler.consent.family import EvalEnv, Family, ImageContext, PageContext, Phase, Reason, Switch
+from crawler.consent.family import (
+    Column,
+    EvalEnv,
+    Family,
+    ImageContext,
+    PageContext,
+    Phase,
+    Reason,
+    Switch,
+)
+from crawler.consent.robots import FAMILY as ROBOTS_FAMILY
 from crawler.consent.verdict import Signal, combine_values
 
 __all__ = [
@@ -121,7 +132,7 @@ class UsagePreferences:
 
     def get(self, category: str) -> str | None:
         """The preference for a category name as written (``"train-ai"``...)."""
-        return getattr(self, category.replace("-", "_"))  # type: ignore[no-any-return]
+        return getattr(self, category.replace("-", "_"))
 
     def columns(self) -> dict[str, str | None]:
         """The row columns: ``aipref_train_ai``, ``aipref_ai_use``, ``aipref_search``."""
@@ -243,16 +254,59 @@ def _image(ctx: ImageContext, env: EvalEnv) -> list[Signal]:
     return [content_usage_signal(values, f"header:{ctx.url}")] if values is not None else []
 
 
+def _robots_preferences(robots: Any, url: str, env: EvalEnv) -> UsagePreferences | None:
+    # robots.txt Content-Usage records for our token and the AI tokens (as robots-records).
+    if robots is None:
+        return None
+    return robots.usage_preferences(url, (env.token, *env.ai_tokens))
+
+
+def _image_columns(ctx: ImageContext, env: EvalEnv) -> dict[str, str | None]:
+    """The row's vocab-08 preferences: the most restrictive of the page's and the image's
+    ``Content-Usage`` headers and of both hosts' robots.txt records (None: no source said)."""
+    sources: list[UsagePreferences | None] = []
+    page = ctx.page
+    if page is not None:
+        if page.fetched:
+            values = page.headers.get("content-usage")
+            if values:
+                sources.append(usage_preferences(values))
+        sources.append(_robots_preferences(page.documents.get("robots"), page.url, env))
+    probe = ctx.probe
+    if probe is not None:
+        values = probe.headers.get("content-usage")
+        if values:
+            sources.append(usage_preferences(values))
+    sources.append(_robots_preferences(ctx.documents.get("robots"), ctx.url, env))
+    return most_restrictive(s for s in sources if s is not None).columns()
+
+
 SWITCH = Switch("aipref", "AIPREF_ENABLED", "IETF AIPREF Content-Usage (header and robots.txt)")
+
+
+def _column(category: str) -> Column:
+    return Column(
+        f"aipref_{category.replace('-', '_')}",
+        "string",
+        f"AIPREF {category}: y / n / null (most restrictive of page and image headers and "
+        "both hosts' robots.txt Content-Usage)",
+    )
+
 
 FAMILY = Family(
     name=NAME,
     summary="IETF AIPREF Content-Usage: response headers of the page and of each image "
-    "(robots.txt records: robots-records)",
-    spec="draft-ietf-aipref-vocab, draft-ietf-aipref-attach; consent-signals.md §5",
+    "(robots.txt records: robots-records); vocab-08 train-ai, ai-use, search per row",
+    spec="draft-ietf-aipref-vocab-08, draft-ietf-aipref-attach; consent-signals.md §5, "
+    "signals-2026.md §2",
     reasons=(Reason("aipref:train-ai=n", "train-ai=n (or a legacy label = n)"),),
     switches=(SWITCH,),
+    # robots.txt: read for the columns only (its Content-Usage records; the verdict from them
+    # is robots-records'); fetched once per origin by the robots family anyway.
+    documents=(ROBOTS_FAMILY.documents[0],),
     page=_page,
     image=_image,
     image_phase=Phase.AFTER_PROBE,
+    columns=tuple(_column(c) for c in CATEGORIES),
+    image_columns=_image_columns,
 )

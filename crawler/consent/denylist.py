@@ -336,9 +336,8 @@ FAMILY = Family(
         SettingSpec(
             SETTING,
             [],
-            "Deny-list text files: one host or registered domain a line, # comments; a listed "
-            "domain covers its subdomains. Rows whose page or image host is listed are "
-            "excluded as denylist:<file stem>. None by default.",
+            'Deny-list files (README "Deny-lists"): rows whose page or image host is '
+            "listed are excluded as denylist:<file stem>",
         ),
     ),
     url_only=True,

@@ -310,8 +310,8 @@ def meta_robots_signals(
 def _xrobots_page(ctx: PageContext, env: EvalEnv) -> list[Signal]:
     if not ctx.fetched:
         return []
-    return xrobots_signals(
-        ctx.headers.get("x-robots-tag", []),
+    return header_signals(
+        ctx.headers,
         our_token=env.token,
         ai_tokens=env.ai_tokens,
         strict=env.policy.noindex_excludes,
@@ -323,8 +323,8 @@ def _xrobots_image(ctx: ImageContext, env: EvalEnv) -> list[Signal]:
     probe = ctx.probe
     if probe is None or not probe.status:
         return []
-    return xrobots_signals(
-        probe.headers.get("x-robots-tag", []),
+    return header_signals(
+        probe.headers,
         our_token=env.token,
         ai_tokens=env.ai_tokens,
         strict=env.policy.noindex_excludes,
@@ -355,10 +355,15 @@ def _reasons(family: str, where: str) -> tuple[Reason, ...]:
 
 FAMILY = Family(
     name="xrobots",
-    summary="X-Robots-Tag response headers of the page and of each image",
-    spec="Google robots meta/X-Robots-Tag conventions; DeviantArt noai; consent-signals.md §4",
-    reasons=_reasons("xrobots", "X-Robots-Tag"),
-    switches=(Switch("xrobots", "XROBOTS_ENABLED", "X-Robots-Tag headers of pages and images"),),
+    summary="X-Robots-Tag and Robots-Tag response headers of the page and of each image",
+    spec="Google robots meta/X-Robots-Tag conventions; DeviantArt noai; noml.info; "
+    "draft-illyes-repext (Robots-Tag); consent-signals.md §4, signals-2026.md §5.1",
+    reasons=_reasons("xrobots", "X-Robots-Tag / Robots-Tag"),
+    switches=(
+        Switch(
+            "xrobots", "XROBOTS_ENABLED", "X-Robots-Tag / Robots-Tag headers of pages and images"
+        ),
+    ),
     page=_xrobots_page,
     image=_xrobots_image,
     image_phase=Phase.AFTER_PROBE,
@@ -367,7 +372,7 @@ FAMILY = Family(
 META_ROBOTS = Family(
     name="meta-robots",
     summary="<meta name=\"robots\"> (and our token's / AI tokens' meta names) of the page",
-    spec="Google robots meta conventions; DeviantArt noai; consent-signals.md §4",
+    spec="Google robots meta conventions; DeviantArt noai; noml.info; consent-signals.md §4",
     reasons=_reasons("meta-robots", "<meta name=robots>"),
     switches=(
         Switch(
