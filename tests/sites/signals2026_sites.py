@@ -178,7 +178,8 @@ def _cases() -> list[_Case]:
             ],
             robots=(
                 "User-Agent: *\nAllow: /\n"
-                "Content-Usage: train-ai=n, ai-use=y, search=y\n"
+                # Not "/": the page itself (at /) would refuse every row of the host.
+                "Content-Usage: /img/ train-ai=n, ai-use=y, search=y\n"
                 "Content-Usage: /open/ train-ai=y, ai-use=n\n"
             ),
         ),
@@ -256,7 +257,11 @@ def _build() -> tuple[dict[str, Any], dict[str, dict[str, Any]], list[str]]:
 
     def routes(host: str) -> dict[str, Any]:
         entry = hosts.setdefault(
-            host, {"routes": {}, "default": {"status": 404, "headers": _TEXT, "body": "nf\n"}}
+            host,
+            {
+                "routes": {},
+                "default": {"status": 404, "headers": {"Content-Type": _TEXT}, "body": "nf\n"},
+            },
         )
         return entry["routes"]  # type: ignore[no-any-return]
 
