@@ -260,3 +260,81 @@ def test_most_restrictive_per_category() -> None:
     assert combined == UsagePreferences("y", "n", None)
     assert most_restrictive([]) == UsagePreferences()
     assert UsagePreferences("n", "y").get("ai-use") == "y"
+
+
+# --- the row columns (aipref FAMILY.image_columns) ----------------------------------------------
+
+
+def _columns(
+    page_headers: dict[str, list[str]] | None = None,
+    image_headers: dict[str, list[str]] | None = None,
+    page_robots: str | None = None,
+    image_robots: str | None = None,
+) -> dict[str, str | None]:
+    from crawler.consent.aipref import FAMILY
+    from crawler.consent.family import EvalEnv, ImageContext, PageContext, ProbeView
+    from crawler.consent.policy import Policy
+    from crawler.consent.robots import robots_from_fetch
+
+    def robots(origin: str, text: str | None) -> dict[str, object]:
+        status, body = (404, b"") if text is None else (200, text.encode())
+        return {"robots": robots_from_fetch(origin, status, body)}
+
+    page = PageContext(
+        "http://p.example/post",
+        "http://p.example",
+        page_headers is not None,
+        robots("http://p.example", page_robots),
+        page_headers or {},
+        {},
+        None,
+        200,
+        {},
+    )
+    probe = (
+        ProbeView("http://i.example/a.png", "HEAD", 200, image_headers, None)
+        if image_headers is not None
+        else None
+    )
+    image = ImageContext(
+        "http://i.example/a.png",
+        "http://i.example",
+        robots("http://i.example", image_robots),
+        page,
+        probe,
+        {},
+    )
+    env = EvalEnv("consentcrawl", ("GPTBot",), Policy.from_settings({}.get))
+    assert FAMILY.image_columns is not None
+    return dict(FAMILY.image_columns(image, env))
+
+
+def test_columns_are_null_when_nobody_says_anything() -> None:
+    assert _columns({}, {}) == {
+        "aipref_train_ai": None,
+        "aipref_ai_use": None,
+        "aipref_search": None,
+    }
+
+
+def test_columns_combine_page_image_and_both_robots_most_restrictively() -> None:
+    got = _columns(
+        page_headers={"content-usage": ["train-ai=y", "search=y"]},
+        image_headers={"content-usage": ["ai-use=y"]},
+        page_robots="User-agent: *\nAllow: /\n",
+        image_robots="User-agent: GPTBot\nContent-Usage: /a.png ai-use=n\n",
+    )
+    assert got == {"aipref_train_ai": "y", "aipref_ai_use": "n", "aipref_search": "y"}
+
+
+def test_columns_read_robots_records_for_the_page_path_and_the_image_path() -> None:
+    robots = "User-agent: *\nContent-Usage: /post train-ai=n\n"
+    got = _columns(page_headers={}, page_robots=robots, image_robots=robots)
+    assert got["aipref_train_ai"] == "n"  # the page's path is covered; the image's is not
+    got = _columns(page_headers={}, image_robots=robots)
+    assert got["aipref_train_ai"] is None
+
+
+def test_columns_of_a_page_known_only_by_its_url_come_from_the_image() -> None:
+    got = _columns(page_headers=None, image_headers={"content-usage": ["search=n"]})
+    assert got == {"aipref_train_ai": None, "aipref_ai_use": None, "aipref_search": "n"}

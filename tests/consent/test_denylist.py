@@ -310,3 +310,30 @@ def test_family_declaration(tmp_path: Path) -> None:
     assert signal.value == "listed warez.example (image https://img.warez.example/a.jpg)"
     off = EvalEnv("consentcrawl", (), _Policy(), None)
     assert FAMILY.image(image, off) == []
+
+
+# --- start-up: a bad DENYLIST_FILES stops the run (crawler.runtime.check_effective_settings) -----
+
+
+def test_effective_settings_check_loads_the_denylist(tmp_path: Path) -> None:
+    from scrapy.settings import Settings
+
+    from crawler import settings as project_settings
+    from crawler.config import ConfigError
+    from crawler.runtime import check_effective_settings
+
+    settings = Settings()
+    settings.setmodule(project_settings)
+    check_effective_settings(settings)  # none by default
+    good = tmp_path / "ok.txt"
+    good.write_text("warez.example\n", encoding="utf-8")
+    settings.set("DENYLIST_FILES", [str(good)])
+    check_effective_settings(settings)
+    settings.set("DENYLIST_FILES", f"{good},{tmp_path / 'missing.txt'}")
+    with pytest.raises(ConfigError, match=r"DENYLIST_FILES.*missing\.txt"):
+        check_effective_settings(settings)
+    bad = tmp_path / "bad.txt"
+    bad.write_text("ok.example\n*.warez.example\n", encoding="utf-8")
+    settings.set("DENYLIST_FILES", [str(bad)])
+    with pytest.raises(ConfigError, match=r"bad\.txt:2"):
+        check_effective_settings(settings)
