@@ -198,6 +198,16 @@ def test_consent_command_shows_the_denylist(web: SimWeb, denylist: Path) -> None
     assert listed[0]["source"] == f"{denylist}:2"
 
 
+def test_consent_command_refuses_a_bad_denylist(web: SimWeb, tmp_path: Path) -> None:
+    before = len(web.requests())
+    missing = tmp_path / "missing.txt"
+    result = consent(web, "http://clean.s26.test/", "-s", f"DENYLIST_FILES={missing}")
+    assert result.returncode == 2
+    assert f"consentcrawl: error: DENYLIST_FILES: cannot read {missing}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(web.requests()) == before
+
+
 def test_consent_command_shows_robots_tag_and_noml(web: SimWeb) -> None:
     result = consent(
         web,
