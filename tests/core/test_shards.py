@@ -144,15 +144,3 @@ def test_seal_starts_a_new_part(tmp_path: Path) -> None:
     writer.seal()
     assert [p.rows for p in writer.parts] == [1, 1]
     assert writer.seal() is None and writer.buffered == 0
-
-
-def test_family_columns_follow_the_base_schemas_in_registry_order() -> None:
-    from crawler.consent.registry import FAMILIES
-    from crawler.output.shards import EXCLUDED_SCHEMA, family_columns, with_family_columns
-
-    declared = [c.name for f in FAMILIES for c in f.columns]
-    assert [f.name for f in family_columns()] == declared
-    assert {"aipref_train_ai", "aipref_ai_use", "aipref_search"} <= set(declared)
-    for base in (INDEX_SCHEMA, EXCLUDED_SCHEMA):
-        schema = with_family_columns(base)
-        assert schema.names == [*base.names, *declared]
