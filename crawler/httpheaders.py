@@ -6,6 +6,7 @@ from scrapy.http import Response
 
 SIGNAL_HEADERS = (
     b"x-robots-tag",
+    b"robots-tag",  # draft-illyes-repext: the unprefixed X-Robots-Tag
     b"tdm-reservation",
     b"tdm-policy",
     b"content-usage",

@@ -51,10 +51,20 @@ def check_effective_settings(settings: BaseSettings) -> None:
     """Values that only fail late (policy, compression), checked once the configuration file and
     -s are merged, before the first request."""
     try:
-        Policy.from_settings(settings.get)
+        policy = Policy.from_settings(settings.get)
     except PolicyError as exc:
         raise ConfigError(str(exc)) from None
     check_compression(settings.get("INDEX_COMPRESSION"))
+    # A family's own settings (e.g. DENYLIST_FILES: files read and parsed): a bad one stops the
+    # run here, before the first request, not in a pipeline's start-up.
+    from crawler.consent.registry import FAMILIES
+
+    for family in FAMILIES:
+        if family.configure is not None and family.enabled(policy):
+            try:
+                family.configure(settings.get)
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
 
 
 def apply_config(settings: BaseSettings, path: str | None, known: dict[str, Any]) -> None:

@@ -20,11 +20,13 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 from scrapy.settings import SETTINGS_PRIORITIES
 
+from crawler.config import ConfigError
 from crawler.consent.policy import PRESETS, Policy, PolicyError
 from crawler.consent.registry import FAMILIES, enabled_names
 from crawler.consent.verdict import PageVerdict
 from crawler.records import CheckItem, license_columns
 from crawler.report.explain import explain_rows, printable
+from crawler.runtime import check_effective_settings
 from crawler.seeds import check_url
 from crawler.spiders.consent import ConsentSpider
 
@@ -167,7 +169,8 @@ class Command(ScrapyCommand):
         assert self.settings is not None and self.crawler_process is not None
         try:
             policy = Policy.from_settings(self.settings.get)
-        except PolicyError as exc:
+            check_effective_settings(self.settings)  # e.g. DENYLIST_FILES, read here
+        except (PolicyError, ConfigError) as exc:
             print(f"consentcrawl: error: {exc}", file=sys.stderr)
             self.exitcode = 2
             return

@@ -17,6 +17,7 @@ from crawler.consent import (
     aitxt,
     c2pa,
     contentsignal,
+    denylist,
     iptc,
     probe,
     provenance,
@@ -30,6 +31,8 @@ from crawler.consent.family import DocumentSpec, Family, Switch
 
 FAMILIES: tuple[Family, ...] = (
     robots.FAMILY,
+    # Operator deny-lists: host look-ups only, before any document of the listed hosts is read.
+    denylist.FAMILY,
     aitxt.FAMILY,
     tdmrep.FAMILY,
     xrobots.FAMILY,

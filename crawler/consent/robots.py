@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from crawler.consent.family import (
     DocumentSpec,
@@ -37,6 +37,9 @@ from crawler.consent.robotstxt import RobotsTxt, parse_robots_txt
 from crawler.consent.rowchecks import image_robots_signals, page_robots_signals
 from crawler.consent.text import MAX_TEXT_BYTES, decode_text
 from crawler.consent.verdict import Signal
+
+if TYPE_CHECKING:
+    from crawler.consent.aipref import UsagePreferences
 
 MAX_ROBOTS_BYTES = MAX_TEXT_BYTES
 MAX_REDIRECTS = 5
@@ -132,6 +135,17 @@ class RobotsRules:
         if not ext.has_extensions:
             return []
         return ext.signals(url_path, tokens)
+
+    def usage_preferences(self, url_path: str, tokens: Sequence[str]) -> UsagePreferences | None:
+        """All vocab-08 categories of the AIPREF ``Content-Usage`` records for the path (None:
+        no such record applies)."""
+        if self.state != "parsed" or self.robots is None:
+            return None
+        if self._extensions is None:
+            from crawler.consent.robots_ext import RobotsExtensions
+
+            self._extensions = RobotsExtensions.from_robots(self.robots, self.source)
+        return self._extensions.usage_preferences(url_path, tokens)
 
 
 def robots_from_fetch(

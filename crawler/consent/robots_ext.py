@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crawler.consent.aipref import SWITCH as AIPREF_SWITCH
-from crawler.consent.aipref import train_ai_preference
+from crawler.consent.aipref import UsagePreferences, most_restrictive, value_preferences
 from crawler.consent.contentsignal import SWITCH as CONTENT_SIGNAL_SWITCH
 from crawler.consent.contentsignal import ai_train_preference
 from crawler.consent.family import EvalEnv, Family, ImageContext, PageContext, Reason, Switch
@@ -51,6 +51,7 @@ class _Rule:
     pattern: PathPattern
     verdict: Decision
     raw: str  # "Content-Usage: / train-ai=n" - evidence
+    prefs: UsagePreferences | None = None  # Content-Usage: all vocab-08 categories
 
 
 @dataclass(slots=True)
@@ -67,11 +68,11 @@ def _pref_rule(key: str, value: str, raw: str) -> _Rule:
     # identical paths then combine restrictively.
     path, prefs = (match.group(1), match.group(2)) if match else ("/", value)
     if key == _USAGE:
-        preference = train_ai_preference(prefs)
-        verdict = {"n": Decision.DISALLOW, "y": Decision.ALLOW}.get(preference or "")
-    else:
-        preference = ai_train_preference(prefs)
-        verdict = {"no": Decision.DISALLOW, "yes": Decision.ALLOW}.get(preference or "")
+        usage = value_preferences(prefs)
+        verdict = {"n": Decision.DISALLOW, "y": Decision.ALLOW}.get(usage.train_ai or "")
+        return _Rule(path_pattern(path), verdict or Decision.UNKNOWN, raw, usage)
+    preference = ai_train_preference(prefs)
+    verdict = {"no": Decision.DISALLOW, "yes": Decision.ALLOW}.get(preference or "")
     return _Rule(path_pattern(path), verdict or Decision.UNKNOWN, raw)
 
 
@@ -198,6 +199,31 @@ class RobotsExtensions:
             else:
                 out.append(Signal.allow(family, self.source_url, chosen.raw))
         return out
+
+    def usage_preferences(
+        self, path: str, tokens: Sequence[str], *, include_star: bool = True
+    ) -> UsagePreferences | None:
+        """All vocab-08 categories of the ``Content-Usage`` records for ``path``; None when the
+        applicable groups have no such record.
+
+        In each applicable scope the longest matching path wins and identical paths combine
+        most-restrictively per category (attach-05 §3.1); scopes combine most-restrictively,
+        as in ``signals``.
+        """
+        if not self.has_extensions:
+            return None
+        normalized = normalize_path(path)
+        present = False
+        found: list[UsagePreferences] = []
+        for scope in self._scopes_for(tokens, include_star):
+            if not scope.usage:
+                continue
+            present = True
+            matching = [r for r in scope.usage if r.pattern.matches(normalized)]
+            if matching:
+                longest = max(r.pattern.length for r in matching)
+                found.extend(r.prefs for r in matching if r.pattern.length == longest and r.prefs)
+        return most_restrictive(found) if present else None
 
 
 def _extension_groups(robots: RobotsTxt) -> list[_Group]:

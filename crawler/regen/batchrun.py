@@ -73,6 +73,23 @@ def _license_reason(settings: Any) -> str | None:
     return license_filter.check(NO_LICENSE) if license_filter.active else None
 
 
+# The families whose signals the batch path computes (crawler.regen.batchpath); the others read
+# only what a regeneration row without probe or page fetch does not have (headers, HTML).
+BATCH_FAMILIES = frozenset({"robots", "aitxt", "tdmrep", "robots-records"})
+
+
+def _configured_families(crawler: Crawler) -> list[str]:
+    """Enabled families outside ``BATCH_FAMILIES`` that have a configuration (a deny-list from
+    DENYLIST_FILES): their rows need the engine, i.e. the item path."""
+    from pipelines.consent import family_envs
+
+    return sorted(
+        name
+        for name, env in family_envs(crawler).items()
+        if env.config is not None and name not in BATCH_FAMILIES
+    )
+
+
 class BatchRunner:
     def __init__(self, crawler: Crawler, plan: RegenPlan, checks: RowChecks) -> None:
         self.crawler = crawler
@@ -107,6 +124,8 @@ class BatchRunner:
             why = "--fetch-pages"
         elif not pipelines <= KNOWN_PIPELINES:
             why = "other item pipelines: " + ", ".join(sorted(pipelines - KNOWN_PIPELINES))
+        elif configured := _configured_families(crawler):
+            why = "configured families the batch path does not evaluate: " + ", ".join(configured)
         if why is not None:
             logger.info("regeneration: item path (%s)", why)
             return None

@@ -5,10 +5,14 @@ from __future__ import annotations
 import pytest
 
 from crawler.consent.aipref import (
+    UsagePreferences,
+    combine_field_lines,
     content_usage_signal,
+    most_restrictive,
     parse_content_usage,
     parse_content_usage_lenient,
     train_ai_preference,
+    usage_preferences,
 )
 from crawler.consent.verdict import Decision
 
@@ -131,3 +135,206 @@ def test_no_or_irrelevant_header_is_unknown() -> None:
     unknown = content_usage_signal(["search=n"], SRC)
     assert unknown.decision is Decision.UNKNOWN
     assert unknown.value == "search=n"
+
+
+# --- vocab-08: train-ai, ai-use, search (signals-2026.md §2) -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        # -08 test vectors (signals-2026.md §2, "Ship test vectors from both -07 and -08")
+        (["train-ai=n, ai-use=y"], UsagePreferences("n", "y", None)),
+        (["search=y, train-ai=n"], UsagePreferences("n", None, "y")),
+        (["train-ai=y, ai-use=n, search=n"], UsagePreferences("y", "n", "n")),
+        (["ai-use=n"], UsagePreferences(None, "n", None)),
+        # -07 vectors: no ai-use
+        (["train-ai=n"], UsagePreferences("n", None, None)),
+        (["train-ai=y, search=y"], UsagePreferences("y", None, "y")),
+        ([], UsagePreferences()),
+        (["ai-use=maybe, search=?1"], UsagePreferences()),  # not y/n tokens: unknown
+    ],
+)
+def test_vocab_08_categories(values: list[str], expected: UsagePreferences) -> None:
+    assert usage_preferences(values) == expected
+    assert usage_preferences(values, conservative=False) == expected
+
+
+def test_ai_use_n_alone_does_not_exclude() -> None:
+    # train-ai=n keeps excluding; ai-use is recorded, never a training opt-out on its own.
+    assert content_usage_signal(["ai-use=n"], SRC).decision is Decision.UNKNOWN
+    assert content_usage_signal(["train-ai=y, ai-use=n"], SRC).decision is Decision.ALLOW
+
+
+def test_columns() -> None:
+    assert usage_preferences(["train-ai=n, ai-use=y"]).columns() == {
+        "aipref_train_ai": "n",
+        "aipref_ai_use": "y",
+        "aipref_search": None,
+    }
+    assert UsagePreferences().columns() == dict.fromkeys(
+        ("aipref_train_ai", "aipref_ai_use", "aipref_search")
+    )
+
+
+def test_legacy_umbrella_labels_cover_every_category_in_conservative_mode() -> None:
+    assert usage_preferences(["all=n"]) == UsagePreferences("n", "n", "n")
+    assert usage_preferences(["bots=n"]) == UsagePreferences("n", "n", "n")
+    # a training-only legacy label says nothing about ai-use or search
+    assert usage_preferences(["train-genai=n"]) == UsagePreferences("n", None, None)
+    # strict (spec) reading: unknown labels are ignored
+    assert usage_preferences(["all=n"], conservative=False) == UsagePreferences()
+
+
+def test_uppercase_salvages_refusals_of_every_category() -> None:
+    assert usage_preferences(["Train-AI=n, AI-Use=n, Search=y"]) == UsagePreferences("n", "n")
+    assert usage_preferences(["Train-AI=n"], conservative=False) == UsagePreferences()
+
+
+# --- several field lines: combined before parsing (RFC 9651 §4.2) ----------------------------
+
+
+def test_field_lines_are_joined_with_comma_space() -> None:
+    assert combine_field_lines(["train-ai=n", " ai-use=y ", "", "search=y"]) == (
+        "train-ai=n, ai-use=y, search=y"
+    )
+    assert combine_field_lines([]) == ""
+
+
+def test_field_lines_combine_into_one_dictionary() -> None:
+    values = ["train-ai=n", "ai-use=y", "search=y"]
+    assert usage_preferences(values) == UsagePreferences("n", "y", "y")
+    signal = content_usage_signal(values, SRC)
+    assert signal.reason == "aipref:train-ai=n"
+    assert signal.value == "train-ai=n"  # the line that refused on its own
+
+
+def test_a_later_line_overrides_a_duplicate_key_in_the_spec_reading() -> None:
+    # Combined: "train-ai=n, train-ai=y"; RFC 9651 dictionary: the last value wins.
+    values = ["train-ai=n", "train-ai=y"]
+    assert usage_preferences(values, conservative=False) == UsagePreferences("y")
+    assert content_usage_signal(values, SRC, conservative=False).decision is Decision.ALLOW
+    # Conservative (default): an n that one line gives on its own still stands.
+    assert usage_preferences(values) == UsagePreferences("n")
+    assert content_usage_signal(values, SRC).decision is Decision.DISALLOW
+
+
+def test_a_string_split_across_field_lines_parses_only_combined() -> None:
+    # Each line alone is malformed (an unterminated string); combined, the dictionary parses.
+    values = ['note="a', 'b", train-ai=n']
+    assert parse_content_usage(values[0]) is None
+    assert usage_preferences(values, conservative=False) == UsagePreferences("n")
+    signal = content_usage_signal(values, SRC, conservative=False)
+    assert signal.reason == "aipref:train-ai=n"
+    assert signal.value == 'note="a, b", train-ai=n'  # evidence: the combined field
+
+
+def test_a_parse_failure_in_the_combined_field_ignores_the_whole_field() -> None:
+    # One bad line ("Search=y": uppercase key) makes the combined field unparseable; RFC 9651
+    # §4.2: the field is ignored, so the valid train-ai=y on the other line does not allow.
+    values = ["train-ai=y", "Search=y"]
+    assert parse_content_usage(combine_field_lines(values)) is None
+    assert usage_preferences(values) == UsagePreferences()
+    assert content_usage_signal(values, SRC).decision is Decision.UNKNOWN
+    assert content_usage_signal(values, SRC, conservative=False).decision is Decision.UNKNOWN
+
+
+def test_a_parse_failure_still_keeps_refusals_in_conservative_mode() -> None:
+    values = ["train-ai=n", "Search=y"]
+    assert usage_preferences(values, conservative=False) == UsagePreferences()
+    assert usage_preferences(values) == UsagePreferences("n")
+    signal = content_usage_signal(values, SRC)
+    assert signal.reason == "aipref:train-ai=n"
+    assert signal.value == "train-ai=n"
+
+
+def test_empty_field_lines_are_skipped() -> None:
+    # "train-ai=y, " would not parse; an empty line is an empty list element, ignored.
+    assert usage_preferences(["train-ai=y", ""], conservative=False) == UsagePreferences("y")
+
+
+def test_most_restrictive_per_category() -> None:
+    combined = most_restrictive(
+        [UsagePreferences("y", "y", None), UsagePreferences(None, "n", None), UsagePreferences()]
+    )
+    assert combined == UsagePreferences("y", "n", None)
+    assert most_restrictive([]) == UsagePreferences()
+    assert UsagePreferences("n", "y").get("ai-use") == "y"
+
+
+# --- the row columns (aipref FAMILY.image_columns) ----------------------------------------------
+
+
+def _columns(
+    page_headers: dict[str, list[str]] | None = None,
+    image_headers: dict[str, list[str]] | None = None,
+    page_robots: str | None = None,
+    image_robots: str | None = None,
+) -> dict[str, str | None]:
+    from crawler.consent.aipref import FAMILY
+    from crawler.consent.family import EvalEnv, ImageContext, PageContext, ProbeView
+    from crawler.consent.policy import Policy
+    from crawler.consent.robots import robots_from_fetch
+
+    def robots(origin: str, text: str | None) -> dict[str, object]:
+        status, body = (404, b"") if text is None else (200, text.encode())
+        return {"robots": robots_from_fetch(origin, status, body)}
+
+    page = PageContext(
+        "http://p.example/post",
+        "http://p.example",
+        page_headers is not None,
+        robots("http://p.example", page_robots),
+        page_headers or {},
+        {},
+        None,
+        200,
+        {},
+    )
+    probe = (
+        ProbeView("http://i.example/a.png", "HEAD", 200, image_headers, None)
+        if image_headers is not None
+        else None
+    )
+    image = ImageContext(
+        "http://i.example/a.png",
+        "http://i.example",
+        robots("http://i.example", image_robots),
+        page,
+        probe,
+        {},
+    )
+    env = EvalEnv("consentcrawl", ("GPTBot",), Policy.from_settings({}.get))
+    assert FAMILY.image_columns is not None
+    return dict(FAMILY.image_columns(image, env))
+
+
+def test_columns_are_null_when_nobody_says_anything() -> None:
+    assert _columns({}, {}) == {
+        "aipref_train_ai": None,
+        "aipref_ai_use": None,
+        "aipref_search": None,
+    }
+
+
+def test_columns_combine_page_image_and_both_robots_most_restrictively() -> None:
+    got = _columns(
+        page_headers={"content-usage": ["train-ai=y", "search=y"]},
+        image_headers={"content-usage": ["ai-use=y"]},
+        page_robots="User-agent: *\nAllow: /\n",
+        image_robots="User-agent: GPTBot\nContent-Usage: /a.png ai-use=n\n",
+    )
+    assert got == {"aipref_train_ai": "y", "aipref_ai_use": "n", "aipref_search": "y"}
+
+
+def test_columns_read_robots_records_for_the_page_path_and_the_image_path() -> None:
+    robots = "User-agent: *\nContent-Usage: /post train-ai=n\n"
+    got = _columns(page_headers={}, page_robots=robots, image_robots=robots)
+    assert got["aipref_train_ai"] == "n"  # the page's path is covered; the image's is not
+    got = _columns(page_headers={}, image_robots=robots)
+    assert got["aipref_train_ai"] is None
+
+
+def test_columns_of_a_page_known_only_by_its_url_come_from_the_image() -> None:
+    got = _columns(page_headers=None, image_headers={"content-usage": ["search=n"]})
+    assert got == {"aipref_train_ai": None, "aipref_ai_use": None, "aipref_search": "n"}

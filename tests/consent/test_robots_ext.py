@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from crawler.consent.aipref import UsagePreferences
 from crawler.consent.robots_ext import parse_robots_extensions
 from crawler.consent.verdict import Decision, Signal
 from tests.corpus import CORPUS
@@ -351,3 +352,49 @@ def test_whole_great_gpt_firewall_set_parses() -> None:
         "stackoverflow.com.robots.txt",
         "davidguetta.com.robots.txt",
     }
+
+
+# --- AIPREF vocab-08: every category from robots.txt Content-Usage records ------------------
+
+VOCAB_08_ROBOTS = """User-Agent: *
+Allow: /
+Content-Usage: train-ai=n, ai-use=y, search=y
+Content-Usage: /ai-ok/ train-ai=y
+Content-Usage: /mixed/ train-ai=y, ai-use=y
+Content-Usage: /mixed/ ai-use=n, search=y
+
+User-Agent: consentcrawl
+Allow: /
+Content-Usage: /named/ search=n
+"""
+
+
+def test_usage_preferences_of_all_categories() -> None:
+    robots = parse_robots_extensions(VOCAB_08_ROBOTS, SRC)
+    # the "/" rule: every category it states
+    assert robots.usage_preferences("/x.jpg", US) == UsagePreferences("n", "y", "y")
+    # the longest match wins as a whole: ai-use and search are unknown under /ai-ok/
+    assert robots.usage_preferences("/ai-ok/x.jpg", US) == UsagePreferences("y", None, None)
+    # identical paths combine most-restrictively per category
+    assert robots.usage_preferences("/mixed/x.jpg", US) == UsagePreferences("y", "n", "y")
+    # the named group and the "*" group combine most-restrictively (as in signals())
+    assert robots.usage_preferences("/named/x.jpg", US) == UsagePreferences("n", "y", "n")
+    assert robots.usage_preferences("/named/x.jpg", US, include_star=False) == (
+        UsagePreferences(None, None, "n")
+    )
+    # train-ai agrees with the signal the family gives
+    [signal] = robots.signals("/ai-ok/x.jpg", US)
+    assert signal.decision is Decision.ALLOW
+
+
+def test_usage_preferences_none_without_content_usage_records() -> None:
+    assert (
+        parse_robots_extensions("User-Agent: *\nDisallow: /x\n", SRC).usage_preferences("/", US)
+        is None
+    )
+    only_signal = "User-Agent: *\nContent-Signal: ai-train=no\n"
+    assert parse_robots_extensions(only_signal, SRC).usage_preferences("/", US) is None
+    scoped = "User-Agent: *\nContent-Usage: /only/ train-ai=n\n"
+    assert parse_robots_extensions(scoped, SRC).usage_preferences("/else", US) == (
+        UsagePreferences()
+    )

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from crawler.consent.verdict import Decision, Signal, combine
-from crawler.consent.xrobots import meta_robots_signals, xrobots_signals
+from crawler.consent.xrobots import (
+    header_signals,
+    meta_robots_signals,
+    robots_tag_rules,
+    xrobots_signals,
+)
 from tests.corpus import CORPUS
 
 AI_TOKENS = ("CCBot", "GPTBot", "img2dataset", "LAIONDownloader")
@@ -196,3 +201,160 @@ def test_meta_on_real_pages_with_noindex() -> None:
         assert combine(meta(found, strict=False)) is Decision.UNKNOWN
         checked += 1
     assert checked > 0
+
+
+# --- noml (noml.info; img2dataset#365) ---------------------------------------------------------
+
+
+def test_noml_header_and_meta_exclude_under_every_mode() -> None:
+    for strict in (True, False):
+        assert reasons(xr("noml", strict=strict)) == ["xrobots:noml"]
+        assert reasons(meta({"robots": ["NoML"]}, strict=strict)) == ["meta-robots:noml"]
+    assert reasons(xr("googlebot: noml")) == [None]  # addressed to someone else
+    assert reasons(meta({"gptbot": ["index, noml"]})) == ["meta-robots:noml"]
+
+
+# --- Robots-Tag (draft-illyes-repext) ----------------------------------------------------------
+
+
+def rt(*values: str, strict: bool = True, xrobots: tuple[str, ...] = ()) -> list[Signal]:
+    return xrobots_signals(
+        list(xrobots),
+        our_token="consentcrawl",
+        ai_tokens=AI_TOKENS,
+        strict=strict,
+        source=SRC,
+        robots_tag=list(values),
+    )
+
+
+def test_draft_example_star_rules_apply_to_us() -> None:
+    # draft-illyes-repext §"HTTP Response Header": "noindex and nosnippet rules for all
+    # accessors, however specifies no rules for the product token ExampleBot". The example's
+    # trailing ";" is not valid RFC 9651 syntax, so the tolerant reader takes it.
+    signals = rt("*;noindex;nosnippet, ExampleBot;")
+    assert reasons(signals) == ["xrobots:noindex"]
+    assert signals[0].value == "Robots-Tag: *;noindex;nosnippet, ExampleBot;"
+    assert signals[0].family == "xrobots"
+    assert reasons(rt("*;noindex;nosnippet, ExampleBot;", strict=False)) == [None]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("*;noai", ["xrobots:noai"]),
+        ("*;noai;noimageai", ["xrobots:noai", "xrobots:noimageai"]),
+        ("consentcrawl;noml", ["xrobots:noml"]),
+        ("GPTBot;noimageai", ["xrobots:noimageai"]),  # one of the AI tokens we honour
+        ("ExampleBot;noai", [None]),  # for another crawler
+        ("ExampleBot;noai, *;noimageai", ["xrobots:noimageai"]),
+        ("robots;noai", ["xrobots:noai"]),
+        ("*;noai=?0", [None]),  # explicitly off
+        ("*;noai=?1", ["xrobots:noai"]),
+        ("*;noai=yes", ["xrobots:noai"]),  # any other value counts (restrictive)
+        ("*;max-snippet=20", [None]),
+        ("(GPTBot consentcrawl);noai", [None]),  # an Inner List is no product token
+    ],
+)
+def test_robots_tag_members(value: str, expected: list[str | None]) -> None:
+    assert reasons(rt(value)) == expected
+
+
+def test_parameters_of_repeated_tokens_merge() -> None:
+    # "If a product token appears multiple times in the field, the Parameters from all
+    # instances MUST be merged" - here across two field lines.
+    assert reasons(rt("consentcrawl;noai", "consentcrawl;noimageai")) == [
+        "xrobots:noai",
+        "xrobots:noimageai",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("noai", ["xrobots:noai"]),
+        ("NOAI", ["xrobots:noai"]),
+        ("noindex, noai", ["xrobots:noindex", "xrobots:noai"]),
+        ("noai;nosnippet", ["xrobots:noai"]),
+        ("noml;noai", ["xrobots:noml", "xrobots:noai"]),
+        ("none", ["xrobots:none"]),
+    ],
+)
+def test_a_bare_directive_applies_to_every_crawler(value: str, expected: list[str]) -> None:
+    # The X-Robots-Tag habit: a directive as the list member. Read restrictively (issue 14).
+    assert reasons(rt(value)) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('noai;bots="GPTBot"', ["xrobots:noai"]),
+        ('noai;bots="Googlebot CCBot"', ["xrobots:noai"]),
+        ('noai;bots="Googlebot, Bingbot"', [None]),
+        ("noai;bots=googlebot", [None]),
+        ('noai;bots="*"', ["xrobots:noai"]),
+    ],
+)
+def test_a_bots_parameter_scopes_a_bare_directive(value: str, expected: list[str | None]) -> None:
+    assert reasons(rt(value)) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("*;NoAI", ["xrobots:noai"]),  # uppercase key: not RFC 9651, read tolerantly
+        ("* ; noai ; noimageai", ["xrobots:noai", "xrobots:noimageai"]),
+        ('ExampleBot;note="a, b;c", *;noml', ["xrobots:noml"]),  # quotes respected
+        ("googlebot: noai", [None]),  # Google's X-Robots-Tag syntax, for another crawler
+        ("consentcrawl: noai", ["xrobots:noai"]),
+        ("noai,", ["xrobots:noai"]),  # trailing comma
+    ],
+)
+def test_malformed_values_are_read_restrictively(value: str, expected: list[str | None]) -> None:
+    assert reasons(rt(value)) == expected
+
+
+def test_several_field_lines_and_both_header_names() -> None:
+    signals = rt("ExampleBot;noai", "*;noimageai", xrobots=("noai",))
+    assert reasons(signals) == ["xrobots:noai", "xrobots:noimageai"]
+    assert signals[0].value == "noai"  # X-Robots-Tag evidence first
+    assert signals[1].value == "Robots-Tag: *;noimageai"
+
+
+def test_robots_tag_syntax_under_the_old_name() -> None:
+    assert reasons(xr("*;noai")) == ["xrobots:noai"]
+    assert reasons(xr("GPTBot;noimageai, ExampleBot;noml")) == ["xrobots:noimageai"]
+    assert reasons(xr("ExampleBot;noai")) == [None]
+
+
+def test_no_robots_tag_is_unknown() -> None:
+    assert reasons(rt()) == [None]
+    assert reasons(rt("", "ExampleBot;")) == [None]
+
+
+def test_parse_limit_keeps_the_first_64_kib() -> None:
+    padding = ", ".join(f"bot{i};nosnippet" for i in range(6000))  # ~100 KB
+    assert reasons(rt(f"*;noai, {padding}")) == ["xrobots:noai"]
+    assert reasons(rt(f"{padding}, *;noai")) == [None]  # beyond the limit: not read
+
+
+def test_header_signals_reads_both_fields() -> None:
+    headers = {"robots-tag": ["*;noml"], "x-robots-tag": ["noimageai"], "content-type": ["x"]}
+    signals = header_signals(
+        headers, our_token="consentcrawl", ai_tokens=AI_TOKENS, strict=False, source=SRC
+    )
+    assert reasons(signals) == ["xrobots:noimageai", "xrobots:noml"]
+    none = header_signals({}, our_token="consentcrawl", ai_tokens=(), strict=True, source=SRC)
+    assert reasons(none) == [None]
+
+
+def test_robots_tag_rules_helper() -> None:
+    honoured = frozenset({"robots", "consentcrawl"})
+    assert robots_tag_rules("*;noindex;nosnippet, ExampleBot;", honoured) == [
+        "noindex",
+        "nosnippet",
+    ]
+    assert robots_tag_rules("consentcrawl;max-snippet=20;noarchive", honoured) == [
+        "max-snippet",
+        "noarchive",
+    ]
