@@ -107,6 +107,12 @@ def _own_reasons(declared: Family) -> bool:
     return any(r.code.split(":", 1)[0] == declared.name for r in declared.reasons)
 
 
+def _states_consent(declared: Family) -> bool:
+    # A site or rightsholder refuses through it (a deny-list is the team's own scope, and
+    # provenance is dataset hygiene: neither is a refusal).
+    return any(r.cause == "refused" for r in declared.reasons)
+
+
 # Families whose signals are read from the page's host and the page itself, in evaluation order
 # (robots.txt for our token is always checked), and every family through which a site or a
 # rightsholder states consent (their disallow is a refusal); the probe is kept apart.
@@ -116,7 +122,10 @@ PAGE_FAMILIES: tuple[str, ...] = tuple(
 CONSENT_FAMILIES: tuple[str, ...] = tuple(
     f.name
     for f in FAMILIES
-    if (f.page is not None or f.image is not None) and _own_reasons(f) and f.name != "probe"
+    if (f.page is not None or f.image is not None)
+    and _own_reasons(f)
+    and _states_consent(f)
+    and f.name != "probe"
 )
 
 

@@ -136,6 +136,16 @@ class RobotsRules:
             return []
         return ext.signals(url_path, tokens)
 
+    def has_usage_records(self) -> bool:
+        """Whether any group has an AIPREF ``Content-Usage`` record (row columns to fill)."""
+        if self.state != "parsed" or self.robots is None:
+            return False
+        if self._extensions is None:
+            from crawler.consent.robots_ext import RobotsExtensions
+
+            self._extensions = RobotsExtensions.from_robots(self.robots, self.source)
+        return any(group.usage for group in self._extensions.groups)
+
     def usage_preferences(self, url_path: str, tokens: Sequence[str]) -> UsagePreferences | None:
         """All vocab-08 categories of the AIPREF ``Content-Usage`` records for the path (None:
         no such record applies)."""

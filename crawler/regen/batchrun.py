@@ -76,17 +76,28 @@ def _license_reason(settings: Any) -> str | None:
 # The families whose signals the batch path computes (crawler.regen.batchpath); the others read
 # only what a regeneration row without probe or page fetch does not have (headers, HTML).
 BATCH_FAMILIES = frozenset({"robots", "aitxt", "tdmrep", "robots-records"})
+# ... and RSL, whose robots.txt License lines send a batch to the item path (decide()).
+BATCH_HANDLED = BATCH_FAMILIES | {"rsl"}
 
 
 def _configured_families(crawler: Crawler) -> list[str]:
-    """Enabled families outside ``BATCH_FAMILIES`` that have a configuration (a deny-list from
-    DENYLIST_FILES): their rows need the engine, i.e. the item path."""
+    """Enabled families with a configuration (a deny-list from DENYLIST_FILES) that decide rows
+    before the probe and that the batch path does not evaluate: their rows need the engine, i.e.
+    the item path. Families read only after the probe (C2PA, provenance) have nothing to read
+    with the probe off; RSL is handled per batch (an origin naming a licence: item path)."""
+    from crawler.consent.family import Phase
+    from crawler.consent.registry import FAMILIES
     from pipelines.consent import family_envs
 
+    before_probe = {
+        f.name
+        for f in FAMILIES
+        if f.page is not None or (f.image is not None and f.image_phase is Phase.BEFORE_PROBE)
+    }
     return sorted(
         name
         for name, env in family_envs(crawler).items()
-        if env.config is not None and name not in BATCH_FAMILIES
+        if env.config is not None and name in before_probe and name not in BATCH_HANDLED
     )
 
 
@@ -105,6 +116,7 @@ class BatchRunner:
         self.rsl_token: str | None = (
             settings.get("ROBOTSTXT_USER_AGENT") if policy_of(crawler).enabled("rsl") else None
         )
+        self.aipref_columns = policy_of(crawler).enabled("aipref")
 
     @classmethod
     def of(cls, crawler: Crawler, plan: RegenPlan) -> BatchRunner | None:
@@ -163,7 +175,8 @@ class BatchRunner:
 
     async def decide(self, entry: OpenBatch) -> bool:
         """Decide every row of the batch into ``entry`` (which is then complete); False (nothing
-        decided) when the batch must take the item path: an origin names an RSL licence."""
+        decided) when the batch must take the item path: an origin names an RSL licence, or
+        has Content-Usage records whose categories fill the aipref columns."""
         data = entry.batch.data
         cols = self.plan.columns
         urls, origins = origins_of(data.column(cols.url), valid_origin)
@@ -185,6 +198,11 @@ class BatchRunner:
         token = self.rsl_token
         if token is not None and any(robots_rsl_links(docs[("robots", o)], token) for o in needed):
             self.crawler.stats.inc_value("regenerate/batch_path/rsl_batches")
+            return False
+        # The aipref row columns (vocab-08 categories of robots.txt Content-Usage records) are
+        # filled by the engine only: such a batch takes the item path, so outputs stay the same.
+        if self.aipref_columns and any(docs[("robots", o)].has_usage_records() for o in needed):
+            self.crawler.stats.inc_value("regenerate/batch_path/aipref_batches")
             return False
         decision = self.decider.decide(
             docs, urls, origins, pages, page_origins, image.refused, page.refused

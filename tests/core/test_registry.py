@@ -97,7 +97,14 @@ def test_verdict_family_lists_derive_from_the_registry() -> None:
         == verdict.PAGE_FAMILIES
     )
     assert verdict.PAGE_FAMILIES[0] == "robots"
-    assert set(verdict.PAGE_FAMILIES) <= set(verdict.CONSENT_FAMILIES) <= set(verdict.FAMILIES)
+    refusing = {f.name for f in registry.FAMILIES if any(r.cause == "refused" for r in f.reasons)}
+    assert set(verdict.PAGE_FAMILIES) & refusing <= set(verdict.CONSENT_FAMILIES)
+    assert set(verdict.CONSENT_FAMILIES) <= refusing and set(verdict.CONSENT_FAMILIES) <= set(
+        verdict.FAMILIES
+    )
+    # The team's own deny-list and AI-generated provenance are not a site's refusal.
+    assert "denylist" not in verdict.CONSENT_FAMILIES
+    assert "provenance" not in verdict.CONSENT_FAMILIES
     assert "iptc" in verdict.CONSENT_FAMILIES and "probe" not in verdict.CONSENT_FAMILIES
 
 

@@ -195,10 +195,12 @@ def test_consent_command_shows_the_provenance_columns(web: SimWeb) -> None:
     result = consent(web, url, "-s", "IMAGE_PROBE=range", "--json")
     assert result.returncode == 0, result.stderr[-2000:]
     data = json.loads(result.stdout)
-    assert data["columns"] == {
+    # Every registry column is shown (null: not filled); these two are provenance's.
+    assert {k: data["columns"][k] for k in ("digital_source_type", "ai_generated")} == {
         "digital_source_type": "trainedAlgorithmicMedia",
         "ai_generated": True,
     }
+    assert data["columns"]["rsl_attribution"] is None
     table = consent(web, url, "-s", "IMAGE_PROBE=range", "-s", "EXCLUDE_AI_GENERATED=true")
     assert table.returncode == 1
     assert "columns: digital_source_type=trainedAlgorithmicMedia, ai_generated=True" in (

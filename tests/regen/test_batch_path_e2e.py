@@ -29,6 +29,7 @@ from tests.regen.test_regenerate_e2e import sample as sample
 RUN = ["-s", "DOWNLOAD_TIMEOUT=60", "-s", "LOG_LEVEL=INFO", "-s", "RETRY_TIMES=0"]
 SHARED = "regenerate/batch_path/rows_shared"
 BY_PATH = "regenerate/batch_path/rows_by_path"
+AIPREF_BATCHES = "regenerate/batch_path/aipref_batches"
 
 
 def run(sim: SimWeb, inp: Path, out: Path, batch_path: bool, *args: str) -> str:
@@ -168,19 +169,32 @@ def synthetic(path: Path, n: int = 1500) -> Path:
     return path
 
 
-@pytest.mark.parametrize("policy", ["standard", "strict"])
-def test_path_rules_batch_path_same_as_items(path_web: SimWeb, tmp_path: Path, policy: str) -> None:
+@pytest.mark.parametrize(
+    ("policy", "aipref"), [("standard", False), ("strict", False), ("strict", True)]
+)
+def test_path_rules_batch_path_same_as_items(
+    path_web: SimWeb, tmp_path: Path, policy: str, aipref: bool
+) -> None:
     inp = synthetic(tmp_path / "synthetic.parquet")
     args = ("--probe", "off", "--policy", policy, "-s", "REGEN_BATCH_ROWS=400")
+    if not aipref:
+        # Content-Signal and DisallowAITraining records are still read (robots-records).
+        args = (*args, "-s", "AIPREF_ENABLED=false")
     run(path_web, inp, tmp_path / "items", False, *args)
     batch_log = run(path_web, inp, tmp_path / "batch", True, *args)
-    assert stat(batch_log, BY_PATH) > 0 and stat(batch_log, SHARED) > 0
+    if aipref:
+        # Content-Usage records fill the aipref columns, which only the engine does: such
+        # batches take the item path (and the outputs stay the same).
+        assert stat(batch_log, AIPREF_BATCHES) > 0
+    else:
+        assert stat(batch_log, BY_PATH) > 0 and stat(batch_log, SHARED) > 0
     assert_same_outputs(tmp_path / "items", tmp_path / "batch", "uid")
     _index, excluded = rows(tmp_path / "batch", "uid")
     reasons = {r for row in excluded for r in row["reasons"]}
     # The web's path rules were really read (so the comparison covers them).
     assert {"robots:disallowed", "aitxt:disallowed", "tdmrep:reserved"} <= reasons
     assert "robots:ai-token=GPTBot" in reasons and "input:invalid-url" in reasons
+    assert ("aipref:train-ai=n" in reasons) is aipref
     assert "address:non-public" in reasons
     # Progress moves with the batch path too: the last line counts every row.
     assert "rows 1,500/1,500 (100.0%)" in batch_log
