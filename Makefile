@@ -20,7 +20,7 @@ demo: setup
 	@$(BIN)/python -m crawler.demo
 
 test: setup lint
-	@$(BIN)/python -m pytest
+	@$(BIN)/python -m pytest -n auto --dist loadfile
 
 lint: setup
 	@$(BIN)/ruff format --check crawler pipelines tests bench
