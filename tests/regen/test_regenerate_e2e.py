@@ -41,8 +41,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = CORPUS / "laion-sample" / "test_10000.parquet"
 KEY = "__index_level_0__"  # unique in the sample: the row key these tests use
 # DOWNLOAD_TIMEOUT bounds failures only (every simulated host answers at once); it is generous
-# because thousands of new https hosts each cost the one-process simulated web a TLS handshake.
-QUICK = ["-s", "DOWNLOAD_TIMEOUT=20", "-s", "LOG_LEVEL=WARNING", "-s", "RETRY_TIMES=0"]
+# because thousands of new https hosts each cost the one-process simulated web a TLS handshake
+# (under make test's parallel workers a handshake took over 20 s: robots:unreachable rows).
+QUICK = ["-s", "DOWNLOAD_TIMEOUT=60", "-s", "LOG_LEVEL=WARNING", "-s", "RETRY_TIMES=0"]
 
 pytestmark = pytest.mark.skipif(not SAMPLE.exists(), reason="LAION sample not available")
 
