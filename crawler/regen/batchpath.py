@@ -24,6 +24,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from crawler.consent.aipref import UsagePreferences, robots_preferences, row_preferences
+from crawler.consent.aipref import USAGE_COLUMNS
 from crawler.consent.rowchecks import RECORD_SWITCHES, image_robots_signals, page_robots_signals
 from crawler.consent.rowchecks import record_signals as robots_record_signals
 from crawler.consent.tdmrep import tdmrep_signal
@@ -75,6 +77,9 @@ class RowChecks:
     unreadable_excludes: bool
     probe_signal: Signal
     license_reason: str | None = None
+    # The tokens whose robots.txt Content-Usage records fill the aipref columns (the aipref
+    # family's ``image_columns``); None: the family is off, no columns.
+    usage_tokens: tuple[str, ...] | None = None
 
     def kinds(self) -> tuple[str, ...]:
         """The document kinds these checks read."""
@@ -182,8 +187,10 @@ def make_checks(
     unreadable_excludes: bool,
     probe_signal: Signal,
     license_reason: str | None = None,
+    usage_columns: bool = False,
 ) -> RowChecks:
-    """``RowChecks`` from the policy's answers (``record_switches``: the active record switches)."""
+    """``RowChecks`` from the policy's answers (``record_switches``: the active record switches;
+    ``usage_columns``: the aipref family is on, so its row columns are filled)."""
     return RowChecks(
         token=token,
         ai_tokens=tuple(ai_tokens) if use_ai_tokens else None,
@@ -194,6 +201,7 @@ def make_checks(
         unreadable_excludes=unreadable_excludes,
         probe_signal=probe_signal,
         license_reason=license_reason,
+        usage_tokens=(token, *ai_tokens) if usage_columns else None,
     )
 
 
@@ -241,10 +249,12 @@ def _robots_step_uniform(rules: Any, checks: RowChecks) -> bool | str:
 
 
 def _records_uniform(rules: Any, checks: RowChecks) -> bool:
-    if not checks.record_switches or rules.state != "parsed" or not rules.text:
+    """Whether the robots.txt records step says the same for every path (no records, or only
+    records that apply to every path, such as ``Content-Usage: train-ai=n``)."""
+    if not checks.record_switches:
         return True
-    rules.extension_signals("/", ())  # parses the records once (cached on the rules)
-    return not getattr(rules._extensions, "has_extensions", True)
+    ext = rules.extensions()
+    return ext is None or ext.path_independent
 
 
 def _file_uniform(first_rule: Any) -> bool:
@@ -342,6 +352,8 @@ _SET_STEPS = frozenset(IMAGE_STEPS.index(step) for step in ("robots", "aitxt", "
 IMAGE_MARK = "\x00image-url"
 PAGE_MARK = "\x00page-url"
 _CACHE_LIMIT = 65_536  # page URLs (and their step results) remembered across batches
+_UNSET: Any = object()
+_BY_PATH: Any = object()  # an origin whose Content-Usage records depend on the path
 
 
 def _marked(signals: tuple[Signal, ...], url: str, mark: str) -> tuple[Signal, ...]:
@@ -367,6 +379,7 @@ class BatchDecision:
     license: pa.Array  # string
     shared_rows: int  # rows whose every step came from their origins' one evaluation
     path_rows: int  # rows with at least one step evaluated on their own path
+    columns: dict[str, list[Any]] | None = None  # family columns, row-aligned (None: all null)
 
 
 @dataclass(slots=True)
@@ -639,7 +652,74 @@ class BatchDecider:
             license=pa.nulls(n, pa.string()),
             shared_rows=n - path_rows,
             path_rows=path_rows,
+            columns=self.usage_columns(docs, urls, origins, pages, page_origins),
         )
+
+    def usage_columns(
+        self,
+        docs: Documents,
+        urls: Sequence[Any],
+        origins: Sequence[str | None],
+        pages: Sequence[Any] | None,
+        page_origins: Sequence[str | None] | None,
+    ) -> dict[str, list[Any]] | None:
+        """The aipref columns of every row, with the aipref family's own functions
+        (``crawler.consent.aipref.row_preferences``): the most restrictive of the page host's
+        and the image host's robots.txt ``Content-Usage`` records for the two URLs (a row
+        without a probe or a fetched page has no headers). Read once per origin when its
+        records apply to every path, else per URL. None when no row has any."""
+        tokens = self.checks.usage_tokens
+        if tokens is None:
+            return None
+        per_origin: dict[str, Any] = {}
+
+        def preferences(url: Any, origin: str) -> UsagePreferences | None:
+            found = per_origin.get(origin, _UNSET)
+            if found is _UNSET:
+                rules = docs["robots", origin]
+                ext = rules.extensions()
+                if ext is None or not any(group.usage for group in ext.groups):
+                    found = None
+                elif ext.path_independent:
+                    found = robots_preferences(rules, origin + "/", tokens)
+                else:
+                    found = _BY_PATH
+                per_origin[origin] = found
+            if found is _BY_PATH:
+                return robots_preferences(docs["robots", origin], url, tokens)
+            return found
+
+        n = len(urls)
+        values: list[tuple[str | None, ...] | None] = [None] * n
+        combined: dict[tuple[Any, Any], tuple[str | None, ...]] = {}
+        page_memo: dict[Any, UsagePreferences | None] = {}
+        any_value = False
+        for i, origin in enumerate(origins):
+            if origin is None:
+                continue  # not checked (unusable, or refused by the guard): no columns
+            image = preferences(urls[i], origin)
+            page = None
+            page_origin = page_origins[i] if page_origins is not None else None
+            if page_origin is not None and pages is not None:
+                page_url = pages[i]
+                page = page_memo.get(page_url, _UNSET)
+                if page is _UNSET:
+                    page = page_memo[page_url] = preferences(page_url, page_origin)
+            if image is None and page is None:
+                continue
+            key = (page, image)
+            row = combined.get(key)
+            if row is None:
+                merged = row_preferences([page, image])
+                row = combined[key] = tuple(merged.columns().values())
+            values[i] = row
+            any_value = True
+        if not any_value:
+            return None
+        return {
+            name: [None if v is None else v[k] for v in values]
+            for k, name in enumerate(USAGE_COLUMNS)
+        }
 
 
 def _consent_array(

@@ -75,7 +75,7 @@ def _license_reason(settings: Any) -> str | None:
 
 # The families whose signals the batch path computes (crawler.regen.batchpath); the others read
 # only what a regeneration row without probe or page fetch does not have (headers, HTML).
-BATCH_FAMILIES = frozenset({"robots", "aitxt", "tdmrep", "robots-records"})
+BATCH_FAMILIES = frozenset({"robots", "aitxt", "tdmrep", "robots-records", "aipref"})
 # ... and RSL, whose robots.txt License lines send a batch to the item path (decide()).
 BATCH_HANDLED = BATCH_FAMILIES | {"rsl"}
 
@@ -116,7 +116,6 @@ class BatchRunner:
         self.rsl_token: str | None = (
             settings.get("ROBOTSTXT_USER_AGENT") if policy_of(crawler).enabled("rsl") else None
         )
-        self.aipref_columns = policy_of(crawler).enabled("aipref")
 
     @classmethod
     def of(cls, crawler: Crawler, plan: RegenPlan) -> BatchRunner | None:
@@ -153,6 +152,7 @@ class BatchRunner:
             unreadable_excludes=policy.unreadable_excludes,
             probe_signal=NOT_CHECKED,
             license_reason=_license_reason(settings),
+            usage_columns=policy.enabled("aipref"),
         )
         logger.info("regeneration: batch path (rows decided per origin)")
         return cls(crawler, plan, checks)
@@ -175,8 +175,7 @@ class BatchRunner:
 
     async def decide(self, entry: OpenBatch) -> bool:
         """Decide every row of the batch into ``entry`` (which is then complete); False (nothing
-        decided) when the batch must take the item path: an origin names an RSL licence, or
-        has Content-Usage records whose categories fill the aipref columns."""
+        decided) when the batch must take the item path: an origin names an RSL licence."""
         data = entry.batch.data
         cols = self.plan.columns
         urls, origins = origins_of(data.column(cols.url), valid_origin)
@@ -199,17 +198,13 @@ class BatchRunner:
         if token is not None and any(robots_rsl_links(docs[("robots", o)], token) for o in needed):
             self.crawler.stats.inc_value("regenerate/batch_path/rsl_batches")
             return False
-        # The aipref row columns (vocab-08 categories of robots.txt Content-Usage records) are
-        # filled by the engine only: such a batch takes the item path, so outputs stay the same.
-        if self.aipref_columns and any(docs[("robots", o)].has_usage_records() for o in needed):
-            self.crawler.stats.inc_value("regenerate/batch_path/aipref_batches")
-            return False
         decision = self.decider.decide(
             docs, urls, origins, pages, page_origins, image.refused, page.refused
         )
         entry.reasons = list(decision.reasons)  # OpenBatch's rows may be None (undecided)
         entry.consent_array = decision.consent
         entry.license_array = decision.license
+        entry.columns = decision.columns
         entry.missing = 0
         stats = self.crawler.stats  # set once the crawl runs (not yet in from_crawler)
         stats.inc_value("regenerate/batch_path/rows_shared", decision.shared_rows)
