@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from scrapy.crawler import Crawler
 from scrapy.utils.conf import build_component_list
@@ -101,6 +102,31 @@ def _configured_families(crawler: Crawler) -> list[str]:
     )
 
 
+T = TypeVar("T")
+
+
+def bounded_memo(fn: Callable[[str], T], limit: int = 1 << 18) -> Callable[[Any], T]:
+    """``fn`` remembered per string argument (other values are passed through), forgetting
+    everything when ``limit`` answers are held: for pure functions of a URL's scheme and
+    authority, which a regeneration asks about again in every batch."""
+    memo: dict[str, T] = {}
+
+    def remembered(value: Any) -> T:
+        if not isinstance(value, str):
+            return fn(value)
+        found = memo.get(value, _MISSING)
+        if found is _MISSING:
+            if len(memo) >= limit:
+                memo.clear()
+            found = memo[value] = fn(value)
+        return found
+
+    return remembered
+
+
+_MISSING: Any = object()
+
+
 class BatchRunner:
     def __init__(self, crawler: Crawler, plan: RegenPlan, checks: RowChecks) -> None:
         self.crawler = crawler
@@ -109,7 +135,11 @@ class BatchRunner:
         self.docs = ConsentDocuments.of(crawler)
         self.decider = BatchDecider(checks)
         # The item path's own address guard (ALLOWED_NETWORKS), applied per origin.
-        self.target = partial(candidate_target, addresses=address_policy(crawler.settings))
+        self.target = bounded_memo(
+            partial(candidate_target, addresses=address_policy(crawler.settings))
+        )
+        # Both read a URL's scheme and authority only, which repeat from batch to batch.
+        self.valid_origin = bounded_memo(valid_origin)
         # RSL is not reproduced here: a batch with an origin whose robots.txt names an RSL
         # licence for our token (License:) takes the item path, which reads it.
         settings = crawler.settings
@@ -178,13 +208,13 @@ class BatchRunner:
         decided) when the batch must take the item path: an origin names an RSL licence."""
         data = entry.batch.data
         cols = self.plan.columns
-        urls, origins = origins_of(data.column(cols.url), valid_origin)
+        urls, origins = origins_of(data.column(cols.url), self.valid_origin)
         image = address_guard(urls, origins, self.target)
         pages = None
         page = Guarded([], {})
         page_origins = None
         if cols.page is not None:
-            pages, page_origins = origins_of(data.column(cols.page), valid_origin)
+            pages, page_origins = origins_of(data.column(cols.page), self.valid_origin)
             page = address_guard(pages, page_origins, self.target)
             page_origins = page.origins
         origins = image.origins
@@ -199,7 +229,15 @@ class BatchRunner:
             self.crawler.stats.inc_value("regenerate/batch_path/rsl_batches")
             return False
         decision = self.decider.decide(
-            docs, urls, origins, pages, page_origins, image.refused, page.refused
+            docs,
+            urls,
+            origins,
+            pages,
+            page_origins,
+            image.refused,
+            page.refused,
+            url_column=data.column(cols.url),
+            page_column=data.column(cols.page) if cols.page is not None else None,
         )
         entry.reasons = list(decision.reasons)  # OpenBatch's rows may be None (undecided)
         entry.consent_array = decision.consent

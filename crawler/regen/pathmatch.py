@@ -18,9 +18,10 @@ No Scrapy imports.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -57,28 +58,68 @@ def normalized_paths(urls: Sequence[Any]) -> list[str]:
 def match_sets(
     paths: Sequence[str],
     groups: Mapping[Any, Sequence[int]],
-    patterns: Mapping[Any, Iterable[PathPattern]],
+    patterns: Mapping[Any, Mapping[str, PathPattern] | Iterable[PathPattern]],
 ) -> list[int]:
     """Per row (position in ``paths``), the bits of the patterns that match its path, among the
     patterns of its group: ``groups`` maps a group (an origin) to its rows, ``patterns`` maps it
-    to its patterns. Bit ``k`` is the ``k``-th distinct pattern of the call: two rows of one
-    group have the same set exactly when the same patterns of their group match them."""
-    by_pattern: dict[PathPattern, list[Any]] = {}
+    to its patterns (or to ``{pattern.normalized: pattern}``, already distinct). Bit ``k`` is
+    the group's ``k``-th distinct pattern, so a row's set means the same in every call with the
+    same patterns for its group: two rows of one group have the same set exactly when the same
+    patterns of their group match them."""
+    # Each distinct pattern is matched once over the rows of every group that has it.
+    by_pattern: dict[str, tuple[PathPattern, list[tuple[Any, int]]]] = {}
+    widest = 0
     for group in groups:
-        for pattern in dict.fromkeys(patterns[group]):
-            by_pattern.setdefault(pattern, []).append(group)
+        mine = patterns[group]
+        if not isinstance(mine, Mapping):
+            mine = {p.normalized: p for p in mine}
+        widest = max(widest, len(mine))
+        for bit, (key, pattern) in enumerate(mine.items()):
+            found = by_pattern.get(key)
+            if found is None:
+                by_pattern[key] = (pattern, [(group, bit)])
+            else:
+                found[1].append((group, bit))
+    if widest < 64:
+        # Exact bit sets in one uint64 per row, or-ed with numpy (nearly every robots.txt,
+        # ai.txt and tdmrep.json of an origin have fewer than 64 distinct patterns together).
+        words = np.zeros(len(paths), dtype=np.uint64)
+        for rows, flags in _matches(paths, groups, by_pattern):
+            words[rows] |= flags
+        return words.tolist()
     sets = [0] * len(paths)
+    for rows, flags in _matches(paths, groups, by_pattern):
+        for row, flag in zip(rows.tolist(), flags.tolist(), strict=True):
+            sets[row] |= flag
+    return sets
+
+
+def _matches(
+    paths: Sequence[str],
+    groups: Mapping[Any, Sequence[int]],
+    by_pattern: Mapping[str, tuple[PathPattern, list[tuple[Any, int]]]],
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Per distinct pattern: the rows (of its groups) whose path it matches, and each such
+    row's flag (its group's bit for the pattern; object integers from bit 64 on)."""
     column: pa.Array | None = None
-    for bit, (pattern, owners) in enumerate(by_pattern.items()):
-        rows = [row for group in owners for row in groups[group]]
+    for pattern, owners in by_pattern.values():
+        rows: list[int] = []
+        bits: list[int] = []
+        for group, bit in owners:
+            mine = groups[group]
+            rows.extend(mine)
+            bits.extend([bit] * len(mine))
+        taken = np.asarray(rows, dtype=np.int64)
         if len(rows) >= VECTOR_MIN_ROWS:
             if column is None:
                 column = pa.array(paths, pa.string())
-            hit = pc.match_substring_regex(pc.take(column, pa.array(rows)), pattern.regex())
-            matched = [rows[k] for k in pc.indices_nonzero(hit).to_pylist()]
+            hit = pc.match_substring_regex(pc.take(column, pa.array(taken)), pattern.regex())
+            keep = np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
         else:
-            matched = [row for row in rows if pattern.matches(paths[row])]
-        flag = 1 << bit
-        for row in matched:
-            sets[row] |= flag
-    return sets
+            keep = np.asarray([pattern.matches(paths[row]) for row in rows], dtype=bool)
+        kept_bits = np.asarray(bits, dtype=np.int64)[keep]
+        if kept_bits.size and int(kept_bits.max()) >= 64:
+            flags = np.asarray([1 << int(b) for b in kept_bits], dtype=object)
+        else:
+            flags = np.left_shift(np.uint64(1), kept_bits.astype(np.uint64))
+        yield taken[keep], flags
