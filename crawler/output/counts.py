@@ -61,35 +61,44 @@ class RowCounts:
         if license:
             self.licenses[license] += 1
 
-    def add_excluded(self, reasons: list[str], *, page: bool = False) -> list[str]:
-        """Count one excluded row; returns its distinct reason families."""
+    def add_excluded(self, reasons: list[str], *, page: bool = False, rows: int = 1) -> list[str]:
+        """Count ``rows`` excluded rows with these reasons; returns their distinct reason
+        families."""
         families = reason_families(reasons)
         if page:
-            self.pages_excluded += 1
+            self.pages_excluded += rows
         else:
-            self.excluded += 1
-            self._count_overlap(reasons, families)
-        self.causes[row_cause(reasons)] += 1
-        self.families.update(families)
-        self.reasons.update(reasons)
+            self.excluded += rows
+            self._count_overlap(reasons, families, rows)
+        self.causes[row_cause(reasons)] += rows
+        for family in families:
+            self.families[family] += rows
+        for reason in reasons:
+            self.reasons[reason] += rows
         return families
 
-    def _count_overlap(self, reasons: list[str], families: list[str]) -> None:
+    def add_excluded_rows(self, rows: Iterable[list[str]]) -> None:
+        """Count excluded image rows (a batch: rows with the same reasons counted at once)."""
+        same: Counter[tuple[str, ...]] = Counter(tuple(reasons) for reasons in rows)
+        for reasons, n in same.items():
+            self.add_excluded(list(reasons), rows=n)
+
+    def _count_overlap(self, reasons: list[str], families: list[str], rows: int) -> None:
         """Consent and quality each counted, so quality never hides a consent exclusion or
         the reverse."""
         kinds = set(families)
         if kinds - NOT_CONSENT_FAMILIES:
-            self.overlap["consent"] += 1
+            self.overlap["consent"] += rows
             consent = [r for r in reasons if r.split(":", 1)[0] not in NOT_CONSENT_FAMILIES]
             cause = row_cause(consent)  # one classifier (crawler/report/causes.py)
             if cause in ("refused", "unverifiable"):
-                self.overlap[cause] += 1
+                self.overlap[cause] += rows
         if "quality" in kinds:
-            self.overlap["quality"] += 1
+            self.overlap["quality"] += rows
             if kinds == {"quality"}:
-                self.overlap["quality_only"] += 1
+                self.overlap["quality_only"] += rows
         if "caption" in kinds:
-            self.overlap["caption"] += 1
+            self.overlap["caption"] += rows
 
     def __add__(self, other: RowCounts) -> RowCounts:
         return RowCounts(

@@ -444,10 +444,12 @@ class BatchDecider:
         after ``ROBOTSTXT_CACHE_TTL``)."""
         known = self._origins.get(origin)
         kinds = self.checks.kinds()
-        if known is not None and all(
-            docs[kind, origin] is doc for kind, doc in zip(kinds, known.doc_set, strict=True)
-        ):
-            return known
+        if known is not None:
+            for kind, doc in zip(kinds, known.doc_set, strict=True):
+                if docs[kind, origin] is not doc:
+                    break
+            else:
+                return known
         doc_set = tuple(docs[kind, origin] for kind in kinds)
         patterns = {p.normalized: p for p in self.path_patterns(docs, origin)}
         state = _OriginState(doc_set, self.plan(docs, origin), patterns)
@@ -508,9 +510,11 @@ class BatchDecider:
         urls: Sequence[Any],
         origins: Sequence[str | None],
         states: Mapping[str, _OriginState],
+        column: pa.Array | None = None,
     ) -> list[int]:
-        """Per row: the set of ``path_patterns`` of its origin that match its path (bits
-        numbered per call); 0 for rows of origins not in ``states`` (or None)."""
+        """Per row: the set of ``path_patterns`` of its origin that match its path (bit ``k``:
+        the origin's ``k``-th pattern); 0 for rows of origins not in ``states`` (or None).
+        ``column``: ``urls`` as a string array, when the caller has it."""
         rows: list[int] = []
         groups: dict[str, list[int]] = {}
         for i, origin in enumerate(origins):
@@ -524,7 +528,10 @@ class BatchDecider:
         if not rows:
             return out
         patterns = {origin: states[origin].patterns for origin in groups}
-        paths = normalized_paths([urls[i] for i in rows])
+        if column is not None:
+            paths = normalized_paths(column.take(pa.array(rows, pa.int64())))
+        else:
+            paths = normalized_paths([urls[i] for i in rows])
         for i, match_set in zip(rows, match_sets(paths, groups, patterns), strict=True):
             out[i] = match_set
         return out
@@ -595,8 +602,9 @@ class BatchDecider:
                 states[origin] = self.state(docs, origin)
         # Rows of an origin with a path-dependent step: grouped by the set of its patterns
         # that match their paths.
+        url_strings, page_strings = _strings(url_column), _strings(page_column)
         image_sets = self.match_sets(
-            urls, origins, {o: s for o, s in states.items() if not s.uniform}
+            urls, origins, {o: s for o, s in states.items() if not s.uniform}, url_strings
         )
         # (``states`` gets the page origins too, below.)
         page_sets: list[int] = []
@@ -614,7 +622,7 @@ class BatchDecider:
                         state = states[page_origin] = self.state(docs, page_origin)
                     if not state.uniform:
                         page_states[page_origin] = state
-            page_sets = self.match_sets(pages, checked, page_states)
+            page_sets = self.match_sets(pages, checked, page_states, page_strings)
         refused = refused or {}
         page_refused = page_refused or {}
         invalid: int | None = None
@@ -682,7 +690,7 @@ class BatchDecider:
         reasons = [outcomes[o].reasons for o in row_outcome]
         return BatchDecision(
             reasons=reasons,
-            consent=_consent_array(outcomes, row_outcome, urls, pages, url_column, page_column),
+            consent=_consent_array(outcomes, row_outcome, urls, pages, url_strings, page_strings),
             license=pa.nulls(n, pa.string()),
             shared_rows=n - path_rows,
             path_rows=path_rows,

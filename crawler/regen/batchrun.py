@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.utils.conf import build_component_list
@@ -38,6 +37,7 @@ from crawler.regen.batchpath import (
 )
 from crawler.regen.inputs import valid_origin
 from crawler.regen.plan import RegenPlan
+from crawler.urlcolumn import bounded_memo
 
 __all__ = ["DECIDED", "BatchRunner"]
 
@@ -102,31 +102,6 @@ def _configured_families(crawler: Crawler) -> list[str]:
     )
 
 
-T = TypeVar("T")
-
-
-def bounded_memo(fn: Callable[[str], T], limit: int = 1 << 18) -> Callable[[Any], T]:
-    """``fn`` remembered per string argument (other values are passed through), forgetting
-    everything when ``limit`` answers are held: for pure functions of a URL's scheme and
-    authority, which a regeneration asks about again in every batch."""
-    memo: dict[str, T] = {}
-
-    def remembered(value: Any) -> T:
-        if not isinstance(value, str):
-            return fn(value)
-        found = memo.get(value, _MISSING)
-        if found is _MISSING:
-            if len(memo) >= limit:
-                memo.clear()
-            found = memo[value] = fn(value)
-        return found
-
-    return remembered
-
-
-_MISSING: Any = object()
-
-
 class BatchRunner:
     def __init__(self, crawler: Crawler, plan: RegenPlan, checks: RowChecks) -> None:
         self.crawler = crawler
@@ -189,15 +164,8 @@ class BatchRunner:
 
     async def documents(self, origins: set[str]) -> dict[tuple[str, str], Any]:
         """Every document the checks read for ``origins``; missing ones fetched concurrently."""
-        found: dict[tuple[str, str], Any] = {}
-        missing: list[tuple[str, str]] = []
-        for origin in origins:
-            for kind in self.checks.kinds():
-                doc = self.docs.cached(kind, origin)
-                if doc is None:
-                    missing.append((kind, origin))
-                else:
-                    found[kind, origin] = doc
+        kinds = self.checks.kinds()
+        found, missing = self.docs.cached_many((k, o) for o in origins for k in kinds)
         if missing:
             fetched = await asyncio.gather(*(self.docs.get(k, o) for k, o in missing))
             found.update(zip(missing, fetched, strict=True))

@@ -39,24 +39,30 @@ _CLEAN = (
 VECTOR_MIN_ROWS = 32
 
 
-def normalized_paths(urls: Sequence[Any]) -> list[str]:
-    """``normalize_path(url)`` of every URL (``""``: a non-string value, as the item path reads
-    it)."""
-    texts = [u if isinstance(u, str) else "" for u in urls]
-    found = pc.struct_field(pc.extract_regex(pa.array(texts, pa.string()), _CLEAN), [0])
-    out: list[str] = []
-    for text, path in zip(texts, found.to_pylist(), strict=True):
-        if path is None:
-            out.append(normalize_path(text))
-        elif path.startswith("/"):
-            out.append(path)
-        else:
-            out.append("/" + path)  # "" or "?query": normalize_path prepends the slash
-    return out
+def normalized_paths(urls: Sequence[Any] | pa.Array) -> pa.Array:
+    """``normalize_path(url)`` of every URL as a string array (``""``: a non-string value, as
+    the item path reads it). ``urls``: Python values, or a string array of them."""
+    if isinstance(urls, pa.Array):
+        column = urls.fill_null("")
+    else:
+        column = pa.array([u if isinstance(u, str) else "" for u in urls], pa.string())
+    found = pc.struct_field(pc.extract_regex(column, _CLEAN), [0])
+    # "" or "?query": normalize_path prepends the slash.
+    found = pc.if_else(
+        pc.starts_with(found, "/"), found, pc.binary_join_element_wise("/", found, "")
+    )
+    odd = pc.indices_nonzero(pc.is_null(found)).to_pylist()
+    if not odd:
+        return found
+    values = found.to_pylist()
+    texts = column.take(pa.array(odd, pa.int64())).to_pylist()
+    for row, text in zip(odd, texts, strict=True):
+        values[row] = normalize_path(text)
+    return pa.array(values, pa.string())
 
 
 def match_sets(
-    paths: Sequence[str],
+    paths: Sequence[str] | pa.Array,
     groups: Mapping[Any, Sequence[int]],
     patterns: Mapping[Any, Mapping[str, PathPattern] | Iterable[PathPattern]],
 ) -> list[int]:
@@ -95,13 +101,14 @@ def match_sets(
 
 
 def _matches(
-    paths: Sequence[str],
+    paths: Sequence[str] | pa.Array,
     groups: Mapping[Any, Sequence[int]],
     by_pattern: Mapping[str, tuple[PathPattern, list[tuple[Any, int]]]],
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Per distinct pattern: the rows (of its groups) whose path it matches, and each such
     row's flag (its group's bit for the pattern; object integers from bit 64 on)."""
-    column: pa.Array | None = None
+    column: pa.Array | None = paths if isinstance(paths, pa.Array) else None
+    texts: Sequence[str] | None = None if column is not None else paths
     for pattern, owners in by_pattern.values():
         rows: list[int] = []
         bits: list[int] = []
@@ -116,7 +123,9 @@ def _matches(
             hit = pc.match_substring_regex(pc.take(column, pa.array(taken)), pattern.regex())
             keep = np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
         else:
-            keep = np.asarray([pattern.matches(paths[row]) for row in rows], dtype=bool)
+            if texts is None:
+                texts = paths.to_pylist()  # type: ignore[union-attr]
+            keep = np.asarray([pattern.matches(texts[row]) for row in rows], dtype=bool)
         kept_bits = np.asarray(bits, dtype=np.int64)[keep]
         if kept_bits.size and int(kept_bits.max()) >= 64:
             flags = np.asarray([1 << int(b) for b in kept_bits], dtype=object)

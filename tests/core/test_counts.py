@@ -97,3 +97,30 @@ def test_an_extracted_row_keeps_its_candidate_and_an_input_row_has_none() -> Non
         CandidateRow("http://a.test/y.png", "http://a.test", "caption", input_row=3).extracted
         is None
     )
+
+
+def test_counting_a_batch_at_once_is_counting_row_by_row() -> None:
+    """``add_excluded_rows`` (the regeneration writer: rows with the same reasons counted at
+    once) gives the counts and the orders of ``add_excluded`` row by row (the manifest lists
+    reasons by count, ties in first-seen order)."""
+    import random
+
+    rng = random.Random(7)
+    pool = [
+        ["robots:disallowed"],
+        ["aitxt:disallowed", "tdmrep:reserved"],
+        ["quality:too-small"],
+        ["quality:too-small", "robots:unreachable"],
+        ["caption:missing"],
+        ["provenance:ai-generated", "aipref:train-ai=n"],
+        ["tdmrep:reserved"],
+    ]
+    rows = [list(rng.choice(pool)) for _ in range(500)]
+    one, batch = RowCounts(), RowCounts()
+    for reasons in rows:
+        one.add_excluded(reasons)
+    batch.add_excluded_rows(rows)
+    assert batch == one
+    assert list(batch.reasons) == list(one.reasons)
+    assert list(batch.families) == list(one.families)
+    assert batch.manifest_counts() == one.manifest_counts()

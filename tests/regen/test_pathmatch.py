@@ -54,7 +54,10 @@ def test_regex_matches_what_matches_matches(raw: str, urls: list[str]) -> None:
 @given(urls=st.lists(st.one_of(URLS, st.none(), st.integers()), max_size=20))
 def test_normalized_paths_is_normalize_path(urls: list) -> None:
     want = [normalize_path(u if isinstance(u, str) else "") for u in urls]
-    assert normalized_paths(urls) == want
+    assert normalized_paths(urls).to_pylist() == want
+    # The same from the Arrow column (nulls for the non-strings): what the batch path passes.
+    column = pa.array([u if isinstance(u, str) else None for u in urls], pa.string())
+    assert normalized_paths(column).to_pylist() == want
 
 
 @settings(max_examples=150, deadline=None)
@@ -67,7 +70,7 @@ def test_match_sets_group_rows_by_matching_patterns(
     origin_patterns: list[list[str]], urls: list[str], scale: int
 ) -> None:
     urls = urls * scale
-    paths = normalized_paths(urls)
+    paths = normalized_paths(urls).to_pylist()
     groups: dict[int, list[int]] = {}
     for row in range(len(paths)):
         groups.setdefault(row % len(origin_patterns), []).append(row)
