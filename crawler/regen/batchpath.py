@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -35,7 +36,7 @@ from crawler.consent.rowchecks import record_signals as robots_record_signals
 from crawler.consent.tdmrep import tdmrep_signal
 from crawler.consent.verdict import PageVerdict, Signal
 from crawler.output.shards import CONSENT_RECORD
-from crawler.regen.pathmatch import match_sets, normalized_paths
+from crawler.regen.pathmatch import PatternIndex, coded_match_sets, normalized_paths
 from crawler.urlcolumn import by_authority
 
 __all__ = [
@@ -411,7 +412,17 @@ def _outcome_of(own_reasons: list[str], signals: list[Signal]) -> _Outcome:
 class _OriginState:
     """What the decider remembers of one origin while its documents stay the same objects."""
 
-    __slots__ = ("doc_set", "images", "pages", "patterns", "plan", "uniform", "usage", "usages")
+    __slots__ = (
+        "doc_set",
+        "images",
+        "numbers",
+        "pages",
+        "patterns",
+        "plan",
+        "uniform",
+        "usage",
+        "usages",
+    )
 
     def __init__(self, doc_set: tuple[Any, ...], plan: tuple[Any, ...], patterns: Any) -> None:
         self.doc_set = doc_set
@@ -419,6 +430,7 @@ class _OriginState:
         # Every step says the same for every path: rows of the origin share ``plan``.
         self.uniform = all(part is not None for part in plan)
         self.patterns = patterns  # {normalized pattern: PathPattern} (``path_patterns``)
+        self.numbers: Any = None  # their numbers in the decider's PatternIndex
         self.usage: Any = _UNSET  # aipref preferences: one value, or _BY_PATH
         # Per match set (its bits are positions in ``patterns``, the same in every batch): the
         # image's steps and the page's steps (marked, interned), and the aipref preferences.
@@ -438,6 +450,7 @@ class BatchDecider:
         # (id(page steps), id(image steps)) -> (page steps, image steps, outcome): the steps
         # are interned in the origin states, and held here, so their ids stay theirs.
         self._outcomes: dict[tuple[int, int], tuple[Any, Any, _Outcome]] = {}
+        self._patterns = PatternIndex()  # every distinct path pattern of the run, numbered
 
     def state(self, docs: Documents, origin: str) -> _OriginState:
         """The origin's state, rebuilt when one of its documents is a new object (a refetch
@@ -453,6 +466,7 @@ class BatchDecider:
         doc_set = tuple(docs[kind, origin] for kind in kinds)
         patterns = {p.normalized: p for p in self.path_patterns(docs, origin)}
         state = _OriginState(doc_set, self.plan(docs, origin), patterns)
+        state.numbers = self._patterns.numbers(patterns)
         tokens = self.checks.usage_tokens
         if tokens is not None:
             rules = docs["robots", origin]
@@ -515,24 +529,22 @@ class BatchDecider:
         """Per row: the set of ``path_patterns`` of its origin that match its path (bit ``k``:
         the origin's ``k``-th pattern); 0 for rows of origins not in ``states`` (or None).
         ``column``: ``urls`` as a string array, when the caller has it."""
-        rows: list[int] = []
-        groups: dict[str, list[int]] = {}
-        for i, origin in enumerate(origins):
-            if origin is not None and origin in states:
-                found = groups.get(origin)
-                if found is None:
-                    found = groups[origin] = []
-                found.append(len(rows))
-                rows.append(i)
-        out = [0] * len(urls)
-        if not rows:
-            return out
-        patterns = {origin: states[origin].patterns for origin in groups}
+        n = len(urls)
+        if not states:
+            return [0] * n
+        code_of: dict[str | None, int] = {origin: code for code, origin in enumerate(states)}
+        numbers = [state.numbers for state in states.values()]
+        codes = np.fromiter((code_of.get(o, -1) for o in origins), dtype=np.int64, count=n)
+        rows = np.flatnonzero(codes >= 0)
         if column is not None:
-            paths = normalized_paths(column.take(pa.array(rows, pa.int64())))
+            paths = normalized_paths(column.take(pa.array(rows)))
         else:
-            paths = normalized_paths([urls[i] for i in rows])
-        for i, match_set in zip(rows, match_sets(paths, groups, patterns), strict=True):
+            paths = normalized_paths([urls[i] for i in rows.tolist()])
+        found = coded_match_sets(paths, codes[rows], numbers, self._patterns)
+        if len(rows) == n:
+            return found
+        out = [0] * n
+        for i, match_set in zip(rows.tolist(), found, strict=True):
             out[i] = match_set
         return out
 
@@ -587,9 +599,10 @@ class BatchDecider:
         Arrow arrays, when the caller has them (the consent records are built from them).
         """
         checks = self.checks
-        if len(self._origins) >= _CACHE_LIMIT or len(self._outcomes) >= _CACHE_LIMIT:
+        if max(len(self._origins), len(self._outcomes), len(self._patterns)) >= _CACHE_LIMIT:
             self._origins.clear()  # bounded (between batches): a LAION run has millions
             self._outcomes.clear()
+            self._patterns = PatternIndex()
         known = self._outcomes
         n = len(urls)
         outcomes: list[_Outcome] = []

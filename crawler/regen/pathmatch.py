@@ -18,7 +18,7 @@ No Scrapy imports.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -61,6 +61,90 @@ def normalized_paths(urls: Sequence[Any] | pa.Array) -> pa.Array:
     return pa.array(values, pa.string())
 
 
+class PatternIndex:
+    """Distinct patterns (by normalised text) numbered once per run: an origin's patterns become
+    an array of numbers, the same in every batch."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, int] = {}
+        self.patterns: list[PathPattern] = []
+
+    def numbers(self, patterns: Mapping[str, PathPattern] | Iterable[PathPattern]) -> np.ndarray:
+        """The numbers of ``patterns`` (distinct; their positions are the bits of a match set)."""
+        if not isinstance(patterns, Mapping):
+            patterns = {p.normalized: p for p in patterns}
+        out = []
+        for key, pattern in patterns.items():
+            number = self._ids.get(key)
+            if number is None:
+                number = self._ids[key] = len(self.patterns)
+                self.patterns.append(pattern)
+            out.append(number)
+        return np.asarray(out, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.patterns)
+
+
+def coded_match_sets(
+    paths: pa.Array | Sequence[str],
+    codes: np.ndarray,
+    numbers: Sequence[np.ndarray],
+    index: PatternIndex,
+) -> list[int]:
+    """Per row: the bits of the patterns of its group that match its path (bit ``k``: its
+    group's ``k``-th pattern). ``codes[row]``: the row's group (-1: none, set 0);
+    ``numbers[code]``: that group's patterns (``PatternIndex.numbers``).
+
+    Rows are paired with their group's patterns with numpy (no per-row Python); each distinct
+    pattern is then matched once over the paths of its pairs (RE2 from ``VECTOR_MIN_ROWS``
+    pairs on), and its bit or-ed into the rows it matches.
+    """
+    n = len(codes)
+    rows = np.flatnonzero(codes >= 0)
+    if not len(rows) or not numbers:
+        return [0] * n
+    lengths = np.asarray([len(a) for a in numbers], dtype=np.int64)
+    flat = np.concatenate(numbers) if lengths.sum() else np.zeros(0, dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    row_codes = codes[rows]
+    counts = lengths[row_codes]
+    total = int(counts.sum())
+    if total == 0:
+        return [0] * n
+    pair_row = np.repeat(rows, counts)
+    ends = np.cumsum(counts)
+    bit = np.arange(total, dtype=np.int64) - np.repeat(ends - counts, counts)
+    pattern = flat[np.repeat(starts[row_codes], counts) + bit]
+    order = np.argsort(pattern, kind="stable")
+    pattern, pair_row, bit = pattern[order], pair_row[order], bit[order]
+    cuts = np.flatnonzero(np.diff(pattern)) + 1
+    column = paths if isinstance(paths, pa.Array) else None
+    texts: Sequence[str] | None = None if isinstance(paths, pa.Array) else paths
+    wide = int(lengths.max()) >= 64
+    words = np.zeros(n, dtype=np.uint64)
+    big: list[int] = [0] * n if wide else []
+    for lo, hi in zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [total]]), strict=True):
+        compiled = index.patterns[int(pattern[lo])]
+        these = pair_row[lo:hi]
+        if hi - lo >= VECTOR_MIN_ROWS:
+            if column is None:
+                column = pa.array(texts, pa.string())
+            hit = pc.match_substring_regex(pc.take(column, pa.array(these)), compiled.regex())
+            keep = np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
+        else:
+            if texts is None:
+                texts = column.to_pylist()  # type: ignore[union-attr]
+            keep = np.asarray([compiled.matches(texts[r]) for r in these.tolist()], dtype=bool)
+        matched, bits = these[keep], bit[lo:hi][keep]
+        if not wide:
+            words[matched] |= np.left_shift(np.uint64(1), bits.astype(np.uint64))
+        else:
+            for r, b in zip(matched.tolist(), bits.tolist(), strict=True):
+                big[r] |= 1 << b
+    return big if wide else words.tolist()
+
+
 def match_sets(
     paths: Sequence[str] | pa.Array,
     groups: Mapping[Any, Sequence[int]],
@@ -71,64 +155,11 @@ def match_sets(
     to its patterns (or to ``{pattern.normalized: pattern}``, already distinct). Bit ``k`` is
     the group's ``k``-th distinct pattern, so a row's set means the same in every call with the
     same patterns for its group: two rows of one group have the same set exactly when the same
-    patterns of their group match them."""
-    # Each distinct pattern is matched once over the rows of every group that has it.
-    by_pattern: dict[str, tuple[PathPattern, list[tuple[Any, int]]]] = {}
-    widest = 0
-    for group in groups:
-        mine = patterns[group]
-        if not isinstance(mine, Mapping):
-            mine = {p.normalized: p for p in mine}
-        widest = max(widest, len(mine))
-        for bit, (key, pattern) in enumerate(mine.items()):
-            found = by_pattern.get(key)
-            if found is None:
-                by_pattern[key] = (pattern, [(group, bit)])
-            else:
-                found[1].append((group, bit))
-    if widest < 64:
-        # Exact bit sets in one uint64 per row, or-ed with numpy (nearly every robots.txt,
-        # ai.txt and tdmrep.json of an origin have fewer than 64 distinct patterns together).
-        words = np.zeros(len(paths), dtype=np.uint64)
-        for rows, flags in _matches(paths, groups, by_pattern):
-            words[rows] |= flags
-        return words.tolist()
-    sets = [0] * len(paths)
-    for rows, flags in _matches(paths, groups, by_pattern):
-        for row, flag in zip(rows.tolist(), flags.tolist(), strict=True):
-            sets[row] |= flag
-    return sets
-
-
-def _matches(
-    paths: Sequence[str] | pa.Array,
-    groups: Mapping[Any, Sequence[int]],
-    by_pattern: Mapping[str, tuple[PathPattern, list[tuple[Any, int]]]],
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Per distinct pattern: the rows (of its groups) whose path it matches, and each such
-    row's flag (its group's bit for the pattern; object integers from bit 64 on)."""
-    column: pa.Array | None = paths if isinstance(paths, pa.Array) else None
-    texts: Sequence[str] | None = None if column is not None else paths
-    for pattern, owners in by_pattern.values():
-        rows: list[int] = []
-        bits: list[int] = []
-        for group, bit in owners:
-            mine = groups[group]
-            rows.extend(mine)
-            bits.extend([bit] * len(mine))
-        taken = np.asarray(rows, dtype=np.int64)
-        if len(rows) >= VECTOR_MIN_ROWS:
-            if column is None:
-                column = pa.array(paths, pa.string())
-            hit = pc.match_substring_regex(pc.take(column, pa.array(taken)), pattern.regex())
-            keep = np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
-        else:
-            if texts is None:
-                texts = paths.to_pylist()  # type: ignore[union-attr]
-            keep = np.asarray([pattern.matches(texts[row]) for row in rows], dtype=bool)
-        kept_bits = np.asarray(bits, dtype=np.int64)[keep]
-        if kept_bits.size and int(kept_bits.max()) >= 64:
-            flags = np.asarray([1 << int(b) for b in kept_bits], dtype=object)
-        else:
-            flags = np.left_shift(np.uint64(1), kept_bits.astype(np.uint64))
-        yield taken[keep], flags
+    patterns of their group match them. (``coded_match_sets`` with the groups numbered.)"""
+    index = PatternIndex()
+    codes = np.full(len(paths), -1, dtype=np.int64)
+    numbers = []
+    for code, (group, rows) in enumerate(groups.items()):
+        codes[np.asarray(list(rows), dtype=np.int64)] = code
+        numbers.append(index.numbers(patterns[group]))
+    return coded_match_sets(paths, codes, numbers, index)
