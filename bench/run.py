@@ -23,6 +23,7 @@ plain Scrapy spider fetching the same consent documents). Results: bench/results
 (stable keys ``regen_rows_per_s``, ``regen_rows_per_cpu_s``, ``regen_peak_rss_mb``,
 ``regen_marginal_rows_per_s`` (slope between the smallest and largest size: the per-row rate
 without the fixed cost), ``regen_fixed_s``, ``regen_document_floor_s``, ``regen_batch_vs_item``,
+``regen_probe_head_probes_per_s``,
 ``crawl_ratio``, ``floor_fraction``, ``probe_request_ratio``) and a table.
 """
 
@@ -513,6 +514,10 @@ def run_regeneration(
             "cpu_s": round(res.cpu, 2),
             "server": seen,
         }
+        if probe != "off":  # probes per second, over the server's window of this run
+            probes = seen.get("image_head", 0) + seen.get("image_get", 0)
+            run["probes"] = probes
+            run["probes_per_s"] = round(probes / seen["window_s"], 1) if seen["window_s"] else None
         if res.returncode != 0:
             log = (work / f"regen-{probe}-{path_kind}-{rows}.log").read_text(errors="replace")
             run["log_tail"] = log[-2000:]
@@ -596,6 +601,14 @@ def regen_summary(regen: dict[str, Any]) -> dict[str, Any]:
         "regen_document_floor_s": floor.get("wall_s") if floor.get("returncode") == 0 else None,
         "regen_item_path_rows_per_s": {k: r["rows_per_s"] for k, r in items.items()},
         "regen_batch_vs_item": ratio,
+        "regen_probe_head_probes_per_s": next(
+            (
+                r.get("probes_per_s")
+                for r in regen.get("runs", [])
+                if r.get("probe") == "head" and r.get("returncode") == 0
+            ),
+            None,
+        ),
     }
 
 
@@ -823,6 +836,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(
                 f"regeneration probe {run['probe']:<4} {run['path']:<5} {run['rows']:8d} rows: "
                 f"{run['rows_per_s'] or 0:8.0f} rows/s, peak RSS {run['peak_rss_mb']:.0f} MB"
+                + (f", {run['probes_per_s']} probes/s" if run.get("probes_per_s") else "")
                 + ("" if run["returncode"] == 0 else f" (FAILED {run['returncode']})")
             )
     if results["ratio_head_vs_off_requests_per_s"] is not None:
