@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -129,17 +131,8 @@ CHECKS = make_checks(
     probe_signal=NOT_CHECKED,
 )
 
-CHECKS_AIPREF = make_checks(
-    token="consentcrawl",
-    ai_tokens=("GPTBot", "CCBot"),
-    use_ai_tokens=True,
-    record_switches=list(RECORD_SWITCHES.values()),
-    aitxt=True,
-    tdmrep=True,
-    unreadable_excludes=True,
-    probe_signal=NOT_CHECKED,
-    usage_columns=True,
-)
+# The same with the aipref family on (its row columns filled).
+CHECKS_AIPREF = replace(CHECKS, usage_tokens=("consentcrawl", "GPTBot", "CCBot"))
 
 
 def _docs(origin: str, robots: str, aitxt: str | None, tdmrep: str | None) -> dict:
