@@ -28,6 +28,7 @@ from tests.sites.c2pa_sites import (
     MANIFEST_LINK,
     c2pa_sites,
 )
+from tests.support.cli import consent
 
 RANGE = {"IMAGE_PROBE": "range"}
 
@@ -161,17 +162,6 @@ def web(tmp_path_factory: pytest.TempPathFactory):
     workdir = tmp_path_factory.mktemp("c2pa-consent-web")
     with SimWeb(c2pa_sites(), workdir=workdir, max_seconds=120, max_requests=500) as sim:
         yield sim
-
-
-def consent(web: SimWeb, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "scrapy", "consent", *args, "-s", "DOWNLOAD_TIMEOUT=5"],
-        cwd=PROJECT_ROOT,
-        env=web.env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def test_consent_command_shows_the_c2pa_refusal(web: SimWeb) -> None:

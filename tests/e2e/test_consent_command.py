@@ -3,31 +3,18 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
-from crawler.demo import PROJECT_ROOT
 from crawler.simweb.control import SimWeb
 from crawler.simweb.demo import demo_sites
+from tests.support.cli import consent
 
 
 @pytest.fixture(scope="module")
 def web():
     with SimWeb(demo_sites(), max_seconds=120, max_requests=5000) as sim:
         yield sim
-
-
-def consent(web: SimWeb, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "scrapy", "consent", *args, "-s", "DOWNLOAD_TIMEOUT=5"],
-        cwd=PROJECT_ROOT,
-        env=web.env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def test_allowed_image_exits_0_with_table(web: SimWeb) -> None:

@@ -12,17 +12,16 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from protego import Protego
 
-from crawler.demo import PROJECT_ROOT
 from crawler.simweb.control import SimWeb
 from crawler.simweb.demo import _png
 from tests.e2e import Crawl, crawl
+from tests.support.cli import consent as run_consent
 
 _HTML = {"Content-Type": "text/html; charset=utf-8"}
 _TEXT = {"Content-Type": "text/plain; charset=utf-8"}
@@ -277,14 +276,7 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimWeb]:
 
 
 def consent(web: SimWeb, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "scrapy", "consent", *args, "--json", "-s", "DOWNLOAD_TIMEOUT=5"],
-        cwd=PROJECT_ROOT,
-        env=web.env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_consent(web, *args, "--json", timeout=120)
 
 
 def test_consent_command_reads_the_https_robots_txt(web: SimWeb) -> None:

@@ -30,6 +30,7 @@ from tests.sites.rsl_sites import (
     RSL_SEEDS,
     rsl_sites,
 )
+from tests.support.cli import consent
 
 RUNS = {
     "strict": {},
@@ -134,17 +135,6 @@ def test_an_rsl_document_is_never_a_licence_url(run: tuple[str, Crawl]) -> None:
 def web() -> Any:
     with SimWeb(rsl_sites(), max_seconds=120, max_requests=2000) as sim:
         yield sim
-
-
-def consent(web: SimWeb, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "scrapy", "consent", *args, "-s", "DOWNLOAD_TIMEOUT=5"],
-        cwd=PROJECT_ROOT,
-        env=web.env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def test_consent_command_explains_an_rsl_prohibition(web: SimWeb) -> None:

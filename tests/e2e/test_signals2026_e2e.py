@@ -19,6 +19,7 @@ from crawler.report.causes import cause_of
 from crawler.simweb.control import SimWeb
 from tests.e2e import Crawl, crawl
 from tests.sites import signals2026_sites as s26
+from tests.support.cli import scrapy
 
 QUICK = ["-s", "DOWNLOAD_TIMEOUT=5", "-s", "RETRY_TIMES=0", "-s", "LOG_LEVEL=WARNING"]
 AIPREF_COLUMNS = ("aipref_train_ai", "aipref_ai_use", "aipref_search")
@@ -170,14 +171,7 @@ def test_bad_denylist_stops_the_crawl_before_any_request(
 
 
 def consent(web: SimWeb, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "scrapy", "consent", *args, *QUICK],
-        cwd=PROJECT_ROOT,
-        env=web.env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return scrapy(web, "consent", *args, *QUICK)
 
 
 def test_consent_command_shows_the_denylist(web: SimWeb, denylist: Path) -> None:

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
-from crawler.demo import PROJECT_ROOT, run_crawl
+from crawler.demo import run_crawl
 from crawler.netguard import PUBLIC_ONLY
 from crawler.simweb.control import SimWeb
+from tests.support.cli import scrapy
 
 HTML = {"Content-Type": "text/html"}
 PNG = {"status": 200, "headers": {"Content-Type": "image/png"}, "body": "png"}
@@ -188,10 +188,7 @@ def test_page_redirects_and_links_inside_are_refused_pages(hostile: dict) -> Non
 
 
 def _consent(web: SimWeb, *args: str) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "scrapy", "consent", *args]
-    return subprocess.run(
-        cmd, cwd=PROJECT_ROOT, env=web.env(), capture_output=True, text=True, timeout=120
-    )
+    return scrapy(web, "consent", *args, timeout=120)
 
 
 def test_scrapy_consent_explains_the_refusal(tmp_path: Path) -> None:
