@@ -257,6 +257,11 @@ class RegenWriterPipeline:
         self.book.stop()
 
     def write_batch_or_stop(self, entry: OpenBatch) -> None:
+        if entry.batch_decided:  # rows the batch path decided in a mixed batch: progress
+            decided = [entry.reasons[i] or [] for i in entry.batch_decided]
+            excluded = [r for r in decided if r]
+            self.progress.add(len(decided) - len(excluded), excluded)
+            entry.batch_decided = []
         if self.write_error is not None or self.abandoning:
             return  # stopping: this batch is redone by --resume
         try:

@@ -34,6 +34,9 @@ class OpenBatch:
     # Set by the batch path (crawler.regen.batchrun): the columns already built, row-aligned.
     consent_array: Any = None
     license_array: Any = None
+    # Rows the batch path decided in a batch whose other rows take the item path (an origin
+    # naming an RSL licence): the writer counts their progress when it writes the batch.
+    batch_decided: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         n = self.batch.num_rows

@@ -5,17 +5,20 @@
 than the project's own (a custom pipeline would be skipped by it). ``decide`` fetches the
 batch's origins' documents through the crawl's one document store (``ConsentDocuments``: once
 per origin, as the pipelines do) and decides every row; the spider then hands the batch to the
-writer with one item. A batch one of whose origins names an RSL licence in its robots.txt
-(``License:``, with RSL on) takes the item path: the batch path does not read RSL documents.
+writer with one item. The rows of an image or page origin whose robots.txt names an RSL
+licence (``License:``, with RSL on) take the item path, which reads RSL documents; the batch
+path decides the batch's other rows (a mixed batch is written when the last row is in).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
+import pyarrow as pa
 from scrapy.crawler import Crawler
 from scrapy.utils.conf import build_component_list
 
@@ -171,9 +174,11 @@ class BatchRunner:
             found.update(zip(missing, fetched, strict=True))
         return found
 
-    async def decide(self, entry: OpenBatch) -> bool:
-        """Decide every row of the batch into ``entry`` (which is then complete); False (nothing
-        decided) when the batch must take the item path: an origin names an RSL licence."""
+    async def decide(self, entry: OpenBatch) -> list[int] | None:
+        """Decide the rows of the batch into ``entry``: [] when every row is decided (the
+        batch is complete), else the rows left to the item path, those of an image or page
+        origin whose robots.txt names an RSL licence for our token (the batch path does not
+        read RSL documents); None (nothing decided) when that is every row."""
         data = entry.batch.data
         cols = self.plan.columns
         urls, origins = origins_of(data.column(cols.url), self.valid_origin)
@@ -193,9 +198,35 @@ class BatchRunner:
             needed.update(p for p, o in zip(page_origins, origins, strict=True) if p and o)
         docs = await self.documents(needed)
         token = self.rsl_token
-        if token is not None and any(robots_rsl_links(docs[("robots", o)], token) for o in needed):
-            self.crawler.stats.inc_value("regenerate/batch_path/rsl_batches")
-            return False
+        licensed = set()
+        if token is not None:
+            licensed = {o for o in needed if robots_rsl_links(docs[("robots", o)], token)}
+        pending: list[int] = []
+        if licensed:
+            pending = [
+                i
+                for i, o in enumerate(origins)
+                if o in licensed or (page_origins is not None and o and page_origins[i] in licensed)
+            ]
+            self.crawler.stats.inc_value("regenerate/batch_path/rsl_rows", len(pending))
+            if len(pending) == len(origins):
+                return None
+        url_column = data.column(cols.url)
+        page_column = data.column(cols.page) if cols.page is not None else None
+        kept: Sequence[int] = range(len(origins))
+        if pending:  # decide the other rows only (the item path decides these)
+            skip = set(pending)
+            kept = [i for i in kept if i not in skip]
+            urls, origins = [urls[i] for i in kept], [origins[i] for i in kept]
+            if pages is not None and page_origins is not None:
+                pages = [pages[i] for i in kept]
+                page_origins = [page_origins[i] for i in kept]
+            position = {i: j for j, i in enumerate(kept)}
+            image.refused = {position[i]: v for i, v in image.refused.items() if i in position}
+            page.refused = {position[i]: v for i, v in page.refused.items() if i in position}
+            taken = pa.array(kept, pa.int64())
+            url_column = url_column.take(taken)
+            page_column = page_column.take(taken) if page_column is not None else None
         decision = self.decider.decide(
             docs,
             urls,
@@ -204,18 +235,34 @@ class BatchRunner:
             page_origins,
             image.refused,
             page.refused,
-            url_column=data.column(cols.url),
-            page_column=data.column(cols.page) if cols.page is not None else None,
+            url_column=url_column,
+            page_column=page_column,
         )
-        entry.reasons = list(decision.reasons)  # OpenBatch's rows may be None (undecided)
-        entry.consent_array = decision.consent
-        entry.license_array = decision.license
-        entry.columns = decision.columns
-        entry.missing = 0
         stats = self.crawler.stats  # set once the crawl runs (not yet in from_crawler)
         stats.inc_value("regenerate/batch_path/rows_shared", decision.shared_rows)
         stats.inc_value("regenerate/batch_path/rows_by_path", decision.path_rows)
-        return True
+        if not pending:
+            entry.reasons = list(decision.reasons)  # OpenBatch's rows may be None (undecided)
+            entry.consent_array = decision.consent
+            entry.license_array = decision.license
+            entry.columns = decision.columns
+            entry.missing = 0
+            return []
+        # A mixed batch: the decided rows go in row by row, as the item path's rows do.
+        consent = decision.consent.to_pylist()
+        for j, i in enumerate(kept):
+            entry.reasons[i] = decision.reasons[j]
+            entry.consent[i] = consent[j]
+        if decision.columns:
+            n = len(entry.reasons)
+            entry.columns = {}
+            for name, values in decision.columns.items():
+                column = entry.columns[name] = [None] * n
+                for j, i in enumerate(kept):
+                    column[i] = values[j]
+        entry.missing = len(pending)
+        entry.batch_decided = list(kept)
+        return pending
 
     @staticmethod
     def item(entry: OpenBatch) -> DecidedBatch:

@@ -136,10 +136,11 @@ class RegenerateSpider(scrapy.Spider):
                 return  # a write error or a shutdown: the batches not written are redone
             entry = book.add(batch)
             runner = self.batch_runner
-            if runner is not None and await self.decided(runner, entry):
-                yield runner.item(entry)
+            pending = await self.decided(runner, entry) if runner is not None else None
+            if pending == []:
+                yield runner.item(entry)  # type: ignore[union-attr]
                 continue
-            for out in self.batch_output(entry):
+            for out in self.batch_output(entry, pending):
                 yield out
         # Every batch handed out: once they are all written, one local data: request lets the
         # engine see it is idle now, instead of at its next 5 s heartbeat.
@@ -187,32 +188,43 @@ class RegenerateSpider(scrapy.Spider):
     def finished(self, response: Response) -> Iterator[Any]:
         return iter(())
 
-    async def decided(self, runner: BatchRunner, entry: OpenBatch) -> bool:
-        """The batch path; False (the batch then takes the item path) if it failed or does not
-        apply: a batch whose rows could not be read keeps its own reason on the item path."""
+    async def decided(self, runner: BatchRunner, entry: OpenBatch) -> list[int] | None:
+        """The batch path: [] when it decided every row, the rows left to the item path, or
+        None (every row takes the item path) if it failed or does not apply: a batch whose
+        rows could not be read keeps its own reason on the item path."""
         if entry.batch.unreadable:
-            return False
+            return None
         try:
-            if not await runner.decide(entry):
-                return False  # not for the batch path (e.g. an RSL licence): nothing decided
+            return await runner.decide(entry)
         except Exception:
             logger.exception("batch %d: batch path failed, using the item path", entry.batch.number)
             self.crawler.stats.inc_value("regenerate/batch_path/failed")
-            entry.consent_array = entry.license_array = None
-            return False
-        return True
+            fresh = OpenBatch(entry.batch)  # nothing of a failed decision is kept
+            entry.reasons, entry.consent, entry.license = (
+                fresh.reasons,
+                fresh.consent,
+                fresh.license,
+            )
+            entry.columns = entry.consent_array = entry.license_array = None
+            entry.missing, entry.batch_decided = fresh.missing, []
+            return None
 
     # --- items --------------------------------------------------------------------------------
 
-    def batch_output(self, entry: OpenBatch) -> Iterator[RowsItem | scrapy.Request]:
-        """The items (and, with --fetch-pages, page requests) that carry every row of a batch."""
+    def batch_output(
+        self, entry: OpenBatch, only: list[int] | None = None
+    ) -> Iterator[RowsItem | scrapy.Request]:
+        """The items (and, with --fetch-pages, page requests) that carry every row of a batch,
+        or the rows ``only`` names (the others decided by the batch path)."""
         batch = entry.batch
         data = batch.data
         cols = self.plan.columns
         n = data.num_rows
         urls = data.column(cols.url).to_pylist()
         captions = data.column(cols.caption).to_pylist() if cols.caption else [None] * n
-        candidates = [self.candidate(i, urls[i], captions[i]) for i in range(n)]
+        indices = range(n) if only is None else only
+        candidates = [self.candidate(i, urls[i], captions[i]) for i in indices]
+        n = len(candidates)
         if batch.unreadable:
             for candidate in candidates:
                 candidate.reasons = [batch.unreadable]
@@ -225,6 +237,8 @@ class RegenerateSpider(scrapy.Spider):
                 yield self.rows_item(batch.number, candidates[start : start + size], None)
             return
         pages = data.column(cols.page).to_pylist()
+        if only is not None:
+            pages = [pages[i] for i in only]
         if not self.plan.fetch_pages:
             # Each row carries its own page (pipelines.base.page_groups): an item of rows from
             # many pages still gets every page's documents checked, once per page. Rows of one

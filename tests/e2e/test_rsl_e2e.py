@@ -22,6 +22,7 @@ import pytest
 from crawler.demo import PROJECT_ROOT
 from crawler.simweb.control import SimWeb
 from tests.e2e import Crawl, crawl
+from tests.regen.test_batch_path_e2e import stat
 from tests.sites.rsl_sites import (
     RSL_ATTRIBUTION,
     RSL_EXPECTED,
@@ -210,7 +211,7 @@ def test_regenerate_reads_robots_txt_licences_on_either_path(
             "-s",
             "DOWNLOAD_TIMEOUT=5",
             "-s",
-            "LOG_LEVEL=WARNING",
+            "LOG_LEVEL=INFO",
         ],
         cwd=PROJECT_ROOT,
         env=web.env(),
@@ -219,6 +220,17 @@ def test_regenerate_reads_robots_txt_licences_on_either_path(
         timeout=120,
     )
     assert result.returncode == 0, result.stderr[-3000:]
+    if batch_path == "true":
+        # Only the rows of origins naming a licence take the item path (they were the whole
+        # batch's before): the batch path decided the other one.
+        log = result.stderr
+        assert stat(log, "regenerate/batch_path/rsl_rows") == 4
+        assert (
+            stat(log, "regenerate/batch_path/rows_shared")
+            + stat(log, "regenerate/batch_path/rows_by_path")
+            == 1
+        )
+        assert "rows 5/5 (100.0%)" in log  # progress counts the rows of both paths
     got = {url: [] for url in pq.read_table(out / "index").column("URL").to_pylist()}
     excluded = pq.read_table(out / "excluded").to_pylist()
     got.update({row["URL"]: sorted(row["reasons"]) for row in excluded})
