@@ -196,8 +196,11 @@ class RegenWriterPipeline:
         if isinstance(item, DecidedBatch):
             entry = self.book.open.get(item.batch)
             if entry is not None and entry.missing == 0:
-                excluded = [r for r in entry.reasons if r]
-                self.progress.add(len(entry.reasons) - len(excluded), excluded)
+                try:
+                    excluded = [r for r in entry.reasons if r]
+                    self.progress.add(len(entry.reasons) - len(excluded), excluded)
+                except Exception as exc:  # the batch would never be written: stop, say why
+                    self.failed(exc)
                 self.write_batch_or_stop(entry)  # a write error stops the run (never a hang)
             return Written(batch=item.batch, rows=0 if entry is None else len(entry.reasons))
         if not isinstance(item, RowsItem):
@@ -221,7 +224,11 @@ class RegenWriterPipeline:
         return Written(batch=number, rows=len(item.candidates))
 
     def item_error(self, item: Any, response: Any, spider: Any, failure: Any) -> None:
-        """A rows item that failed in a pipeline: its undecided rows are excluded, never lost."""
+        """A rows item that failed in a pipeline: its undecided rows are excluded, never lost.
+        A decided batch that failed can never be written: the run stops (never a hang)."""
+        if isinstance(item, DecidedBatch):
+            self.failed(failure.value)
+            return
         if not isinstance(item, RowsItem):
             return
         reason = f"fetch:error={type(failure.value).__name__}"
@@ -257,18 +264,16 @@ class RegenWriterPipeline:
         self.book.stop()
 
     def write_batch_or_stop(self, entry: OpenBatch) -> None:
-        if entry.batch_decided:  # rows the batch path decided in a mixed batch: progress
-            decided = [entry.reasons[i] or [] for i in entry.batch_decided]
-            excluded = [r for r in decided if r]
-            self.progress.add(len(decided) - len(excluded), excluded)
-            entry.batch_decided = []
         if self.write_error is not None or self.abandoning:
             return  # stopping: this batch is redone by --resume
         try:
+            if entry.batch_decided:  # rows the batch path decided in a mixed batch: progress
+                decided = [entry.reasons[i] or [] for i in entry.batch_decided]
+                excluded = [r for r in decided if r]
+                self.progress.add(len(decided) - len(excluded), excluded)
+                entry.batch_decided = []
             self.write_batch(entry)
-        except (
-            Exception
-        ) as exc:  # any failure writing a batch stops the run: never a hang or exit 0
+        except Exception as exc:  # any failure writing a batch stops the run: never a hang
             self.failed(exc)
 
     def failed(self, exc: BaseException) -> None:
