@@ -36,6 +36,31 @@ def reason_families(reasons: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(r.split(":", 1)[0] for r in reasons))
 
 
+def _overlap(reasons: list[str], families: list[str]) -> tuple[str, ...]:
+    """The ``overlap`` counters an excluded image row adds to: consent and quality each
+    counted, so quality never hides a consent exclusion or the reverse."""
+    out = []
+    kinds = set(families)
+    if kinds - NOT_CONSENT_FAMILIES:
+        out.append("consent")
+        consent = [r for r in reasons if r.split(":", 1)[0] not in NOT_CONSENT_FAMILIES]
+        cause = row_cause(consent)  # one classifier (crawler/report/causes.py)
+        if cause in ("refused", "unverifiable"):
+            out.append(cause)
+    if "quality" in kinds:
+        out.append("quality")
+        if kinds == {"quality"}:
+            out.append("quality_only")
+    if "caption" in kinds:
+        out.append("caption")
+    return tuple(out)
+
+
+# reasons -> (families, cause, overlap counters): RowCounts.add_excluded
+_CLASSIFIED: dict[tuple[str, ...], tuple[list[str], str, tuple[str, ...]]] = {}
+_CLASSIFIED_SIZE = 4096
+
+
 @dataclass(slots=True)
 class RowCounts:
     """Rows by outcome. ``excluded`` counts image rows, ``pages_excluded`` page rows (a page
@@ -63,33 +88,25 @@ class RowCounts:
 
     def add_excluded(self, reasons: list[str], *, page: bool = False) -> list[str]:
         """Count one excluded row; returns its distinct reason families."""
-        families = reason_families(reasons)
+        key = tuple(reasons)
+        known = _CLASSIFIED.get(key)
+        if known is None:
+            # Rows share a few lists of reasons: each list is classified once (bounded).
+            if len(_CLASSIFIED) >= _CLASSIFIED_SIZE:
+                _CLASSIFIED.clear()
+            families = reason_families(reasons)
+            known = _CLASSIFIED[key] = (families, row_cause(reasons), _overlap(reasons, families))
+        families, cause, overlap = known
         if page:
             self.pages_excluded += 1
         else:
             self.excluded += 1
-            self._count_overlap(reasons, families)
-        self.causes[row_cause(reasons)] += 1
+            for name in overlap:
+                self.overlap[name] += 1
+        self.causes[cause] += 1
         self.families.update(families)
         self.reasons.update(reasons)
-        return families
-
-    def _count_overlap(self, reasons: list[str], families: list[str]) -> None:
-        """Consent and quality each counted, so quality never hides a consent exclusion or
-        the reverse."""
-        kinds = set(families)
-        if kinds - NOT_CONSENT_FAMILIES:
-            self.overlap["consent"] += 1
-            consent = [r for r in reasons if r.split(":", 1)[0] not in NOT_CONSENT_FAMILIES]
-            cause = row_cause(consent)  # one classifier (crawler/report/causes.py)
-            if cause in ("refused", "unverifiable"):
-                self.overlap[cause] += 1
-        if "quality" in kinds:
-            self.overlap["quality"] += 1
-            if kinds == {"quality"}:
-                self.overlap["quality_only"] += 1
-        if "caption" in kinds:
-            self.overlap["caption"] += 1
+        return list(families)
 
     def __add__(self, other: RowCounts) -> RowCounts:
         return RowCounts(
