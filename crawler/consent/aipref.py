@@ -261,17 +261,31 @@ def _robots_preferences(robots: Any, url: str, env: EvalEnv) -> UsagePreferences
     return robots.usage_preferences(url, (env.token, *env.ai_tokens))
 
 
+# The last page's sources, [page context, env, sources]: the rows of an item share one page
+# context, so its header and its robots.txt records are read once per page, not per row.
+_PAGE_SOURCES: list[Any] = [None, None, ()]
+
+
+def _page_sources(page: PageContext | None, env: EvalEnv) -> tuple[UsagePreferences | None, ...]:
+    if page is None:
+        return ()
+    memo = _PAGE_SOURCES
+    if memo[0] is page and memo[1] is env:
+        return memo[2]  # type: ignore[no-any-return]
+    sources: list[UsagePreferences | None] = []
+    if page.fetched:
+        values = page.headers.get("content-usage")
+        if values:
+            sources.append(usage_preferences(values))
+    sources.append(_robots_preferences(page.documents.get("robots"), page.url, env))
+    memo[:] = [page, env, tuple(sources)]
+    return memo[2]  # type: ignore[no-any-return]
+
+
 def _image_columns(ctx: ImageContext, env: EvalEnv) -> dict[str, str | None]:
     """The row's vocab-08 preferences: the most restrictive of the page's and the image's
     ``Content-Usage`` headers and of both hosts' robots.txt records (None: no source said)."""
-    sources: list[UsagePreferences | None] = []
-    page = ctx.page
-    if page is not None:
-        if page.fetched:
-            values = page.headers.get("content-usage")
-            if values:
-                sources.append(usage_preferences(values))
-        sources.append(_robots_preferences(page.documents.get("robots"), page.url, env))
+    sources = list(_page_sources(ctx.page, env))
     probe = ctx.probe
     if probe is not None:
         values = probe.headers.get("content-usage")
