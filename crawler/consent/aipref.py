@@ -271,7 +271,7 @@ def _page_sources(page: PageContext | None, env: EvalEnv) -> tuple[UsagePreferen
         return ()
     memo = _PAGE_SOURCES
     if memo[0] is page and memo[1] is env:
-        return memo[2]  # type: ignore[no-any-return]
+        return memo[2]
     sources: list[UsagePreferences | None] = []
     if page.fetched:
         values = page.headers.get("content-usage")
@@ -279,7 +279,7 @@ def _page_sources(page: PageContext | None, env: EvalEnv) -> tuple[UsagePreferen
             sources.append(usage_preferences(values))
     sources.append(_robots_preferences(page.documents.get("robots"), page.url, env))
     memo[:] = [page, env, tuple(sources)]
-    return memo[2]  # type: ignore[no-any-return]
+    return memo[2]
 
 
 def _image_columns(ctx: ImageContext, env: EvalEnv) -> dict[str, str | None]:

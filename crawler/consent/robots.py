@@ -105,7 +105,7 @@ class RobotsRules:
         found = self._recall(key)
         if found is _MISSING:
             found = self._remember(key, self._check(url, token))
-        return found  # type: ignore[no-any-return]
+        return found
 
     def _check(self, url: str, token: str) -> Signal:
         if self.state == "unreachable":
@@ -201,7 +201,7 @@ class RobotsRules:
         found = self._recall(key)
         if found is _MISSING:
             found = self._remember(key, self._extensions.usage_preferences(url_path, tokens))
-        return found  # type: ignore[no-any-return]
+        return found
 
 
 def robots_from_fetch(
