@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 
 from bench.web import media_host, page_host
 
-__all__ = ["COLUMNS", "row", "write_parquet"]
+__all__ = ["COLUMNS", "DOCUMENT_PATHS", "document_urls", "row", "write_parquet"]
 
 COLUMNS = ("url", "caption", "page_url", "width", "height")
 _ADJ = ("old", "quiet", "bright", "misty", "golden", "narrow", "wooden", "ancient", "busy")
@@ -56,3 +56,18 @@ def write_parquet(path: Path, rows: int, hosts: int = 2000, batch: int = 50_000)
             arrays = [pa.array(list(c), type=f.type) for c, f in zip(cols, schema, strict=True)]
             writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
     return path
+
+
+DOCUMENT_PATHS = ("/robots.txt", "/ai.txt", "/.well-known/tdmrep.json")
+
+
+def document_urls(rows: int, hosts: int = 2000) -> list[str]:
+    """The consent documents a regeneration of ``write_parquet(…, rows, hosts)`` fetches: the
+    three documents of every image origin and page origin of its rows (bench/docfloor.py)."""
+    origins: dict[str, None] = {}
+    # Row i's hosts repeat with period lcm(hosts, 200) at most: no need to look further.
+    for i in range(min(rows, hosts * 200)):
+        url, _caption, page, _w, _h = row(i, hosts)
+        origins[url.split("/", 3)[2]] = None
+        origins[page.split("/", 3)[2]] = None
+    return [f"http://{host}{path}" for host in origins for path in DOCUMENT_PATHS]

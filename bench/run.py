@@ -18,9 +18,13 @@ request log (the ground truth for all three) and consentcrawl's manifest.
 
 Then ``scrapy regenerate`` (when present) on a generated parquet: probe off with the batch path
 at three sizes (start-up cost and memory flatness), the item path (``REGEN_BATCH_PATH=false``) at
-the middle size for the ratio, and probe head. Results: bench/results/latest.json (stable keys
-``regen_rows_per_s``, ``regen_peak_rss_mb``, ``regen_batch_vs_item``, ``crawl_ratio``,
-``probe_request_ratio``) and a table.
+the middle size for the ratio, and probe head; then the document floor (bench/docfloor.py: a
+plain Scrapy spider fetching the same consent documents). Results: bench/results/latest.json
+(stable keys ``regen_rows_per_s``, ``regen_rows_per_cpu_s``, ``regen_peak_rss_mb``,
+``regen_marginal_rows_per_s`` (slope between the smallest and largest size: the per-row rate
+without the fixed cost), ``regen_fixed_s``, ``regen_document_floor_s``, ``regen_batch_vs_item``,
+``regen_probe_head_probes_per_s``,
+``crawl_ratio``, ``floor_fraction``, ``probe_request_ratio``) and a table.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.regen import write_parquet
+from bench.regen import document_urls, write_parquet
 from bench.web import page_host, seed_urls
 from crawler.demo import crawl_command as images_command
 from crawler.simweb.control import SimWeb
@@ -510,6 +514,10 @@ def run_regeneration(
             "cpu_s": round(res.cpu, 2),
             "server": seen,
         }
+        if probe != "off":  # probes per second, over the server's window of this run
+            probes = seen.get("image_head", 0) + seen.get("image_get", 0)
+            run["probes"] = probes
+            run["probes_per_s"] = round(probes / seen["window_s"], 1) if seen["window_s"] else None
         if res.returncode != 0:
             log = (work / f"regen-{probe}-{path_kind}-{rows}.log").read_text(errors="replace")
             run["log_tail"] = log[-2000:]
@@ -519,7 +527,47 @@ def run_regeneration(
             f"rc {res.returncode}{' (timed out)' if res.timed_out else ''}",
             flush=True,
         )
-    return {"skipped": False, "runs": runs}
+    floor = run_document_floor(web, sizing, work, cores, deadline)
+    return {"skipped": False, "runs": runs, "document_floor": floor}
+
+
+def run_document_floor(
+    web: SimWeb, sizing: Sizing, work: Path, cores: set[int] | None, deadline: float
+) -> dict[str, Any]:
+    """bench/docfloor.py: the regeneration's consent documents fetched by a plain Scrapy spider
+    (Scrapy's own cost of them: the floor of a regeneration's fixed cost)."""
+    rows = min(n for n in sizing.regen_rows if n)
+    urls = work / "document-urls.txt"
+    urls.write_text("\n".join(document_urls(rows, sizing.regen_hosts)) + "\n")
+    out = work / "docfloor"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    env = web.env()
+    env.pop("SCRAPY_SETTINGS_MODULE", None)
+    env.pop("SCRAPY_PROJECT", None)
+    cmd = [sys.executable, "-m", "scrapy", "runspider", str(PROJECT_ROOT / "bench" / "docfloor.py")]
+    cmd += ["-a", f"urls={urls}"]
+    for key, value in CONCURRENCY.items():
+        cmd += ["-s", f"{key}={value}"]
+    timeout = min(300.0, deadline - time.monotonic() + 120)
+    offset = web.log_path.stat().st_size
+    res = run_child(cmd, cwd=out, env=env, log=out / "log", cores=cores, timeout=timeout)
+    seen = summarise_requests(_read_log(web.log_path, offset)[0])
+    print(
+        f"  regeneration document floor: {seen['requests']} documents, wall {res.wall:6.1f}s "
+        f"CPU {res.cpu:6.1f}s rc {res.returncode}",
+        flush=True,
+    )
+    return {
+        "returncode": res.returncode,
+        "documents": seen["requests"],
+        "wall_s": round(res.wall, 2),
+        "cpu_s": round(res.cpu, 2),
+        "cpu_ms_per_document": round(1000 * res.cpu / seen["requests"], 3)
+        if seen["requests"]
+        else None,
+        "what": "plain Scrapy spider fetching the same consent documents (bench/docfloor.py)",
+    }
 
 
 def regen_summary(regen: dict[str, Any]) -> dict[str, Any]:
@@ -531,11 +579,36 @@ def regen_summary(regen: dict[str, Any]) -> dict[str, Any]:
     for size, run in items.items():
         if size in batch and run["rows_per_s"]:
             ratio = round(batch[size]["rows_per_s"] / run["rows_per_s"], 2)
+    # Per-row cost without the fixed cost (start-up and consent documents, the same at every
+    # size): the slope between the smallest and the largest batch-path run.
+    marginal = fixed = None
+    sizes = sorted(batch, key=int)
+    if len(sizes) >= 2:
+        small, large = batch[sizes[0]], batch[sizes[-1]]
+        extra_wall = large["wall_s"] - small["wall_s"]
+        if extra_wall > 0:
+            marginal = round((large["rows"] - small["rows"]) / extra_wall, 1)
+            fixed = round(small["wall_s"] - small["rows"] / marginal, 2)
+    floor = regen.get("document_floor") or {}
     return {
         "regen_rows_per_s": {k: r["rows_per_s"] for k, r in batch.items()},
+        "regen_rows_per_cpu_s": {
+            k: round(r["rows"] / r["cpu_s"], 1) if r["cpu_s"] else None for k, r in batch.items()
+        },
         "regen_peak_rss_mb": {k: r["peak_rss_mb"] for k, r in batch.items()},
+        "regen_marginal_rows_per_s": marginal,
+        "regen_fixed_s": fixed,
+        "regen_document_floor_s": floor.get("wall_s") if floor.get("returncode") == 0 else None,
         "regen_item_path_rows_per_s": {k: r["rows_per_s"] for k, r in items.items()},
         "regen_batch_vs_item": ratio,
+        "regen_probe_head_probes_per_s": next(
+            (
+                r.get("probes_per_s")
+                for r in regen.get("runs", [])
+                if r.get("probe") == "head" and r.get("returncode") == 0
+            ),
+            None,
+        ),
     }
 
 
@@ -763,6 +836,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(
                 f"regeneration probe {run['probe']:<4} {run['path']:<5} {run['rows']:8d} rows: "
                 f"{run['rows_per_s'] or 0:8.0f} rows/s, peak RSS {run['peak_rss_mb']:.0f} MB"
+                + (f", {run['probes_per_s']} probes/s" if run.get("probes_per_s") else "")
                 + ("" if run["returncode"] == 0 else f" (FAILED {run['returncode']})")
             )
     if results["ratio_head_vs_off_requests_per_s"] is not None:
@@ -777,6 +851,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{capture['pages_per_s_without']:.1f} without (ratio "
             f"{capture['ratio_with_vs_without']:.2f}); "
             f"{capture['warc_bytes_per_page'] or 0:.0f} bytes of WARC per page"
+        )
+    if results["regen_marginal_rows_per_s"] is not None:
+        print(
+            f"regeneration marginal rate (slope between sizes, without the fixed cost): "
+            f"{results['regen_marginal_rows_per_s']:.0f} rows/s; fixed cost "
+            f"{results['regen_fixed_s']:.1f}s (document floor: plain Scrapy fetching the same "
+            f"documents {results['regen_document_floor_s'] or 0:.1f}s)"
         )
     if results["regen_batch_vs_item"] is not None:
         print(

@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -233,6 +233,22 @@ class ConsentDocuments:
         if entry is not None and entry[0] > self.clock.monotonic():
             return entry[1]
         return NOT_CACHED
+
+    def cached_many(
+        self, keys: Iterable[tuple[str, str]]
+    ) -> tuple[dict[tuple[str, str], Any], list[tuple[str, str]]]:
+        """``cached`` of many (kind, origin) keys at one moment: (the fresh ones, the others)."""
+        now = self.clock.monotonic()
+        cache = self._cache
+        found: dict[tuple[str, str], Any] = {}
+        missing: list[tuple[str, str]] = []
+        for key in keys:
+            entry = cache.get(key)
+            if entry is not None and entry[0] > now:
+                found[key] = entry[1]
+            else:
+                missing.append(key)
+        return found, missing
 
     async def get(self, kind: str, origin: str) -> Any:
         """The parsed document of ``kind`` for ``origin``, fetching it at most once per TTL."""

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["by_authority"]
+__all__ = ["bounded_memo", "by_authority"]
 
 T = TypeVar("T")
 
@@ -50,3 +50,25 @@ def by_authority(
     for i in pc.indices_nonzero(pc.invert(plain)).to_pylist():
         results[i] = fn(values[i])
     return values, results
+
+
+def bounded_memo(fn: Callable[[str], T], limit: int = 1 << 18) -> Callable[[Any], T]:
+    """``fn`` remembered per string argument (other values are passed through), forgetting
+    everything when ``limit`` answers are held: for pure functions of a URL's scheme and
+    authority, which a regeneration asks about again in every batch."""
+    memo: dict[str, T] = {}
+
+    def remembered(value: Any) -> T:
+        if not isinstance(value, str):
+            return fn(value)
+        found = memo.get(value, _MISSING)
+        if found is _MISSING:
+            if len(memo) >= limit:
+                memo.clear()
+            found = memo[value] = fn(value)
+        return found
+
+    return remembered
+
+
+_MISSING: Any = object()

@@ -337,8 +337,7 @@ class RegenWriterPipeline:
         counts = RowCounts()
         for i in kept_idx:
             counts.add_kept(entry.license[i])
-        for reasons in excl_reasons:
-            counts.add_excluded(reasons)
+        counts.add_excluded_rows(excl_reasons)
         self.state.complete(
             batch.number,
             {

@@ -53,12 +53,15 @@ __all__ = [
     "CATEGORIES",
     "LEGACY_LABELS",
     "LEGACY_TRAIN_LABELS",
+    "USAGE_COLUMNS",
     "UsagePreferences",
     "combine_field_lines",
     "content_usage_signal",
     "most_restrictive",
     "parse_content_usage",
     "parse_content_usage_lenient",
+    "robots_preferences",
+    "row_preferences",
     "train_ai_preference",
     "usage_preferences",
     "value_preferences",
@@ -254,11 +257,17 @@ def _image(ctx: ImageContext, env: EvalEnv) -> list[Signal]:
     return [content_usage_signal(values, f"header:{ctx.url}")] if values is not None else []
 
 
-def _robots_preferences(robots: Any, url: str, env: EvalEnv) -> UsagePreferences | None:
-    # robots.txt Content-Usage records for our token and the AI tokens (as robots-records).
+def robots_preferences(robots: Any, url: str, tokens: Sequence[str]) -> UsagePreferences | None:
+    """robots.txt Content-Usage records for ``url`` for ``tokens`` (our token and the AI
+    tokens, as robots-records reads them); None when no record applies or no file."""
     if robots is None:
         return None
-    return robots.usage_preferences(url, (env.token, *env.ai_tokens))
+    return robots.usage_preferences(url, tokens)
+
+
+def row_preferences(sources: Iterable[UsagePreferences | None]) -> UsagePreferences:
+    """A row's preferences from its sources (None: that source said nothing)."""
+    return most_restrictive(s for s in sources if s is not None)
 
 
 # The last page's sources, [page context, env, sources]: the rows of an item share one page
@@ -277,7 +286,8 @@ def _page_sources(page: PageContext | None, env: EvalEnv) -> tuple[UsagePreferen
         values = page.headers.get("content-usage")
         if values:
             sources.append(usage_preferences(values))
-    sources.append(_robots_preferences(page.documents.get("robots"), page.url, env))
+    tokens = (env.token, *env.ai_tokens)
+    sources.append(robots_preferences(page.documents.get("robots"), page.url, tokens))
     memo[:] = [page, env, tuple(sources)]
     return memo[2]
 
@@ -286,16 +296,21 @@ def _image_columns(ctx: ImageContext, env: EvalEnv) -> dict[str, str | None]:
     """The row's vocab-08 preferences: the most restrictive of the page's and the image's
     ``Content-Usage`` headers and of both hosts' robots.txt records (None: no source said)."""
     sources = list(_page_sources(ctx.page, env))
+    tokens = (env.token, *env.ai_tokens)
     probe = ctx.probe
     if probe is not None:
         values = probe.headers.get("content-usage")
         if values:
             sources.append(usage_preferences(values))
-    sources.append(_robots_preferences(ctx.documents.get("robots"), ctx.url, env))
-    return most_restrictive(s for s in sources if s is not None).columns()
+    sources.append(robots_preferences(ctx.documents.get("robots"), ctx.url, tokens))
+    return row_preferences(sources).columns()
 
 
 SWITCH = Switch("aipref", "AIPREF_ENABLED", "IETF AIPREF Content-Usage (header and robots.txt)")
+
+
+# The row columns, in ``CATEGORIES`` order (``UsagePreferences.columns``).
+USAGE_COLUMNS = tuple(f"aipref_{c.replace('-', '_')}" for c in CATEGORIES)
 
 
 def _column(category: str) -> Column:

@@ -40,6 +40,7 @@ from crawler.consent.verdict import Signal
 
 if TYPE_CHECKING:
     from crawler.consent.aipref import UsagePreferences
+    from crawler.consent.robots_ext import RobotsExtensions
 
 MAX_ROBOTS_BYTES = MAX_TEXT_BYTES
 MAX_REDIRECTS = 5
@@ -163,14 +164,8 @@ class RobotsRules:
 
     def extension_signals(self, url_path: str, tokens: Sequence[str]) -> list[Signal]:
         """AIPREF ``Content-Usage``, ``Content-Signal`` and ``DisallowAITraining`` records."""
-        if self.state != "parsed" or self.robots is None:
-            return []
-        if self._extensions is None:
-            from crawler.consent.robots_ext import RobotsExtensions
-
-            self._extensions = RobotsExtensions.from_robots(self.robots, self.source)
-        ext = self._extensions
-        if not ext.has_extensions:
+        ext = self.extensions()
+        if ext is None or not ext.has_extensions:
             return []
         key = (id(self), "ext", url_path, *tokens)
         found = self._recall(key)
@@ -178,29 +173,31 @@ class RobotsRules:
             found = self._remember(key, tuple(ext.signals(url_path, tokens)))
         return list(found)
 
-    def has_usage_records(self) -> bool:
-        """Whether any group has an AIPREF ``Content-Usage`` record (row columns to fill)."""
-        if self.state != "parsed" or self.robots is None:
-            return False
-        if self._extensions is None:
-            from crawler.consent.robots_ext import RobotsExtensions
-
-            self._extensions = RobotsExtensions.from_robots(self.robots, self.source)
-        return any(group.usage for group in self._extensions.groups)
-
-    def usage_preferences(self, url_path: str, tokens: Sequence[str]) -> UsagePreferences | None:
-        """All vocab-08 categories of the AIPREF ``Content-Usage`` records for the path (None:
-        no such record applies)."""
+    def extensions(self) -> RobotsExtensions | None:
+        """The file's extension records (parsed once, on first use); None unless parsed."""
         if self.state != "parsed" or self.robots is None:
             return None
         if self._extensions is None:
             from crawler.consent.robots_ext import RobotsExtensions
 
             self._extensions = RobotsExtensions.from_robots(self.robots, self.source)
+        return self._extensions
+
+    def has_usage_records(self) -> bool:
+        """Whether any group has an AIPREF ``Content-Usage`` record (row columns to fill)."""
+        ext = self.extensions()
+        return ext is not None and any(group.usage for group in ext.groups)
+
+    def usage_preferences(self, url_path: str, tokens: Sequence[str]) -> UsagePreferences | None:
+        """All vocab-08 categories of the AIPREF ``Content-Usage`` records for the path (None:
+        no such record applies)."""
+        ext = self.extensions()
+        if ext is None:
+            return None
         key = (id(self), "usage", url_path, *tokens)
         found = self._recall(key)
         if found is _MISSING:
-            found = self._remember(key, self._extensions.usage_preferences(url_path, tokens))
+            found = self._remember(key, ext.usage_preferences(url_path, tokens))
         return found
 
 

@@ -116,7 +116,14 @@ _FAMILIES = (
 class RobotsExtensions:
     """The extension records of one robots.txt, grouped; evaluate with ``signals``."""
 
-    __slots__ = ("_by_agent", "_scopes", "groups", "has_extensions", "source_url")
+    __slots__ = (
+        "_by_agent",
+        "_scopes",
+        "groups",
+        "has_extensions",
+        "path_independent",
+        "source_url",
+    )
 
     @classmethod
     def from_robots(cls, robots: RobotsTxt, source_url: str) -> RobotsExtensions:
@@ -132,6 +139,15 @@ class RobotsExtensions:
             for agent in group.agents:
                 self._by_agent.setdefault(agent, []).append(index)
         self._scopes: dict[tuple[str, ...], tuple[_Group, ...]] = {}
+        # Every record's path matches every path ("/", "*", or none given): then ``signals``
+        # and ``usage_preferences`` answer alike for every path (their evidence is the record,
+        # their source the robots.txt URL), which the regeneration batch path uses.
+        self.path_independent = all(
+            rule.pattern.matches_every_path
+            for group in self.groups
+            for rules in (group.usage, group.signal, group.aitrain)
+            for rule in rules
+        )
 
     def _scopes_for(self, tokens: Sequence[str], include_star: bool) -> tuple[_Group, ...]:
         key = (*tokens, "\x00*" if include_star else "\x00")

@@ -36,31 +36,6 @@ def reason_families(reasons: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(r.split(":", 1)[0] for r in reasons))
 
 
-def _overlap(reasons: list[str], families: list[str]) -> tuple[str, ...]:
-    """The ``overlap`` counters an excluded image row adds to: consent and quality each
-    counted, so quality never hides a consent exclusion or the reverse."""
-    out = []
-    kinds = set(families)
-    if kinds - NOT_CONSENT_FAMILIES:
-        out.append("consent")
-        consent = [r for r in reasons if r.split(":", 1)[0] not in NOT_CONSENT_FAMILIES]
-        cause = row_cause(consent)  # one classifier (crawler/report/causes.py)
-        if cause in ("refused", "unverifiable"):
-            out.append(cause)
-    if "quality" in kinds:
-        out.append("quality")
-        if kinds == {"quality"}:
-            out.append("quality_only")
-    if "caption" in kinds:
-        out.append("caption")
-    return tuple(out)
-
-
-# reasons -> (families, cause, overlap counters): RowCounts.add_excluded
-_CLASSIFIED: dict[tuple[str, ...], tuple[list[str], str, tuple[str, ...]]] = {}
-_CLASSIFIED_SIZE = 4096
-
-
 @dataclass(slots=True)
 class RowCounts:
     """Rows by outcome. ``excluded`` counts image rows, ``pages_excluded`` page rows (a page
@@ -86,27 +61,44 @@ class RowCounts:
         if license:
             self.licenses[license] += 1
 
-    def add_excluded(self, reasons: list[str], *, page: bool = False) -> list[str]:
-        """Count one excluded row; returns its distinct reason families."""
-        key = tuple(reasons)
-        known = _CLASSIFIED.get(key)
-        if known is None:
-            # Rows share a few lists of reasons: each list is classified once (bounded).
-            if len(_CLASSIFIED) >= _CLASSIFIED_SIZE:
-                _CLASSIFIED.clear()
-            families = reason_families(reasons)
-            known = _CLASSIFIED[key] = (families, row_cause(reasons), _overlap(reasons, families))
-        families, cause, overlap = known
+    def add_excluded(self, reasons: list[str], *, page: bool = False, rows: int = 1) -> list[str]:
+        """Count ``rows`` excluded rows with these reasons; returns their distinct reason
+        families."""
+        families = reason_families(reasons)
         if page:
-            self.pages_excluded += 1
+            self.pages_excluded += rows
         else:
-            self.excluded += 1
-            for name in overlap:
-                self.overlap[name] += 1
-        self.causes[cause] += 1
-        self.families.update(families)
-        self.reasons.update(reasons)
-        return list(families)
+            self.excluded += rows
+            self._count_overlap(reasons, families, rows)
+        self.causes[row_cause(reasons)] += rows
+        for family in families:
+            self.families[family] += rows
+        for reason in reasons:
+            self.reasons[reason] += rows
+        return families
+
+    def add_excluded_rows(self, rows: Iterable[list[str]]) -> None:
+        """Count excluded image rows (a batch: rows with the same reasons counted at once)."""
+        same: Counter[tuple[str, ...]] = Counter(tuple(reasons) for reasons in rows)
+        for reasons, n in same.items():
+            self.add_excluded(list(reasons), rows=n)
+
+    def _count_overlap(self, reasons: list[str], families: list[str], rows: int) -> None:
+        """Consent and quality each counted, so quality never hides a consent exclusion or
+        the reverse."""
+        kinds = set(families)
+        if kinds - NOT_CONSENT_FAMILIES:
+            self.overlap["consent"] += rows
+            consent = [r for r in reasons if r.split(":", 1)[0] not in NOT_CONSENT_FAMILIES]
+            cause = row_cause(consent)  # one classifier (crawler/report/causes.py)
+            if cause in ("refused", "unverifiable"):
+                self.overlap[cause] += rows
+        if "quality" in kinds:
+            self.overlap["quality"] += rows
+            if kinds == {"quality"}:
+                self.overlap["quality_only"] += rows
+        if "caption" in kinds:
+            self.overlap["caption"] += rows
 
     def __add__(self, other: RowCounts) -> RowCounts:
         return RowCounts(

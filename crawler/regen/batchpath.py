@@ -21,15 +21,22 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from crawler.consent.aipref import (
+    USAGE_COLUMNS,
+    UsagePreferences,
+    robots_preferences,
+    row_preferences,
+)
 from crawler.consent.rowchecks import RECORD_SWITCHES, image_robots_signals, page_robots_signals
 from crawler.consent.rowchecks import record_signals as robots_record_signals
 from crawler.consent.tdmrep import tdmrep_signal
 from crawler.consent.verdict import PageVerdict, Signal
 from crawler.output.shards import CONSENT_RECORD
-from crawler.regen.pathmatch import match_sets, normalized_paths
+from crawler.regen.pathmatch import PatternIndex, coded_match_sets, normalized_paths
 from crawler.urlcolumn import by_authority
 
 __all__ = [
@@ -75,6 +82,9 @@ class RowChecks:
     unreadable_excludes: bool
     probe_signal: Signal
     license_reason: str | None = None
+    # The tokens whose robots.txt Content-Usage records fill the aipref columns (the aipref
+    # family's ``image_columns``); None: the family is off, no columns.
+    usage_tokens: tuple[str, ...] | None = None
 
     def kinds(self) -> tuple[str, ...]:
         """The document kinds these checks read."""
@@ -182,8 +192,10 @@ def make_checks(
     unreadable_excludes: bool,
     probe_signal: Signal,
     license_reason: str | None = None,
+    usage_columns: bool = False,
 ) -> RowChecks:
-    """``RowChecks`` from the policy's answers (``record_switches``: the active record switches)."""
+    """``RowChecks`` from the policy's answers (``record_switches``: the active record switches;
+    ``usage_columns``: the aipref family is on, so its row columns are filled)."""
     return RowChecks(
         token=token,
         ai_tokens=tuple(ai_tokens) if use_ai_tokens else None,
@@ -194,6 +206,7 @@ def make_checks(
         unreadable_excludes=unreadable_excludes,
         probe_signal=probe_signal,
         license_reason=license_reason,
+        usage_tokens=(token, *ai_tokens) if usage_columns else None,
     )
 
 
@@ -241,10 +254,12 @@ def _robots_step_uniform(rules: Any, checks: RowChecks) -> bool | str:
 
 
 def _records_uniform(rules: Any, checks: RowChecks) -> bool:
-    if not checks.record_switches or rules.state != "parsed" or not rules.text:
+    """Whether the robots.txt records step says the same for every path (no records, or only
+    records that apply to every path, such as ``Content-Usage: train-ai=n``)."""
+    if not checks.record_switches:
         return True
-    rules.extension_signals("/", ())  # parses the records once (cached on the rules)
-    return not getattr(rules._extensions, "has_extensions", True)
+    ext = rules.extensions()
+    return ext is None or ext.path_independent
 
 
 def _file_uniform(first_rule: Any) -> bool:
@@ -342,6 +357,8 @@ _SET_STEPS = frozenset(IMAGE_STEPS.index(step) for step in ("robots", "aitxt", "
 IMAGE_MARK = "\x00image-url"
 PAGE_MARK = "\x00page-url"
 _CACHE_LIMIT = 65_536  # page URLs (and their step results) remembered across batches
+_UNSET: Any = object()
+_BY_PATH: Any = object()  # an origin whose Content-Usage records depend on the path
 
 
 def _marked(signals: tuple[Signal, ...], url: str, mark: str) -> tuple[Signal, ...]:
@@ -367,6 +384,7 @@ class BatchDecision:
     license: pa.Array  # string
     shared_rows: int  # rows whose every step came from their origins' one evaluation
     path_rows: int  # rows with at least one step evaluated on their own path
+    columns: dict[str, list[Any]] | None = None  # family columns, row-aligned (None: all null)
 
 
 @dataclass(slots=True)
@@ -391,60 +409,108 @@ def _outcome_of(own_reasons: list[str], signals: list[Signal]) -> _Outcome:
     return _Outcome(reasons, records, slots)
 
 
+class _OriginState:
+    """What the decider remembers of one origin while its documents stay the same objects."""
+
+    __slots__ = (
+        "doc_set",
+        "images",
+        "numbers",
+        "pages",
+        "patterns",
+        "plan",
+        "uniform",
+        "usage",
+        "usages",
+    )
+
+    def __init__(self, doc_set: tuple[Any, ...], plan: tuple[Any, ...], patterns: Any) -> None:
+        self.doc_set = doc_set
+        self.plan = plan
+        # Every step says the same for every path: rows of the origin share ``plan``.
+        self.uniform = all(part is not None for part in plan)
+        self.patterns = patterns  # {normalized pattern: PathPattern} (``path_patterns``)
+        self.numbers: Any = None  # their numbers in the decider's PatternIndex
+        self.usage: Any = _UNSET  # aipref preferences: one value, or _BY_PATH
+        # Per match set (its bits are positions in ``patterns``, the same in every batch): the
+        # image's steps and the page's steps (marked, interned), and the aipref preferences.
+        self.images: dict[int, tuple[tuple[Signal, ...], ...]] = {}
+        self.pages: dict[int, tuple[tuple[Signal, ...], ...]] = {}
+        self.usages: dict[int, UsagePreferences | None] = {}
+
+
 class BatchDecider:
-    """Decides batches; remembers per origin which steps depend on the path, and per page URL
-    its step results, across batches (checked against the documents they came from)."""
+    """Decides batches; remembers per origin which steps depend on the path and which path
+    patterns its documents have, across batches (checked against the documents they came
+    from, by identity)."""
 
     def __init__(self, checks: RowChecks) -> None:
         self.checks = checks
-        self._plans: dict[str, tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
-        self._pages: dict[str, tuple[tuple[Any, ...], tuple[tuple[Signal, ...], ...]]] = {}
-        self._canon: dict[tuple[tuple[Signal, ...], ...], tuple[tuple[Signal, ...], ...]] = {}
-        self._doc_sets: dict[str, tuple[Any, ...]] = {}
-        # Per batch (match sets are numbered per batch): (origin, match set, step) -> the
-        # image's step; (page origin, match set) -> the page's steps.
-        self._step_memo: dict[tuple[str, int, int], tuple[Signal, ...]] = {}
-        self._page_memo: dict[tuple[str, int], tuple[Any, ...]] = {}
+        self._origins: dict[str, _OriginState] = {}
+        # (id(page steps), id(image steps)) -> (page steps, image steps, outcome): the steps
+        # are interned in the origin states, and held here, so their ids stay theirs.
+        self._outcomes: dict[tuple[int, int], tuple[Any, Any, _Outcome]] = {}
+        self._patterns = PatternIndex()  # every distinct path pattern of the run, numbered
 
-    def doc_set(self, docs: Documents, origin: str) -> tuple[Any, ...]:
-        """The origin's documents as one object, the same object while they do not change (a
-        refetch after ``ROBOTSTXT_CACHE_TTL`` gives a new one): the key of what is remembered."""
-        mine = tuple(docs[kind, origin] for kind in self.checks.kinds())
-        known = self._doc_sets.get(origin)
-        if known is not None and all(a is b for a, b in zip(known, mine, strict=True)):
-            return known
-        self._doc_sets[origin] = mine
-        return mine
+    def state(self, docs: Documents, origin: str) -> _OriginState:
+        """The origin's state, rebuilt when one of its documents is a new object (a refetch
+        after ``ROBOTSTXT_CACHE_TTL``)."""
+        known = self._origins.get(origin)
+        kinds = self.checks.kinds()
+        if known is not None:
+            for kind, doc in zip(kinds, known.doc_set, strict=True):
+                if docs[kind, origin] is not doc:
+                    break
+            else:
+                return known
+        doc_set = tuple(docs[kind, origin] for kind in kinds)
+        patterns = {p.normalized: p for p in self.path_patterns(docs, origin)}
+        state = _OriginState(doc_set, self.plan(docs, origin), patterns)
+        state.numbers = self._patterns.numbers(patterns)
+        tokens = self.checks.usage_tokens
+        if tokens is not None:
+            rules = docs["robots", origin]
+            ext = rules.extensions()
+            if ext is None or not any(group.usage for group in ext.groups):
+                state.usage = None
+            elif ext.path_independent:
+                state.usage = robots_preferences(rules, origin + "/", tokens)
+            else:
+                state.usage = _BY_PATH
+                state.uniform = False  # its rows need their match sets (usage_columns)
+        self._origins[origin] = state
+        return state
 
-    def plan(self, docs: Documents, origin: str, doc_set: tuple[Any, ...]) -> tuple[Any, ...]:
-        """Per image step: its result for every URL of the origin (marked), None (evaluated per
-        path) or ``BY_OWN_VERDICT`` (the robots step)."""
-        known = self._plans.get(origin)
-        if known is not None and known[0] is doc_set:
-            return known[1]
+    def plan(self, docs: Documents, origin: str) -> tuple[Any, ...]:
+        """Per image step: its result for every URL of the origin (marked), or None (decided
+        per set of matching patterns)."""
         checks = self.checks
         probe_url = origin + "/"
-        plan = tuple(
+        return tuple(
             _marked(checks.image_step(step, docs, probe_url, origin), probe_url, IMAGE_MARK)
             if same is True
-            else (same or None)
+            else None
             for step, same in zip(IMAGE_STEPS, step_uniform(docs, origin, checks), strict=True)
         )
-        self._plans[origin] = (doc_set, plan)
-        return plan
 
     def path_patterns(self, docs: Documents, origin: str) -> list[Any]:
         """Every path pattern the origin's documents match a URL against: robots.txt rules of
-        our token and of the AI tokens, ai.txt rules, tdmrep.json locations. The robots, ai.txt
-        and TDMRep steps read a URL only through which of these match its normalised path
-        (longest / first match) and as a source (marked): so their results are a function of
-        the set of these that match (``crawler.regen.pathmatch``). Records are not covered."""
+        our token and of the AI tokens, its records (Content-Usage, Content-Signal,
+        DisallowAITraining), ai.txt rules, tdmrep.json locations. Every step reads a URL only
+        through which of these match its normalised path (longest / first match) and as a
+        source (marked): so its result is a function of the set of these that match
+        (``crawler.regen.pathmatch``)."""
         checks = self.checks
         out: list[Any] = []
         rules = docs["robots", origin]
         if rules.state == "parsed" and rules.robots is not None:
             for token in (checks.token, *(checks.ai_tokens or ())):
                 out.extend(r._pattern for r in rules.robots.for_token(token).rules)
+            ext = rules.extensions() if checks.record_switches or checks.usage_tokens else None
+            if ext is not None:
+                for group in ext.groups:
+                    for part in (group.usage, group.signal, group.aitrain):
+                        out.extend(r.pattern for r in part)
         if checks.aitxt:
             out.extend(r.pattern for r in docs["aitxt", origin].rules)
         if checks.tdmrep:
@@ -454,59 +520,62 @@ class BatchDecider:
         return out
 
     def match_sets(
-        self, docs: Documents, urls: Sequence[Any], origins: Sequence[str | None], wanted: Any
-    ) -> dict[int, int]:
-        """Per row whose origin is in ``wanted``: the set of ``path_patterns`` of its origin
-        that match its path (bits numbered per call)."""
-        rows: list[int] = []
-        groups: dict[str, list[int]] = {}
-        for i, origin in enumerate(origins):
-            if origin is not None and origin in wanted:
-                groups.setdefault(origin, []).append(len(rows))
-                rows.append(i)
-        if not rows:
-            return {}
-        patterns = {origin: self.path_patterns(docs, origin) for origin in groups}
-        paths = normalized_paths([urls[i] for i in rows])
-        return dict(zip(rows, match_sets(paths, groups, patterns), strict=True))
+        self,
+        urls: Sequence[Any],
+        origins: Sequence[str | None],
+        states: Mapping[str, _OriginState],
+        column: pa.Array | None = None,
+    ) -> list[int]:
+        """Per row: the set of ``path_patterns`` of its origin that match its path (bit ``k``:
+        the origin's ``k``-th pattern); 0 for rows of origins not in ``states`` (or None).
+        ``column``: ``urls`` as a string array, when the caller has it."""
+        n = len(urls)
+        if not states:
+            return [0] * n
+        code_of: dict[str | None, int] = {origin: code for code, origin in enumerate(states)}
+        numbers = [state.numbers for state in states.values()]
+        codes = np.fromiter((code_of.get(o, -1) for o in origins), dtype=np.int64, count=n)
+        rows = np.flatnonzero(codes >= 0)
+        if column is not None:
+            paths = normalized_paths(column.take(pa.array(rows)))
+        else:
+            paths = normalized_paths([urls[i] for i in rows.tolist()])
+        found = coded_match_sets(paths, codes[rows], numbers, self._patterns)
+        if len(rows) == n:
+            return found
+        out = [0] * n
+        for i, match_set in zip(rows.tolist(), found, strict=True):
+            out[i] = match_set
+        return out
 
-    def image_step_by_set(
-        self, docs: Documents, k: int, url: str, origin: str, match_set: int
-    ) -> tuple[Signal, ...]:
-        """The image's ``IMAGE_STEPS[k]`` (robots, aitxt or tdmrep) of a row, marked, once per
-        (origin, ``match_set``) in a batch."""
-        key = (origin, match_set, k)
-        found = self._step_memo.get(key)
+    def image_by_set(
+        self, docs: Documents, url: str, origin: str, state: _OriginState, match_set: int
+    ) -> tuple[tuple[Signal, ...], ...]:
+        """The image's steps of a row (marked, interned) once per (origin, ``match_set``): the
+        plan's shared steps, the others evaluated for this URL."""
+        found = state.images.get(match_set)
         if found is None:
-            step = self.checks.image_step(IMAGE_STEPS[k], docs, url, origin)
-            found = self._step_memo[key] = _marked(step, url, IMAGE_MARK)
+            checks = self.checks
+            found = tuple(
+                part
+                if part is not None
+                else _marked(checks.image_step(IMAGE_STEPS[k], docs, url, origin), url, IMAGE_MARK)
+                for k, part in enumerate(state.plan)
+            )
+            state.images[match_set] = found
         return found
 
     def page_by_set(
-        self, docs: Documents, page_url: str, page_origin: str, match_set: int
-    ) -> tuple[Any, ...]:
-        """The page's step results (marked, interned) once per (page origin, ``match_set``) in
-        a batch, for a page origin whose records say the same for every path."""
-        key = (page_origin, match_set)
-        found = self._page_memo.get(key)
+        self, docs: Documents, page_url: str, page_origin: str, state: _OriginState, match_set: int
+    ) -> tuple[tuple[Signal, ...], ...]:
+        """The page's step results (marked, interned) once per (page origin, ``match_set``)
+        (an origin whose steps are all path-independent has the one set 0)."""
+        found = state.pages.get(match_set)
         if found is None:
             parts = self.checks.page_parts(docs, page_url, page_origin)
-            parts = tuple(_marked(part, page_url, PAGE_MARK) for part in parts)
-            found = self._page_memo[key] = self._canon.setdefault(parts, parts)
+            found = tuple(_marked(part, page_url, PAGE_MARK) for part in parts)
+            state.pages[match_set] = found
         return found
-
-    def page(
-        self, docs: Documents, page_url: str, page_origin: str, doc_set: tuple[Any, ...]
-    ) -> tuple[Any, ...]:
-        """The page's step results (marked, interned), remembered per page URL."""
-        known = self._pages.get(page_url)
-        if known is not None and known[0] is doc_set:
-            return known[1]
-        parts = self.checks.page_parts(docs, page_url, page_origin)
-        parts = tuple(_marked(part, page_url, PAGE_MARK) for part in parts)
-        parts = self._canon.setdefault(parts, parts)
-        self._pages[page_url] = (doc_set, parts)
-        return parts
 
     def decide(
         self,
@@ -517,65 +586,69 @@ class BatchDecider:
         page_origins: Sequence[str | None] | None,
         refused: Mapping[int, tuple[list[str], list[Signal]]] | None = None,
         page_refused: Mapping[int, tuple[list[str], list[Signal]]] | None = None,
+        *,
+        url_column: pa.Array | None = None,
+        page_column: pa.Array | None = None,
     ) -> BatchDecision:
         """Decide every row of a batch.
 
         ``urls``/``pages``: the raw column values (``""`` stands for a non-string URL, as in the
         item path); ``origins``/``page_origins``: their ``valid_origin``, None where the address
         guard refused them (``address_guard``); ``refused``/``page_refused``: the guard's
-        reasons and signals of those rows.
+        reasons and signals of those rows. ``url_column``/``page_column``: the same values as
+        Arrow arrays, when the caller has them (the consent records are built from them).
         """
         checks = self.checks
-        if len(self._pages) >= _CACHE_LIMIT:
-            # Between batches only: a batch's outcomes are keyed by its page results' ids.
-            self._pages.clear()
-            self._canon.clear()
-        self._step_memo.clear()  # match sets are numbered per batch
-        self._page_memo.clear()
+        if max(len(self._origins), len(self._outcomes), len(self._patterns)) >= _CACHE_LIMIT:
+            self._origins.clear()  # bounded (between batches): a LAION run has millions
+            self._outcomes.clear()
+            self._patterns = PatternIndex()
+        known = self._outcomes
         n = len(urls)
         outcomes: list[_Outcome] = []
         by_key: dict[Any, int] = {}
         row_outcome = [0] * n
         path_rows = 0
-        plans: dict[str, tuple[Any, ...]] = {}
-        doc_sets: dict[str, tuple[Any, ...]] = {}
+        states: dict[str, _OriginState] = {}
         for origin in dict.fromkeys(origins):
             if origin is not None:  # documents are fetched for every origin the guard passed
-                doc_set = doc_sets[origin] = self.doc_set(docs, origin)
-                plans[origin] = self.plan(docs, origin, doc_set)
-        # Image steps that depend on the path: robots, ai.txt, TDMRep once per match set.
-        by_set = {
-            o
-            for o, plan in plans.items()
-            if any(plan[k] in (None, BY_OWN_VERDICT) for k in _SET_STEPS)
-        }
-        image_sets = self.match_sets(docs, urls, origins, by_set)
-        page_sets: dict[int, int] = {}
+                states[origin] = self.state(docs, origin)
+        # Rows of an origin with a path-dependent step: grouped by the set of its patterns
+        # that match their paths.
+        url_strings, page_strings = _strings(url_column), _strings(page_column)
+        image_sets = self.match_sets(
+            urls, origins, {o: s for o, s in states.items() if not s.uniform}, url_strings
+        )
+        # (``states`` gets the page origins too, below.)
+        page_sets: list[int] = []
         if pages is not None and page_origins is not None:
-            # Pages of an origin whose records do not depend on the path: once per match set.
             # (The page of a row that is not checked is not checked: its documents may be
             # missing.)
             checked = [
                 p if o is not None else None for p, o in zip(page_origins, origins, strict=True)
             ]
-            uniform_pages = set()
+            page_states: dict[str, _OriginState] = {}
             for page_origin in dict.fromkeys(checked):
-                if page_origin is not None and _records_uniform(
-                    docs["robots", page_origin], checks
-                ):
-                    uniform_pages.add(page_origin)
-            page_sets = self.match_sets(docs, pages, checked, uniform_pages)
-        batch_pages: dict[str, tuple[Any, ...]] = {}  # the documents are fixed within a batch
-        steps = range(len(IMAGE_STEPS))
+                if page_origin is not None:
+                    state = states.get(page_origin)
+                    if state is None:
+                        state = states[page_origin] = self.state(docs, page_origin)
+                    if not state.uniform:
+                        page_states[page_origin] = state
+            page_sets = self.match_sets(pages, checked, page_states, page_strings)
+        refused = refused or {}
+        page_refused = page_refused or {}
+        invalid: int | None = None
         for i in range(n):
             origin = origins[i]
-            url = urls[i] if isinstance(urls[i], str) else ""
-            guard = refused.get(i) if refused else None
-            page_guard = page_refused.get(i) if page_refused else None
-            if guard is not None or page_guard is not None:
+            url = urls[i]
+            if not isinstance(url, str):
+                url = ""
+            if i in refused or i in page_refused:
                 # Not the public web (rare): the guard's evidence (the image's, then the page's)
                 # comes first, as the spider puts it on the row before the pipelines run; the
                 # row is evaluated on its own.
+                guard, page_guard = refused.get(i), page_refused.get(i)
                 page_origin = page_origins[i] if page_origins is not None else None
                 page = pages[i] if page_origin is not None else None  # type: ignore[index]
                 base = guard[0] if guard else ([] if origin is not None else [INVALID_URL])
@@ -585,13 +658,11 @@ class BatchDecider:
                 outcomes.append(_outcome_of(checks.row_reasons(base), signals))
                 path_rows += 1
                 continue
-            if origin is None:
-                key: Any = None  # an unusable row is not checked, nor is its page
-                found = by_key.get(key)
-                if found is None:
-                    found = by_key[key] = len(outcomes)
+            if origin is None:  # an unusable row is not checked, nor is its page
+                if invalid is None:
+                    invalid = len(outcomes)
                     outcomes.append(_outcome(checks, None, checks.merge(None, None)))
-                row_outcome[i] = found
+                row_outcome[i] = invalid
                 continue
             page_origin = page_origins[i] if page_origins is not None else None
             page = pages[i] if page_origin is not None else None  # type: ignore[index]
@@ -601,45 +672,105 @@ class BatchDecider:
                 outcomes.append(_outcome(checks, origin, signals))
                 path_rows += 1
                 continue
-            plan = plans[origin]
-            if None in plan or BY_OWN_VERDICT in plan:
-                path_rows += 1
-                parts = list(plan)
-                for k in steps:
-                    if k in _SET_STEPS and (parts[k] is None or parts[k] is BY_OWN_VERDICT):
-                        parts[k] = self.image_step_by_set(docs, k, url, origin, image_sets[i])
-                    elif parts[k] is None:
-                        found_part = checks.image_step(IMAGE_STEPS[k], docs, url, origin)
-                        parts[k] = _marked(found_part, url, IMAGE_MARK)
-                image = tuple(parts)
+            state = states[origin]
+            if state.uniform:
+                image = state.plan
             else:
-                image = plan
-            page_parts: tuple[Any, ...] | None = None
+                path_rows += 1
+                match_set = image_sets[i]
+                image = state.images.get(match_set) or self.image_by_set(
+                    docs, url, origin, state, match_set
+                )
+            page_parts = None
             if page is not None and page_origin is not None:
-                page_match = page_sets.get(i)
-                if page_match is not None:
-                    page_parts = self.page_by_set(docs, page, page_origin, page_match)
-                else:
-                    page_parts = batch_pages.get(page)
-                if page_parts is None:
-                    page_set = doc_sets.get(page_origin)
-                    if page_set is None:
-                        page_set = doc_sets[page_origin] = self.doc_set(docs, page_origin)
-                    page_parts = batch_pages[page] = self.page(docs, page, page_origin, page_set)
-            key = (id(page_parts), image)
+                page_set = page_sets[i]
+                page_state = states[page_origin]
+                page_parts = page_state.pages.get(page_set) or self.page_by_set(
+                    docs, page, page_origin, page_state, page_set
+                )
+            key = (id(page_parts), id(image))
             found = by_key.get(key)
             if found is None:
                 found = by_key[key] = len(outcomes)
-                outcomes.append(_outcome(checks, origin, checks.merge(page_parts, image)))
+                remembered = known.get(key)
+                if remembered is None:
+                    outcome = _outcome(checks, origin, checks.merge(page_parts, image))
+                    known[key] = (page_parts, image, outcome)
+                else:
+                    outcome = remembered[2]
+                outcomes.append(outcome)
             row_outcome[i] = found
         reasons = [outcomes[o].reasons for o in row_outcome]
         return BatchDecision(
             reasons=reasons,
-            consent=_consent_array(outcomes, row_outcome, urls, pages),
+            consent=_consent_array(outcomes, row_outcome, urls, pages, url_strings, page_strings),
             license=pa.nulls(n, pa.string()),
             shared_rows=n - path_rows,
             path_rows=path_rows,
+            columns=self.usage_columns(
+                docs, urls, origins, pages, page_origins, states, image_sets, page_sets
+            ),
         )
+
+    def usage_columns(
+        self,
+        docs: Documents,
+        urls: Sequence[Any],
+        origins: Sequence[str | None],
+        pages: Sequence[Any] | None,
+        page_origins: Sequence[str | None] | None,
+        states: Mapping[str, _OriginState],
+        image_sets: Sequence[int],
+        page_sets: Sequence[int],
+    ) -> dict[str, list[Any]] | None:
+        """The aipref columns of every row, with the aipref family's own functions
+        (``crawler.consent.aipref.row_preferences``): the most restrictive of the page host's
+        and the image host's robots.txt ``Content-Usage`` records for the two URLs (a row
+        without a probe or a fetched page has no headers). Read once per origin when its
+        records apply to every path, else once per (origin, match set). None when no row has
+        any."""
+        tokens = self.checks.usage_tokens
+        if tokens is None:
+            return None
+
+        def preferences(url: str, origin: str, match_set: int) -> UsagePreferences | None:
+            state = states[origin]
+            if state.usage is not _BY_PATH:
+                return state.usage
+            found = state.usages.get(match_set, _UNSET)
+            if found is _UNSET:
+                found = robots_preferences(docs["robots", origin], url, tokens)
+                state.usages[match_set] = found
+            return found
+
+        n = len(urls)
+        values: list[tuple[str | None, ...] | None] = [None] * n
+        combined: dict[tuple[Any, Any], tuple[str | None, ...]] = {}
+        any_value = False
+        for i, origin in enumerate(origins):
+            if origin is None:
+                continue  # not checked (unusable, or refused by the guard): no columns
+            url = urls[i]
+            image = preferences(url, origin, image_sets[i])
+            page = None
+            page_origin = page_origins[i] if page_origins is not None else None
+            if page_origin is not None and pages is not None:
+                page = preferences(pages[i], page_origin, page_sets[i])
+            if image is None and page is None:
+                continue
+            key = (page, image)
+            row = combined.get(key)
+            if row is None:
+                merged = row_preferences([page, image])
+                row = combined[key] = tuple(merged.columns().values())
+            values[i] = row
+            any_value = True
+        if not any_value:
+            return None
+        return {
+            name: [None if v is None else v[k] for v in values]
+            for k, name in enumerate(USAGE_COLUMNS)
+        }
 
 
 def _consent_array(
@@ -647,8 +778,11 @@ def _consent_array(
     row_outcome: list[int],
     urls: Sequence[Any],
     pages: Sequence[Any] | None,
+    url_column: pa.Array | None = None,
+    page_column: pa.Array | None = None,
 ) -> pa.Array:
-    """Every row's consent records, built from the outcomes' templates with Arrow kernels."""
+    """Every row's consent records, built from the outcomes' templates with Arrow kernels
+    (the row's own URLs from its Arrow columns when given: no conversion from Python)."""
     n = len(row_outcome)
     starts: list[int] = []
     lengths: list[int] = []
@@ -679,13 +813,33 @@ def _consent_array(
         name: pc.take(pa.array(values, pa.string()), template) for name, values in flat.items()
     }
     slot = pc.take(pa.array(slots, type=pa.int8()), template)
-    url_values = pa.array([u if isinstance(u, str) else "" for u in urls], pa.string())
+    url_values = _strings(url_column)
+    if url_values is None:
+        url_values = pa.array([u if isinstance(u, str) else "" for u in urls], pa.string())
+    else:
+        url_values = url_values.fill_null("")
     source = pc.if_else(pc.equal(slot, _IMAGE_URL), pc.take(url_values, parents), fields["source"])
     if pages is not None:
-        page_values = pa.array([p if isinstance(p, str) else None for p in pages], pa.string())
+        page_values = _strings(page_column)
+        if page_values is None:
+            page_values = pa.array([p if isinstance(p, str) else None for p in pages], pa.string())
         source = pc.if_else(pc.equal(slot, _PAGE_URL), pc.take(page_values, parents), source)
     records = pa.StructArray.from_arrays(
         [fields["family"], fields["verdict"], source, fields["value"]],
         fields=list(CONSENT_RECORD),
     )
     return pa.ListArray.from_arrays(offsets.cast(pa.int32()), records, type=CONSENT_LIST)
+
+
+def _strings(column: pa.Array | pa.ChunkedArray | None) -> pa.Array | None:
+    """A string column as one ``string`` array (its values are the rows' Python values), None
+    for another type (the caller converts the Python values)."""
+    if column is None:
+        return None
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if pa.types.is_string(column.type):
+        return column
+    if pa.types.is_large_string(column.type):
+        return column.cast(pa.string())
+    return None

@@ -37,6 +37,7 @@ from crawler.regen.batchpath import (
 )
 from crawler.regen.inputs import valid_origin
 from crawler.regen.plan import RegenPlan
+from crawler.urlcolumn import bounded_memo
 
 __all__ = ["DECIDED", "BatchRunner"]
 
@@ -75,7 +76,7 @@ def _license_reason(settings: Any) -> str | None:
 
 # The families whose signals the batch path computes (crawler.regen.batchpath); the others read
 # only what a regeneration row without probe or page fetch does not have (headers, HTML).
-BATCH_FAMILIES = frozenset({"robots", "aitxt", "tdmrep", "robots-records"})
+BATCH_FAMILIES = frozenset({"robots", "aitxt", "tdmrep", "robots-records", "aipref"})
 # ... and RSL, whose robots.txt License lines send a batch to the item path (decide()).
 BATCH_HANDLED = BATCH_FAMILIES | {"rsl"}
 
@@ -109,14 +110,17 @@ class BatchRunner:
         self.docs = ConsentDocuments.of(crawler)
         self.decider = BatchDecider(checks)
         # The item path's own address guard (ALLOWED_NETWORKS), applied per origin.
-        self.target = partial(candidate_target, addresses=address_policy(crawler.settings))
+        self.target = bounded_memo(
+            partial(candidate_target, addresses=address_policy(crawler.settings))
+        )
+        # Both read a URL's scheme and authority only, which repeat from batch to batch.
+        self.valid_origin = bounded_memo(valid_origin)
         # RSL is not reproduced here: a batch with an origin whose robots.txt names an RSL
         # licence for our token (License:) takes the item path, which reads it.
         settings = crawler.settings
         self.rsl_token: str | None = (
             settings.get("ROBOTSTXT_USER_AGENT") if policy_of(crawler).enabled("rsl") else None
         )
-        self.aipref_columns = policy_of(crawler).enabled("aipref")
 
     @classmethod
     def of(cls, crawler: Crawler, plan: RegenPlan) -> BatchRunner | None:
@@ -153,21 +157,15 @@ class BatchRunner:
             unreadable_excludes=policy.unreadable_excludes,
             probe_signal=NOT_CHECKED,
             license_reason=_license_reason(settings),
+            usage_columns=policy.enabled("aipref"),
         )
         logger.info("regeneration: batch path (rows decided per origin)")
         return cls(crawler, plan, checks)
 
     async def documents(self, origins: set[str]) -> dict[tuple[str, str], Any]:
         """Every document the checks read for ``origins``; missing ones fetched concurrently."""
-        found: dict[tuple[str, str], Any] = {}
-        missing: list[tuple[str, str]] = []
-        for origin in origins:
-            for kind in self.checks.kinds():
-                doc = self.docs.cached(kind, origin)
-                if doc is None:
-                    missing.append((kind, origin))
-                else:
-                    found[kind, origin] = doc
+        kinds = self.checks.kinds()
+        found, missing = self.docs.cached_many((k, o) for o in origins for k in kinds)
         if missing:
             fetched = await asyncio.gather(*(self.docs.get(k, o) for k, o in missing))
             found.update(zip(missing, fetched, strict=True))
@@ -175,17 +173,16 @@ class BatchRunner:
 
     async def decide(self, entry: OpenBatch) -> bool:
         """Decide every row of the batch into ``entry`` (which is then complete); False (nothing
-        decided) when the batch must take the item path: an origin names an RSL licence, or
-        has Content-Usage records whose categories fill the aipref columns."""
+        decided) when the batch must take the item path: an origin names an RSL licence."""
         data = entry.batch.data
         cols = self.plan.columns
-        urls, origins = origins_of(data.column(cols.url), valid_origin)
+        urls, origins = origins_of(data.column(cols.url), self.valid_origin)
         image = address_guard(urls, origins, self.target)
         pages = None
         page = Guarded([], {})
         page_origins = None
         if cols.page is not None:
-            pages, page_origins = origins_of(data.column(cols.page), valid_origin)
+            pages, page_origins = origins_of(data.column(cols.page), self.valid_origin)
             page = address_guard(pages, page_origins, self.target)
             page_origins = page.origins
         origins = image.origins
@@ -199,17 +196,21 @@ class BatchRunner:
         if token is not None and any(robots_rsl_links(docs[("robots", o)], token) for o in needed):
             self.crawler.stats.inc_value("regenerate/batch_path/rsl_batches")
             return False
-        # The aipref row columns (vocab-08 categories of robots.txt Content-Usage records) are
-        # filled by the engine only: such a batch takes the item path, so outputs stay the same.
-        if self.aipref_columns and any(docs[("robots", o)].has_usage_records() for o in needed):
-            self.crawler.stats.inc_value("regenerate/batch_path/aipref_batches")
-            return False
         decision = self.decider.decide(
-            docs, urls, origins, pages, page_origins, image.refused, page.refused
+            docs,
+            urls,
+            origins,
+            pages,
+            page_origins,
+            image.refused,
+            page.refused,
+            url_column=data.column(cols.url),
+            page_column=data.column(cols.page) if cols.page is not None else None,
         )
         entry.reasons = list(decision.reasons)  # OpenBatch's rows may be None (undecided)
         entry.consent_array = decision.consent
         entry.license_array = decision.license
+        entry.columns = decision.columns
         entry.missing = 0
         stats = self.crawler.stats  # set once the crawl runs (not yet in from_crawler)
         stats.inc_value("regenerate/batch_path/rows_shared", decision.shared_rows)

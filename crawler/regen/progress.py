@@ -62,8 +62,10 @@ class Progress:
         """``kept`` rows kept and one reasons list per excluded row."""
         self.kept += kept
         self.done += kept + len(excluded_reasons)
-        for reasons in excluded_reasons:
-            self.reasons.update(reasons)
+        # Rows with the same reasons counted at once (a batch has few distinct lists).
+        for reasons, rows in Counter(map(tuple, excluded_reasons)).items():
+            for reason in reasons:
+                self.reasons[reason] += rows
         self.tick()
 
     def tick(self, force: bool = False) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,7 +21,7 @@ from protego import Protego
 
 from crawler import settings as default_settings
 from crawler.report.causes import CAUSES, row_cause
-from crawler.urlcolumn import by_authority
+from crawler.urlcolumn import bounded_memo, by_authority
 
 __all__ = [
     "DomainRow",
@@ -220,14 +220,15 @@ def collect(root: Path, manifest: dict[str, Any], top: int = 20) -> IndexStats:
     pair_reasons: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     page_first: dict[str, datetime] = {}
     url_c, page_c, time_c = cols["url"], cols["page"], cols["time"]
+    host = bounded_memo(host_of)  # the same hosts in every part file
 
     # Rows are counted per distinct (hosts, licence / reasons, kind): a Counter over the zipped
     # columns, whose keys keep the order of their first row, so every counter below is filled
     # in the order a row-by-row loop would fill it (ties in most_common stay put).
     for batch in _batches(_parts(root, "index"), [url_c, page_c, cols["license"], time_c]):
         n = batch.num_rows
-        ihs = _hosts(batch, url_c, n)
-        phs = _hosts(batch, page_c, n)
+        ihs = _hosts(batch, url_c, n, host)
+        phs = _hosts(batch, page_c, n, host)
         lic = _values(batch, cols["license"], n, None)
         kept = Counter(zip(ihs, phs, lic, strict=True))
         for (ih, ph, licence), count in kept.items():
@@ -243,10 +244,11 @@ def collect(root: Path, manifest: dict[str, Any], top: int = 20) -> IndexStats:
     pending_rows = 0
     family_cause: dict[str, Counter[str]] = defaultdict(Counter)
     wanted = [url_c, page_c, cols["reasons"], time_c, cols["kind"]]
+    by_reasons: dict[tuple[str, ...], tuple[str, tuple[str, ...]]] = {}
     for batch in _batches(_parts(root, "excluded"), wanted):
         n = batch.num_rows
-        ihs = _hosts(batch, url_c, n)
-        phs = _hosts(batch, page_c, n)
+        ihs = _hosts(batch, url_c, n, host)
+        phs = _hosts(batch, page_c, n, host)
         reasons_col = map(tuple, (r or () for r in _values(batch, cols["reasons"], n, None)))
         kinds = _values(batch, cols["kind"], n, "image")
         groups = Counter(zip(ihs, phs, reasons_col, kinds, strict=True))
@@ -256,11 +258,15 @@ def collect(root: Path, manifest: dict[str, Any], top: int = 20) -> IndexStats:
                 stats.excluded_pages += count
             else:
                 stats.excluded_images += count
-            cause = row_cause(reasons)
+            read = by_reasons.get(reasons)
+            if read is None:  # hosts vary more than reasons: classify each reason list once
+                families = tuple(dict.fromkeys(r.split(":", 1)[0] for r in reasons))
+                read = by_reasons[reasons] = (row_cause(reasons), families)
+            cause, families = read
             pending[cause] += count
             for reason in reasons:
                 stats.reasons[reason] += count
-            for family in dict.fromkeys(r.split(":", 1)[0] for r in reasons):
+            for family in families:
                 stats.by_family[family] += count
                 family_cause[family][cause] += count
             if kind == "page":
@@ -300,11 +306,13 @@ def collect(root: Path, manifest: dict[str, Any], top: int = 20) -> IndexStats:
     return stats
 
 
-def _hosts(batch: pa.RecordBatch, name: str | None, n: int) -> list[str]:
+def _hosts(
+    batch: pa.RecordBatch, name: str | None, n: int, host: Callable[[Any], str] = host_of
+) -> list[str]:
     """``host_of`` of every value of a URL column ("" when the column is missing)."""
     if name is None or name not in batch.schema.names:
         return [""] * n
-    return by_authority(batch.column(name), host_of)[1]
+    return by_authority(batch.column(name), host)[1]
 
 
 def _values(batch: pa.RecordBatch, name: str | None, n: int, missing: Any) -> list[Any]:

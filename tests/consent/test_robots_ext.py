@@ -398,3 +398,26 @@ def test_usage_preferences_none_without_content_usage_records() -> None:
     assert parse_robots_extensions(scoped, SRC).usage_preferences("/else", US) == (
         UsagePreferences()
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "independent"),
+    [
+        ("User-agent: *\nContent-Usage: train-ai=n\n", True),
+        ("User-agent: *\nContent-Usage: / train-ai=n\nContent-Signal: ai-train=no\n", True),
+        ("User-agent: GPTBot\nDisallowAITraining: /\n\nUser-agent: *\nContent-Usage: /* n\n", True),
+        ("User-agent: *\nDisallow: /private/\n", True),  # no records at all
+        ("User-agent: *\nContent-Usage: /nogen/ train-ai=n\n", False),
+        ("User-agent: *\nContent-Usage: train-ai=y\nContent-Signal: /a ai-train=no\n", False),
+        ("User-agent: GPTBot\nDisallowAITraining: /photos/\n", False),
+    ],
+)
+def test_path_independent_records(text: str, independent: bool) -> None:
+    """``path_independent`` (the batch path decides such files once per origin) holds exactly
+    when every record applies to every path: then any two paths get the same answers."""
+    ext = parse_robots_extensions(text, "https://e.test/robots.txt")
+    assert ext.path_independent is independent
+    tokens = ("consentcrawl", "GPTBot")
+    paths = ("/", "/nogen/x.jpg", "/a", "/photos/p.png", "/private/z")
+    answers = {(repr(ext.signals(p, tokens)), ext.usage_preferences(p, tokens)) for p in paths}
+    assert (len(answers) == 1) is independent

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from crawler.consent.verdict import Signal
 from crawler.extract import Candidate
 from crawler.items import candidate_row
@@ -103,81 +99,31 @@ def test_an_extracted_row_keeps_its_candidate_and_an_input_row_has_none() -> Non
     )
 
 
-def _reference_add_excluded(counts: RowCounts, reasons: list[str], page: bool) -> list[str]:
-    """RowCounts.add_excluded before it classified each list of reasons once."""
-    from crawler.output.counts import NOT_CONSENT_FAMILIES, reason_families
-    from crawler.report.causes import row_cause
+def test_counting_a_batch_at_once_is_counting_row_by_row() -> None:
+    """``add_excluded_rows`` (the regeneration writer: rows with the same reasons counted at
+    once) gives the counts and the orders of ``add_excluded`` row by row (the manifest lists
+    reasons by count, ties in first-seen order)."""
+    import random
 
-    families = reason_families(reasons)
-    if page:
-        counts.pages_excluded += 1
-    else:
-        counts.excluded += 1
-        kinds = set(families)
-        if kinds - NOT_CONSENT_FAMILIES:
-            counts.overlap["consent"] += 1
-            consent = [r for r in reasons if r.split(":", 1)[0] not in NOT_CONSENT_FAMILIES]
-            cause = row_cause(consent)
-            if cause in ("refused", "unverifiable"):
-                counts.overlap[cause] += 1
-        if "quality" in kinds:
-            counts.overlap["quality"] += 1
-            if kinds == {"quality"}:
-                counts.overlap["quality_only"] += 1
-        if "caption" in kinds:
-            counts.overlap["caption"] += 1
-    counts.causes[row_cause(reasons)] += 1
-    counts.families.update(families)
-    counts.reasons.update(reasons)
-    return families
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    rows=st.lists(
-        st.tuples(
-            st.lists(
-                st.sampled_from(
-                    [
-                        "robots:disallowed",
-                        "robots:unreachable",
-                        "robots:ai-token=GPTBot",
-                        "aitxt:unreachable",
-                        "tdmrep:reserved",
-                        "quality:tracker",
-                        "quality:small",
-                        "caption:missing",
-                        "provenance:ai-generated",
-                        "fetch:timeout",
-                        "input:invalid-url",
-                        "license:not-allowed",
-                    ]
-                ),
-                min_size=1,
-                max_size=4,
-            ),
-            st.booleans(),
-        ),
-        max_size=30,
-    ),
-    size=st.sampled_from([2, 4096]),
-)
-def test_classifying_each_list_of_reasons_once_counts_the_same(
-    rows: list[tuple[list[str], bool]], size: int
-) -> None:
-    from crawler.output import counts as counts_module
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(counts_module, "_CLASSIFIED_SIZE", size)
-        counts_module._CLASSIFIED.clear()
-        fast, reference = RowCounts(), RowCounts()
-        for reasons, page in rows + rows:  # every list twice: the second from the memo
-            returned = fast.add_excluded(reasons, page=page)
-            assert returned == _reference_add_excluded(reference, reasons, page)
-            returned.append("mutated")  # a caller's list is its own
-        assert fast == reference
-        assert list(fast.overlap) == list(reference.overlap)
-        assert len(counts_module._CLASSIFIED) <= size
+    rng = random.Random(7)
+    pool = [
+        ["robots:disallowed"],
+        ["aitxt:disallowed", "tdmrep:reserved"],
+        ["quality:too-small"],
+        ["quality:too-small", "robots:unreachable"],
+        ["caption:missing"],
+        ["provenance:ai-generated", "aipref:train-ai=n"],
+        ["tdmrep:reserved"],
+    ]
+    rows = [list(rng.choice(pool)) for _ in range(500)]
+    one, batch = RowCounts(), RowCounts()
+    for reasons in rows:
+        one.add_excluded(reasons)
+    batch.add_excluded_rows(rows)
+    assert batch == one
+    assert list(batch.reasons) == list(one.reasons)
+    assert list(batch.families) == list(one.families)
+    assert batch.manifest_counts() == one.manifest_counts()
 
 
 def test_candidate_rows_of_a_repeated_url_are_the_same_and_their_own() -> None:

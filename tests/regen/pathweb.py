@@ -6,8 +6,8 @@ A SimWeb factory (``tests.regen.pathweb:build``). Host ``h<k>.path.test`` gets k
 |-------|------------------------------------------------|------------------|--------------------|
 | 0     | ``*``: Disallow /private/, Allow /private/ok/;  | none             | none               |
 |       | GPTBot: Disallow /ai/; Content-Usage /nogen/   |                  |                    |
-| 1     | Allow / (no path rules)                        | Disallow *.png   | none               |
-| 2     | Allow /                                        | none             | /reserved/* = 1,   |
+| 1     | Allow / (no path rules); Content-Usage ai-use=n | Disallow *.png  | none               |
+| 2     | Allow /; GPTBot: Content-Signal ai-train=no    | none             | /reserved/* = 1,   |
 |       |                                                |                  | /open/ = 0         |
 | 3     | Disallow / for everyone                        | ``training: no`` | none               |
 | 4     | 503 (unreachable)                              | none             | none               |
@@ -32,8 +32,9 @@ ROBOTS = {
         "Content-Usage: /nogen/ train-ai=n\n"
         "\nUser-agent: GPTBot\nDisallow: /ai/\n"
     ),
-    1: "User-agent: *\nAllow: /\n",
-    2: "User-agent: *\nAllow: /\n",
+    # Records for every path (path-independent: decided once per origin by the batch path).
+    1: "User-agent: *\nAllow: /\nContent-Usage: ai-use=n, search=y\n",
+    2: "User-agent: *\nAllow: /\n\nUser-agent: GPTBot\nContent-Signal: ai-train=no\n",
     3: "User-agent: *\nDisallow: /\n",
     6: "User-agent: *\nDisallow: /private/\n\nUser-agent: GPTBot\nDisallow: /\n",
 }

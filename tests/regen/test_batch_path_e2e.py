@@ -182,15 +182,24 @@ def test_path_rules_batch_path_same_as_items(
         args = (*args, "-s", "AIPREF_ENABLED=false")
     run(path_web, inp, tmp_path / "items", False, *args)
     batch_log = run(path_web, inp, tmp_path / "batch", True, *args)
-    if aipref:
-        # Content-Usage records fill the aipref columns, which only the engine does: such
-        # batches take the item path (and the outputs stay the same).
-        assert stat(batch_log, AIPREF_BATCHES) > 0
-    else:
-        assert stat(batch_log, BY_PATH) > 0 and stat(batch_log, SHARED) > 0
+    # Every batch decided by the batch path (Content-Usage records fill the aipref columns
+    # there too): no batch fell back to the item path.
+    assert stat(batch_log, BY_PATH) > 0 and stat(batch_log, SHARED) > 0
+    assert stat(batch_log, SHARED) + stat(batch_log, BY_PATH) == 1500
+    assert stat(batch_log, AIPREF_BATCHES) == 0
     assert_same_outputs(tmp_path / "items", tmp_path / "batch", "uid")
-    _index, excluded = rows(tmp_path / "batch", "uid")
+    index, excluded = rows(tmp_path / "batch", "uid")
     reasons = {r for row in excluded for r in row["reasons"]}
+    # The aipref columns were filled (path-scoped /nogen/ on h0, every path on h1), so the
+    # comparison covers them; with the family off they stay null.
+    filled = {
+        (row["aipref_train_ai"], row["aipref_ai_use"], row["aipref_search"])
+        for row in index + excluded
+    }
+    if aipref:
+        assert {("n", None, None), (None, "n", "y")} <= filled
+    else:
+        assert filled == {(None, None, None)}
     # The web's path rules were really read (so the comparison covers them).
     assert {"robots:disallowed", "aitxt:disallowed", "tdmrep:reserved"} <= reasons
     assert "robots:ai-token=GPTBot" in reasons and "input:invalid-url" in reasons

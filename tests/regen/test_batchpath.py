@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from crawler.consent.aipref import USAGE_COLUMNS, robots_preferences, row_preferences
 from crawler.consent.aitxt import aitxt_from_fetch
 from crawler.consent.patterns import path_pattern
 from crawler.consent.robots import robots_from_fetch
@@ -128,6 +131,9 @@ CHECKS = make_checks(
     probe_signal=NOT_CHECKED,
 )
 
+# The same with the aipref family on (its row columns filled).
+CHECKS_AIPREF = replace(CHECKS, usage_tokens=("consentcrawl", "GPTBot", "CCBot"))
+
 
 def _docs(origin: str, robots: str, aitxt: str | None, tdmrep: str | None) -> dict:
     return {
@@ -209,11 +215,12 @@ _RULE_PATTERNS = ["/", "/a", "/a/", "/a/b", "/*.pdf$", "/*b", "*.jpg", "/a$", "/
 _PATHS = ["/", "/a", "/a/", "/a/b.jpg", "/a/x.pdf", "/b", "/%61/c", "/x1y", "/x1y?z", "/é.jpg"]
 
 
-@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("seed", range(16))
 def test_decider_path_rules_same_as_row_by_row(seed: int) -> None:
     """Origins whose robots.txt (for our token and for AI tokens), ai.txt and tdmrep.json have
     path rules, and pages on them: image steps and pages decided once per set of matching
-    patterns (on RE2 for the bigger groups), records per row; every row as row by row."""
+    patterns (on RE2 for the bigger groups), robots.txt records with paths too; every row as
+    row by row, the aipref columns as the aipref family fills them."""
     import json
     import random
 
@@ -229,7 +236,12 @@ def test_decider_path_rules_same_as_row_by_row(seed: int) -> None:
             for pattern in rng.sample(_RULE_PATTERNS, rng.randint(1, 5)):
                 lines.append(f"{rng.choice(['Allow', 'Disallow'])}: {pattern}")
             if rng.random() < 0.3:
-                lines.append(f"Content-Usage: {rng.choice(['', '/a/ '])}train-ai=n")
+                prefs = rng.choice(["train-ai=n", "ai-use=n, search=y", "train-ai=y"])
+                lines.append(f"Content-Usage: {rng.choice(['', '/a/ ', '/*.pdf$ '])}{prefs}")
+            if rng.random() < 0.2:
+                lines.append(f"Content-Signal: {rng.choice(['', '/a/b '])}ai-train=no")
+            if rng.random() < 0.2:
+                lines.append(f"DisallowAITraining: {rng.choice(_RULE_PATTERNS)}")
             lines.append("")
         aitxt = None
         if rng.random() < 0.6:
@@ -254,9 +266,36 @@ def test_decider_path_rules_same_as_row_by_row(seed: int) -> None:
     pages = [url() if rng.random() < 0.8 else None for _ in urls]
     values, origins = origins_of(pa.array(urls, pa.string()), valid_origin)
     page_values, page_origins = origins_of(pa.array(pages, pa.string()), valid_origin)
-    decision = BatchDecider(CHECKS).decide(docs, values, origins, page_values, page_origins)
+    checks = CHECKS_AIPREF
+    decider = BatchDecider(checks)
+    # What the decider remembers across batches (per origin and match set) is right for a
+    # later batch: the rows decided last, in two batches, after a first batch of other rows.
+    decider.decide(docs, values[::-1], origins[::-1], page_values[::-1], page_origins[::-1])
+    halves = [
+        decider.decide(docs, values[k::2], origins[k::2], page_values[k::2], page_origins[k::2])
+        for k in (0, 1)
+    ]
+    decision = BatchDecider(checks).decide(docs, values, origins, page_values, page_origins)
+    for k, half in enumerate(halves):
+        assert half.reasons == decision.reasons[k::2]
+        assert half.consent.to_pylist() == decision.consent.to_pylist()[k::2]
+    tokens = ("consentcrawl", "GPTBot", "CCBot")
+    columns = decision.columns or {}
     for i, url_i in enumerate(values):
-        signals = CHECKS.signals(docs, url_i, origins[i], page_values[i], page_origins[i])
-        reasons, records = PageVerdict(()).row(CHECKS.own_reasons(origins[i]), signals)
+        signals = checks.signals(docs, url_i, origins[i], page_values[i], page_origins[i])
+        reasons, records = PageVerdict(()).row(checks.own_reasons(origins[i]), signals)
         assert decision.reasons[i] == reasons, (url_i, page_values[i])
         assert decision.consent[i].as_py() == records, (url_i, page_values[i])
+        # The aipref columns as the aipref family computes them (its own functions).
+        want: dict = dict.fromkeys(USAGE_COLUMNS)
+        if origins[i] is not None:
+            sources = [robots_preferences(docs["robots", origins[i]], url_i, tokens)]
+            if page_origins[i] is not None:
+                page_rules = docs["robots", page_origins[i]]
+                sources.append(robots_preferences(page_rules, page_values[i], tokens))
+            want = row_preferences(sources).columns()
+        got = {name: (columns.get(name) or [None] * len(values))[i] for name in USAGE_COLUMNS}
+        assert got == want, (url_i, page_values[i])
+    # (The comparison covers filled columns: origins with Content-Usage records for our tokens.)
+    if any(docs["robots", o].has_usage_records() for o in origins if o is not None):
+        assert columns

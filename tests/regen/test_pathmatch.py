@@ -11,6 +11,7 @@ import re
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -53,7 +54,10 @@ def test_regex_matches_what_matches_matches(raw: str, urls: list[str]) -> None:
 @given(urls=st.lists(st.one_of(URLS, st.none(), st.integers()), max_size=20))
 def test_normalized_paths_is_normalize_path(urls: list) -> None:
     want = [normalize_path(u if isinstance(u, str) else "") for u in urls]
-    assert normalized_paths(urls) == want
+    assert normalized_paths(urls).to_pylist() == want
+    # The same from the Arrow column (nulls for the non-strings): what the batch path passes.
+    column = pa.array([u if isinstance(u, str) else None for u in urls], pa.string())
+    assert normalized_paths(column).to_pylist() == want
 
 
 @settings(max_examples=150, deadline=None)
@@ -66,7 +70,7 @@ def test_match_sets_group_rows_by_matching_patterns(
     origin_patterns: list[list[str]], urls: list[str], scale: int
 ) -> None:
     urls = urls * scale
-    paths = normalized_paths(urls)
+    paths = normalized_paths(urls).to_pylist()
     groups: dict[int, list[int]] = {}
     for row in range(len(paths)):
         groups.setdefault(row % len(origin_patterns), []).append(row)
@@ -78,3 +82,38 @@ def test_match_sets_group_rows_by_matching_patterns(
             for b in rows[:12]:
                 same = [p.matches(paths[a]) for p in own] == [p.matches(paths[b]) for p in own]
                 assert (sets[a] == sets[b]) == same
+
+
+@pytest.mark.parametrize("distinct", [5, 63, 64, 130])
+def test_match_sets_with_many_patterns(distinct: int) -> None:
+    """Up to 63 distinct patterns the sets are or-ed in uint64 words, from 64 on in Python
+    integers: both give rows of a group the same set exactly when the same patterns match."""
+    patterns = [path_pattern(f"/d{k}/") for k in range(distinct)] + [path_pattern("/*.jpg$")]
+    paths = [f"/d{k % (distinct + 3)}/x.{'jpg' if k % 2 else 'png'}" for k in range(400)]
+    groups = {"a": list(range(0, 400, 2)), "b": list(range(1, 400, 2))}
+    sets = match_sets(paths, groups, {"a": patterns, "b": patterns[::2]})
+    for group, rows in groups.items():
+        own = patterns if group == "a" else patterns[::2]
+        for a in rows[:60]:
+            for b in rows[:60]:
+                same = [p.matches(paths[a]) for p in own] == [p.matches(paths[b]) for p in own]
+                assert (sets[a] == sets[b]) == same
+
+
+def test_match_sets_are_stable_across_calls() -> None:
+    """A group's bits are its own patterns' positions: the same path gets the same set in any
+    call (the batch path remembers per (origin, set) across batches), whatever other groups and
+    rows the call has."""
+    mine = [path_pattern(p) for p in ("/a/", "*.jpg", "/a/b", "/*.pdf$")]
+    other = [path_pattern(p) for p in ("/z/", "*.jpg", "/a/")]
+    paths = ["/a/b.jpg", "/a/x.pdf", "/q.jpg", "/", "/a/b"]
+    alone = match_sets(paths, {"me": range(5)}, {"me": mine})
+    mixed_paths = ["/z/1", *paths] * 40  # above VECTOR_MIN_ROWS: the RE2 kernel
+    rows = [k for k in range(len(mixed_paths)) if k % 6]
+    sets = match_sets(
+        mixed_paths,
+        {"me": rows, "other": [k for k in range(len(mixed_paths)) if not k % 6]},
+        {"me": mine, "other": other},
+    )
+    assert [sets[k] for k in rows[:5]] == alone
+    assert alone == [0b0111, 0b1001, 0b0010, 0, 0b0101]
