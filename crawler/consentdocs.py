@@ -105,6 +105,9 @@ def _parse_robots(origin: str, status: int | None, body: bytes | None, error: st
     return robots_from_fetch(origin, status, body, error=error)
 
 
+NOT_CACHED: Any = object()  # ConsentDocuments.lookup: not cached (a parse may be None)
+
+
 class ConsentDocuments:
     """The crawl's one store of consent documents; get it with ``ConsentDocuments.of(crawler)``."""
 
@@ -222,6 +225,14 @@ class ConsentDocuments:
         if entry is not None and entry[0] > self.clock.monotonic():
             return entry[1]
         return None
+
+    def lookup(self, kind: str, origin: str) -> Any:
+        """Like ``cached``, but a document whose parse is None (no tdmrep.json, say) is found
+        too: ``NOT_CACHED`` when it is not cached and fresh (then ``get`` fetches it)."""
+        entry = self._cache.get((kind, origin))
+        if entry is not None and entry[0] > self.clock.monotonic():
+            return entry[1]
+        return NOT_CACHED
 
     def cached_many(
         self, keys: Iterable[tuple[str, str]]

@@ -137,16 +137,39 @@ def absolute_http_url(base: str, raw: str | None) -> str | None:
     hash_pos = url.find("#")
     if hash_pos != -1:
         url = url[:hash_pos]
-    if not url.startswith(("http://", "https://")):
+    if url.startswith("http://"):
+        start = 7
+    elif url.startswith("https://"):
+        start = 8
+    else:
         return None
+    if "\t" in url or "\n" in url or "\r" in url:  # urlsplit removes these first
+        return url if _has_hostname(url) else None
+    # The host is decided by the netloc alone (what urlsplit splits off: up to the first "/",
+    # "?" or "#"), and a page's URLs share a few: remember the answer per netloc.
+    end = len(url)
+    for sep in "/?#":
+        pos = url.find(sep, start)
+        if pos != -1 and pos < end:
+            end = pos
+    netloc = url[start:end]
+    ok = _netlocs.get(netloc)
+    if ok is None:
+        if len(_netlocs) > 4096:
+            _netlocs.clear()
+        ok = _netlocs[netloc] = _has_hostname("http://" + netloc)
+    return url if ok else None
+
+
+def _has_hostname(url: str) -> bool:
+    """Whether urlsplit finds a host in ``url`` (False where it refuses the URL)."""
     try:
-        if not urlsplit(url).hostname:
-            return None
+        return bool(urlsplit(url).hostname)
     except ValueError:
-        return None
-    return url
+        return False
 
 
+_netlocs: dict[str, bool] = {}
 _origins: dict[str, str] = {}
 
 

@@ -46,7 +46,9 @@ def clean_text(value: str | None) -> str:
 
 def figcaption_text(img: lxml.html.HtmlElement) -> str | None:
     for figure in img.iterancestors("figure"):
-        cap = figure.find(".//figcaption")
+        # The first <figcaption> below it in document order, as ``find(".//figcaption")``,
+        # without ElementPath's per-call overhead (every image of a page asks).
+        cap = next(figure.iter("figcaption"), None)
         if cap is not None:
             return clean_text(cap.text_content()) or None
         return None

@@ -41,10 +41,23 @@ def declared_encoding(response: Response) -> str | None:
     return "utf-8"
 
 
+# image URL -> (the address policy, origin, reasons, signals) of candidate_target (candidate_row)
+_TARGETS: dict[str, tuple[AddressPolicy, str | None, tuple[str, ...], tuple[Signal, ...]]] = {}
+_TARGETS_SIZE = 16384
+
+
 def candidate_row(c: Candidate, addresses: AddressPolicy = PUBLIC_ONLY) -> CandidateRow:
     """The row of one candidate. Its URL is parsed here, once: an unusable URL, or one that is
     not the public web, makes an excluded row (origin None: no document is fetched for it)."""
-    origin, reasons, signals = candidate_target(c.url, addresses)
+    known = _TARGETS.get(c.url)
+    if known is None or known[0] is not addresses:
+        # A site's pages repeat their images: each URL is split and judged once (bounded).
+        if len(_TARGETS) >= _TARGETS_SIZE:
+            _TARGETS.clear()
+        origin, reasons, signals = candidate_target(c.url, addresses)
+        known = _TARGETS[c.url] = (addresses, origin, tuple(reasons), tuple(signals))
+    _, origin, reasons_t, signals_t = known
+    reasons, signals = list(reasons_t), list(signals_t)  # each row's own lists
     return CandidateRow(
         url=c.url,
         origin=origin,

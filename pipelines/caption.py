@@ -11,6 +11,8 @@ caption) keep their caption as it is.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from scrapy.crawler import Crawler
 
 from crawler.imagecontext import check_caption_sources, pick_caption
@@ -31,6 +33,7 @@ class CaptionPipeline:
     def process_item(self, item: Item) -> Item:
         if not isinstance(item, PageItem):
             return item
+        counts: Counter[str] = Counter()
         for candidate in item.candidates:
             extracted = candidate.extracted
             if extracted is None:
@@ -38,7 +41,10 @@ class CaptionPipeline:
             caption, source = pick_caption(extracted.caption_texts(), self.sources)
             candidate.caption, candidate.caption_source = caption, source
             if source is not None:
-                self.stats.inc_value(f"consentcrawl/caption_source/{source}")
+                counts[source] += 1
             if self.required and not caption:
                 candidate.reasons.append("caption:missing")
+        # Stats once per item and source (Scrapy's stats cost ~2 us a call; the same totals).
+        for source, n in counts.items():
+            self.stats.inc_value(f"consentcrawl/caption_source/{source}", n)
         return item

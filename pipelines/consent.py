@@ -39,7 +39,7 @@ from crawler.consent.family import (
     ProbeView,
 )
 from crawler.consent.registry import FAMILIES
-from crawler.consentdocs import ConsentDocuments
+from crawler.consentdocs import NOT_CACHED, ConsentDocuments
 from crawler.policyrt import policy_of
 from crawler.records import CandidateRow, Item, PageItem
 from pipelines.base import PageGroup, page_groups
@@ -155,11 +155,14 @@ class _ConsentPhasePipeline:
         every kind of every origin at once (each waits for its origin's robots.txt only)."""
         found: dict[str, dict[str, Any]] = {origin: {} for origin in origins}
         missing: list[tuple[str, str]] = []
+        lookup = self.docs.lookup
         for origin in origins:
             docs = found[origin]
             for kind in self.kinds:
-                doc = self.docs.cached(kind, origin)
-                if doc is None:
+                # lookup, not cached: a document that parses to None (no tdmrep.json) is
+                # cached too, and must not take the asynchronous path of every item.
+                doc = lookup(kind, origin)
+                if doc is NOT_CACHED:
                     missing.append((kind, origin))
                 else:
                     docs[kind] = doc

@@ -270,18 +270,33 @@ def row_preferences(sources: Iterable[UsagePreferences | None]) -> UsagePreferen
     return most_restrictive(s for s in sources if s is not None)
 
 
+# The last page's sources, [page context, env, sources]: the rows of an item share one page
+# context, so its header and its robots.txt records are read once per page, not per row.
+_PAGE_SOURCES: list[Any] = [None, None, ()]
+
+
+def _page_sources(page: PageContext | None, env: EvalEnv) -> tuple[UsagePreferences | None, ...]:
+    if page is None:
+        return ()
+    memo = _PAGE_SOURCES
+    if memo[0] is page and memo[1] is env:
+        return memo[2]
+    sources: list[UsagePreferences | None] = []
+    if page.fetched:
+        values = page.headers.get("content-usage")
+        if values:
+            sources.append(usage_preferences(values))
+    tokens = (env.token, *env.ai_tokens)
+    sources.append(robots_preferences(page.documents.get("robots"), page.url, tokens))
+    memo[:] = [page, env, tuple(sources)]
+    return memo[2]
+
+
 def _image_columns(ctx: ImageContext, env: EvalEnv) -> dict[str, str | None]:
     """The row's vocab-08 preferences: the most restrictive of the page's and the image's
     ``Content-Usage`` headers and of both hosts' robots.txt records (None: no source said)."""
-    sources: list[UsagePreferences | None] = []
+    sources = list(_page_sources(ctx.page, env))
     tokens = (env.token, *env.ai_tokens)
-    page = ctx.page
-    if page is not None:
-        if page.fetched:
-            values = page.headers.get("content-usage")
-            if values:
-                sources.append(usage_preferences(values))
-        sources.append(robots_preferences(page.documents.get("robots"), page.url, tokens))
     probe = ctx.probe
     if probe is not None:
         values = probe.headers.get("content-usage")

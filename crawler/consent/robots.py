@@ -44,6 +44,12 @@ if TYPE_CHECKING:
 
 MAX_ROBOTS_BYTES = MAX_TEXT_BYTES
 MAX_REDIRECTS = 5
+# Answers remembered across all robots.txt files (RobotsRules._recall): key (id of the rules,
+# question, URL, tokens), value (the rules, answer); the rules in the value keep their id from
+# being reused while the entry lives. Cleared when full: memory stays bounded in any run.
+MEMO_SIZE = 32768
+_MEMO: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+_MISSING: Any = object()
 
 RobotsState = Literal["parsed", "unavailable", "unreachable"]
 
@@ -76,12 +82,33 @@ class RobotsRules:
             return True
         return self.robots.allowed(url, token)
 
+    # Answers per URL (and token or tokens) are remembered in ``_MEMO``: a crawl asks about
+    # the same image URLs from page after page, and an answer reads only the file and the URL.
+    def _recall(self, key: tuple[Any, ...]) -> Any:
+        found = _MEMO.get(key)
+        if found is not None and found[0] is self:
+            return found[1]
+        return _MISSING
+
+    def _remember(self, key: tuple[Any, ...], value: Any) -> Any:
+        if len(_MEMO) >= MEMO_SIZE:
+            _MEMO.clear()
+        _MEMO[key] = (self, value)
+        return value
+
     def check(self, url: str, token: str) -> Signal:
         """Crawl permission for our own token as a Signal (family ``robots``).
 
         The value is the evidence: the error of an unreachable file, the matched rule
         (``User-agent: * / Disallow: /private/``), or the state when no rule matched.
         """
+        key = (id(self), "check", url, token)
+        found = self._recall(key)
+        if found is _MISSING:
+            found = self._remember(key, self._check(url, token))
+        return found
+
+    def _check(self, url: str, token: str) -> Signal:
         if self.state == "unreachable":
             return Signal.disallow("robots", "unreachable", self.source, self.detail)
         if self.robots is None:
@@ -99,8 +126,19 @@ class RobotsRules:
         """
         if self.robots is None or self.state != "parsed":
             return []
+        distinct = self._distinct_ai_tokens(our_token, ai_tokens)
+        if not distinct:
+            return []
+        key = (id(self), "ai", url, *distinct)
+        found = self._recall(key)
+        if found is _MISSING:
+            found = self._remember(key, tuple(self._ai_token_signals(url, distinct)))
+        return list(found)
+
+    def _ai_token_signals(self, url: str, distinct: list[str]) -> list[Signal]:
+        assert self.robots is not None
         out = []
-        for token in self._distinct_ai_tokens(our_token, ai_tokens):
+        for token in distinct:
             verdict = self.robots.verdict(url, token)
             if not verdict.allowed:
                 out.append(
@@ -129,7 +167,11 @@ class RobotsRules:
         ext = self.extensions()
         if ext is None or not ext.has_extensions:
             return []
-        return ext.signals(url_path, tokens)
+        key = (id(self), "ext", url_path, *tokens)
+        found = self._recall(key)
+        if found is _MISSING:
+            found = self._remember(key, tuple(ext.signals(url_path, tokens)))
+        return list(found)
 
     def extensions(self) -> RobotsExtensions | None:
         """The file's extension records (parsed once, on first use); None unless parsed."""
@@ -150,7 +192,13 @@ class RobotsRules:
         """All vocab-08 categories of the AIPREF ``Content-Usage`` records for the path (None:
         no such record applies)."""
         ext = self.extensions()
-        return None if ext is None else ext.usage_preferences(url_path, tokens)
+        if ext is None:
+            return None
+        key = (id(self), "usage", url_path, *tokens)
+        found = self._recall(key)
+        if found is _MISSING:
+            found = self._remember(key, ext.usage_preferences(url_path, tokens))
+        return found
 
 
 def robots_from_fetch(

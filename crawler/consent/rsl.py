@@ -804,14 +804,19 @@ def _image_associations(ctx: ImageContext, env: EvalEnv) -> list[Association]:
     the image shares the page's origin. The page's robots.txt is the image's when they share
     an origin, and says nothing about the image otherwise."""
     page_discovered = ctx.page.discovered if ctx.page is not None else None
-    robots = set(robots_rsl_links(ctx.documents.get(ROBOTS_DOCUMENT), env.token))
+    robots_links = robots_rsl_links(ctx.documents.get(ROBOTS_DOCUMENT), env.token)
+    # discover_image's URLs, without asking for the robots.txt links twice
+    urls = robots_links
+    if ctx.probe is not None:
+        urls = urls + link_header_rsl_links(_header_values(ctx.probe.headers, "link"), ctx.url)
+    robots = set(robots_links)
     out = [
         Association(
             _lookup(url, ctx.discovered, page_discovered),
             ctx.origin,
             None if url in robots else ctx.url,  # url="" means the image for its Link header
         )
-        for url in discover_image(ctx, env)
+        for url in dict.fromkeys(urls)
     ]
     if ctx.page is not None:
         for association in _page_associations(ctx.page, env, with_robots=False):

@@ -330,6 +330,8 @@ def tdmrep_signal(
     ``tdmrep:unreadable`` exclusion (the strict policy) or unknown (standard).
     """
     base = source or url
+    if file is None and not header_values and not meta:
+        return Signal.unknown(NAME, base)  # nothing to read: what the steps below conclude
     reservation: int | None = None
     policy: str | None = None
     nonconformant = False

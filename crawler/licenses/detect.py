@@ -140,8 +140,10 @@ def clip(text: str | None, limit: int = _MAX_TEXT) -> str | None:
 
 # --- tree helpers -------------------------------------------------------------------------------
 
+# ``[@rel]`` / ``[@href]`` first: the same elements (without the attribute the test is on "",
+# which never matches), without the string functions evaluated for every element of the page.
 _REL_LICENSE = etree.XPath(
-    "//*[contains(concat(' ', normalize-space(translate(@rel, 'LICENSE', 'license')), ' '),"
+    "//*[@rel][contains(concat(' ', normalize-space(translate(@rel, 'LICENSE', 'license')), ' '),"
     " ' license ')]"
 )
 _PROPERTY_ANY = etree.XPath("//*[@property]")
@@ -149,7 +151,7 @@ _SCRIPTS = etree.XPath("//script[@type]")
 _METAS = etree.XPath("//meta[@content]")
 _ITEMSCOPES = etree.XPath("//*[@itemscope]")
 _CC_LINKS = etree.XPath(
-    "//a[contains(translate(@href, 'CREATIVOMNS', 'creativomns'), 'creativecommons.org')]"
+    "//a[@href][contains(translate(@href, 'CREATIVOMNS', 'creativomns'), 'creativecommons.org')]"
 )
 _BASE = etree.XPath("//base[@href][1]/@href")
 

@@ -137,6 +137,9 @@ def quality_config(settings: Any) -> QualityConfig:
     )
 
 
+_TRACKER_MEMO = 16384  # URLs whose tracker answer a QualityFilter remembers
+
+
 class QualityFilter:
     """A ``QualityConfig`` ready to judge rows (patterns and host sets built once)."""
 
@@ -146,6 +149,7 @@ class QualityFilter:
         self.icon_pattern = config.compiled_icon_patterns() if config.icon_url_patterns else None
         self.hosts = frozenset(h.lower() for h in config.tracker_hosts if "/" not in h)
         self.prefixes = tuple(h.lower() for h in config.tracker_hosts if "/" in h)
+        self._trackers: dict[str, bool] = {}
 
     def reasons(self, row: QualityInput) -> list[str]:
         """The ``quality:*`` reasons of one row, in ``QUALITY_FILTERS`` order."""
@@ -179,6 +183,15 @@ class QualityFilter:
         return out
 
     def is_tracker(self, url: str) -> bool:
+        # Pages of a site repeat their images: remember the answer per URL (bounded).
+        known = self._trackers.get(url)
+        if known is None:
+            if len(self._trackers) >= _TRACKER_MEMO:
+                self._trackers.clear()
+            known = self._trackers[url] = self._is_tracker(url)
+        return known
+
+    def _is_tracker(self, url: str) -> bool:
         try:
             parts = urlsplit(url)
             host = (parts.hostname or "").lower()

@@ -338,3 +338,40 @@ def test_columns_read_robots_records_for_the_page_path_and_the_image_path() -> N
 def test_columns_of_a_page_known_only_by_its_url_come_from_the_image() -> None:
     got = _columns(page_headers=None, image_headers={"content-usage": ["search=n"]})
     assert got == {"aipref_train_ai": None, "aipref_ai_use": None, "aipref_search": "n"}
+
+
+def test_page_sources_are_read_once_per_page_context_and_not_reused_for_another() -> None:
+    # aipref._PAGE_SOURCES remembers the last page context's sources: rows of one item share
+    # it; a new page (another context, even with equal fields) is read again.
+    from crawler.consent import aipref
+    from crawler.consent.family import EvalEnv, ImageContext, PageContext
+    from crawler.consent.policy import Policy
+
+    env = EvalEnv("consentcrawl", ("GPTBot",), Policy.from_settings({}.get))
+
+    def page(usage: str) -> PageContext:
+        return PageContext(
+            "http://p.example/post",
+            "http://p.example",
+            True,
+            {},
+            {"content-usage": [usage]},
+            {},
+            None,
+            200,
+            {},
+        )
+
+    def image(url: str, ctx: PageContext) -> ImageContext:
+        return ImageContext(url, "http://i.example", {}, ctx, None, {})
+
+    assert aipref.FAMILY.image_columns is not None
+    columns = aipref.FAMILY.image_columns
+    refusing, allowing = page("train-ai=n"), page("train-ai=y")
+    for ctx, expected in [(refusing, "n"), (allowing, "y"), (refusing, "n"), (refusing, "n")]:
+        for url in ("http://i.example/a.png", "http://i.example/b.png"):
+            assert columns(image(url, ctx), env)["aipref_train_ai"] == expected
+    mutated = page("train-ai=y")
+    assert columns(image("http://i.example/a.png", mutated), env)["aipref_train_ai"] == "y"
+    other = page("train-ai=n")  # equal fields to ``refusing``, another context
+    assert columns(image("http://i.example/a.png", other), env)["aipref_train_ai"] == "n"

@@ -13,7 +13,7 @@ from crawler.consent.tdmrep import (
     tdmrep_from_fetch,
     tdmrep_signal,
 )
-from crawler.consent.verdict import Decision
+from crawler.consent.verdict import Decision, Signal
 from tests.corpus import CORPUS
 
 TDM_DIR = CORPUS / "tdmrep"
@@ -531,3 +531,15 @@ def test_broken_json_keeps_its_leading_reservations_but_not_its_allows() -> None
 def test_empty_or_html_soft_404_is_no_file(body: bytes) -> None:
     # A 200 HTML page at the well-known URL is a soft 404, not an unreadable tdmrep.json.
     assert tdmrep_from_fetch(200, body, FILE_URL) is None
+
+
+@pytest.mark.parametrize("headers", [None, {}, {"x-other": ["1"]}, {"tdm-policy": []}])
+@pytest.mark.parametrize("meta", [None, {}])
+@pytest.mark.parametrize("source", ["", PAGE, "http://other.example/"])
+def test_the_no_file_no_carrier_shortcut_says_what_the_full_reading_says(
+    headers: dict[str, list[str]] | None, meta: dict[str, list[str]] | None, source: str
+) -> None:
+    # tdmrep_signal answers "unknown" at once when there is neither a file nor a carrier; a
+    # carrier without a reservation goes the long way and must say the same.
+    signal = tdmrep_signal(PAGE, None, headers, meta, source)
+    assert signal == Signal.unknown("tdmrep", source or PAGE)

@@ -16,6 +16,7 @@ from scrapy.statscollectors import MemoryStatsCollector
 
 from crawler import settings as project_settings
 from crawler.consentdocs import (
+    NOT_CACHED,
     SIZE_CAP_NOTE,
     ConsentDocuments,
     DocumentKind,
@@ -111,6 +112,25 @@ def test_cache_lives_for_the_ttl_only() -> None:
     assert crawler.engine.requested == ["http://a.test/robots.txt"]
     assert store.cached("robots", "http://a.test") is not None
     assert crawler.stats.get_value("consent/documents_cache_hits") == 1
+
+
+def test_lookup_finds_a_document_that_parses_to_none() -> None:
+    # No tdmrep.json parses to None: ``cached`` cannot tell it from "not fetched", ``lookup``
+    # can (the consent engine would otherwise take the asynchronous path for every item).
+    crawler = FakeCrawler({})
+    store = ConsentDocuments(crawler)
+    store.register(DocumentKind("tdmrep", "/.well-known/tdmrep.json", lambda *_: None))
+    assert store.lookup("tdmrep", "http://a.test") is NOT_CACHED
+    assert asyncio.run(store.get("tdmrep", "http://a.test")) is None
+    assert store.lookup("tdmrep", "http://a.test") is None
+    assert store.cached("tdmrep", "http://a.test") is None
+    robots = asyncio.run(store.get("robots", "http://a.test"))
+    assert store.lookup("robots", "http://a.test") is robots
+    assert store.lookup("robots", "http://b.test") is NOT_CACHED
+
+    expired = ConsentDocuments(FakeCrawler({}, ROBOTSTXT_CACHE_TTL=0.0))
+    asyncio.run(expired.get("robots", "http://a.test"))
+    assert expired.lookup("robots", "http://a.test") is NOT_CACHED
 
 
 def test_other_documents_obey_robots_txt() -> None:

@@ -124,3 +124,42 @@ def test_counting_a_batch_at_once_is_counting_row_by_row() -> None:
     assert list(batch.reasons) == list(one.reasons)
     assert list(batch.families) == list(one.families)
     assert batch.manifest_counts() == one.manifest_counts()
+
+
+def test_candidate_rows_of_a_repeated_url_are_the_same_and_their_own() -> None:
+    # candidate_row judges each URL once (crawler.items._TARGETS): a repeated URL gets the
+    # same origin, reasons and signals, in lists of its own; another address policy is asked.
+    from crawler import items
+    from crawler.netguard import PUBLIC_ONLY, AddressPolicy
+
+    urls = [
+        "http://img.test/a.jpg",
+        "http://127.0.0.1/a.jpg",
+        "http://localhost/a.jpg",
+        "http://[::1/a.jpg",
+        "http://10.1.2.3/x.png",
+    ]
+    opened = AddressPolicy.from_cidrs(["127.0.0.0/8", "10.0.0.0/8"])
+    for policy in (PUBLIC_ONLY, opened, PUBLIC_ONLY):
+        for url in urls:
+            items._TARGETS.clear()
+            fresh = candidate_row(Candidate(url=url, caption="c"), policy)
+            first = candidate_row(Candidate(url=url, caption="c"), policy)
+            again = candidate_row(Candidate(url=url, caption="c"), policy)
+            assert (first.origin, first.reasons, first.signals) == (
+                fresh.origin,
+                fresh.reasons,
+                fresh.signals,
+            )
+            assert (again.origin, again.reasons, again.signals) == (
+                fresh.origin,
+                fresh.reasons,
+                fresh.signals,
+            )
+            first.reasons.append("quality:small")
+            first.signals.append(Signal.allow("x", "s"))
+            assert again.reasons == fresh.reasons and again.signals == fresh.signals
+    items._TARGETS.clear()
+    public = candidate_row(Candidate(url="http://127.0.0.1/a.jpg", caption="c"))
+    allowed = candidate_row(Candidate(url="http://127.0.0.1/a.jpg", caption="c"), opened)
+    assert public.origin is None and allowed.origin == "http://127.0.0.1"

@@ -6,6 +6,8 @@ import csv
 
 import lxml.html
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from crawler.extract import absolute_http_url, clean_text, extract_page, parse_srcset
 from tests.corpus import corpus_path
@@ -336,3 +338,100 @@ def test_real_wikipedia_gallery_and_multiple_image_captions() -> None:
     by_file = {c.url.rsplit("/", 1)[1]: c for c in page.candidates}
     assert by_file["270px-NZ_Landscape.jpg"].thumbcaption == "Rural scene near Queenstown"
     assert by_file["270px-NZ_Landscape.jpg"].caption == ""
+
+
+def _reference_absolute_http_url(base: str, raw: str | None) -> str | None:
+    """absolute_http_url before its per-netloc host memo (same fast paths): urlsplit on every
+    result."""
+    from urllib.parse import urljoin, urlsplit
+
+    if not raw:
+        return None
+    raw = raw.strip()
+    if not raw or raw.startswith(("data:", "javascript:", "#", "mailto:", "tel:")):
+        return None
+    if raw.startswith(("http://", "https://")) and "/." not in raw and "\\" not in raw:
+        url = raw
+    elif raw[0] == "/" and raw[1:2] != "/" and "/." not in raw and "\\" not in raw:
+        parts = urlsplit(base)
+        url = f"{parts.scheme}://{parts.netloc}" + raw
+    else:
+        try:
+            url = urljoin(base, raw)
+        except ValueError:
+            return None
+    url = url.partition("#")[0]
+    if not url.startswith(("http://", "https://")):
+        return None
+    try:
+        if not urlsplit(url).hostname:
+            return None
+    except ValueError:
+        return None
+    return url
+
+
+_URL_PARTS = st.sampled_from(
+    [
+        "http://",
+        "https://",
+        "HTTP://",
+        "//",
+        "/",
+        "?",
+        "#",
+        "@",
+        ":",
+        ":80",
+        "[",
+        "]",
+        "[::1]",
+        "[v1.x]",
+        "[1.2.3.4]",
+        "a.example",
+        "B.Example",
+        "user:pw@",
+        "\t",
+        "\n",
+        " ",
+        ".",
+        "..",
+        "/./",
+        "\\",
+        "%41",
+        "é",
+        "\uff0f",
+        "x",
+    ]
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    base=st.sampled_from(
+        ["http://a.example/p/1.html", "https://b.example:8443/x/", "http://[::1]/d/"]
+    ),
+    raw=st.lists(_URL_PARTS, max_size=8).map("".join),
+)
+@example(base="http://a.example/", raw="http://")
+@example(base="http://a.example/", raw="http://:80/x")
+@example(base="http://a.example/", raw="http://user@/x")
+@example(base="http://a.example/", raw="http://[::1/x")
+@example(base="http://a.example/", raw="http://a.example\t/x")
+def test_absolute_http_url_matches_urlsplit_on_every_url(base: str, raw: str) -> None:
+    # The fast paths and the per-netloc host memo decide as urljoin + urlsplit would.
+    assert absolute_http_url(base, raw) == _reference_absolute_http_url(base, raw)
+    assert absolute_http_url(base, raw) == _reference_absolute_http_url(base, raw)  # memo hit
+
+
+def test_figcaption_is_the_first_in_document_order() -> None:
+    root = lxml.html.document_fromstring(
+        "<html><body><figure><div><p><figcaption>deep first</figcaption></p></div>"
+        "<img src='/a.jpg'><figcaption>second</figcaption></figure>"
+        "<figure><img src='/b.jpg'></figure></body></html>"
+    )
+    from crawler.imagecontext import figcaption_text
+
+    first, second = root.iter("img")
+    assert figcaption_text(first) == "deep first"
+    assert figcaption_text(second) is None

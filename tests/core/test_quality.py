@@ -105,3 +105,29 @@ def test_extra_tracker_hosts() -> None:
     assert check.is_tracker("https://a.test/hit?x=1")
     assert not check.is_tracker("https://a.test/photo.jpg")
     assert not check.is_tracker("http://[::1")
+
+
+def test_remembered_tracker_answers_equal_fresh_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    # QualityFilter remembers is_tracker per URL (bounded): the same answers, in any order,
+    # also across a clear.
+    import random
+
+    from crawler.quality import filters
+
+    monkeypatch.setattr(filters, "_TRACKER_MEMO", 5)
+    urls = [
+        "http://pixel.quantserve.com/pixel/p.gif",
+        "https://www.facebook.com/tr?id=1",
+        "https://www.facebook.com/photo.jpg",
+        "https://logs1242.xiti.com/hit.xiti?s=1",
+        "https://img.test/a.jpg",
+        "http://[::1/x.gif",
+        "https://sub.doubleclick.net/x.gif",
+        "not a url",
+    ]
+    config = QualityConfig.preset("standard")
+    remembering = QualityFilter(config)
+    rng = random.Random(7)
+    for url in rng.choices(urls, k=200):
+        assert remembering.is_tracker(url) == QualityFilter(config).is_tracker(url), url
+        assert len(remembering._trackers) <= 5

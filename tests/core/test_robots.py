@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from crawler.consent.robots import MAX_ROBOTS_BYTES, decode_text, robots_from_fetch
+from crawler.consent import robots as robots_module
+from crawler.consent.robots import MAX_ROBOTS_BYTES, RobotsRules, decode_text, robots_from_fetch
 from crawler.consent.verdict import Decision
 from tests.corpus import corpus_path
 
@@ -261,3 +264,74 @@ def test_allow_disallow_and_extension_records_share_one_grouping() -> None:
         assert signal.reason == "content-signal:ai-train=no"
     assert rules.allowed(f"{ORIGIN}/x/1", "consentcrawl")
     assert rules.extension_signals(f"{ORIGIN}/y", ("consentcrawl",)) == []
+
+
+# --- the per-URL memo of RobotsRules (crawler.consent.robots._MEMO) ---------------------------
+
+_AGENTS = ["*", "consentcrawl", "GPTBot", "CCBot", "Google-Extended"]
+_RULE_PATHS = st.lists(st.sampled_from([*"/ab.*$?=-", "%2A", "img", "private"]), max_size=6)
+_LINES = st.one_of(
+    st.builds(lambda a: f"User-agent: {a}", st.sampled_from(_AGENTS)),
+    st.builds(lambda p: "Disallow: " + "".join(p), _RULE_PATHS),
+    st.builds(lambda p: "Allow: " + "".join(p), _RULE_PATHS),
+    st.builds(
+        lambda p, v: f"Content-Usage: {''.join(p)} {v}".replace("  ", " "),
+        _RULE_PATHS,
+        st.sampled_from(["train-ai=n", "train-ai=y", "search=n, train-ai=y", "ai-use=n"]),
+    ),
+    st.builds(lambda v: f"Content-Signal: {v}", st.sampled_from(["ai-train=no", "search=yes"])),
+    st.builds(lambda p: "DisallowAITraining: " + "".join(p), _RULE_PATHS),
+)
+_MEMO_URLS = st.builds(
+    lambda p: "http://h.test/" + "".join(p),
+    st.lists(st.sampled_from([*"/ab.?=-", "img", "private", "%2A", "x.jpg"]), max_size=6),
+)
+
+
+def _fresh(rules: RobotsRules) -> RobotsRules:
+    """The same file parsed again: a RobotsRules with no remembered answers."""
+    body = rules.text.encode() if rules.state == "parsed" else None
+    return robots_from_fetch(rules.origin, 200 if body is not None else None, body)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lines=st.lists(_LINES, max_size=14),
+    urls=st.lists(_MEMO_URLS, min_size=1, max_size=12),
+    memo_size=st.sampled_from([3, 32768]),  # clearing when full, and not
+)
+def test_memoized_answers_equal_fresh_ones(
+    lines: list[str], urls: list[str], memo_size: int
+) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(robots_module, "MEMO_SIZE", memo_size)
+        robots_module._MEMO.clear()
+        _compare_with_fresh(lines, urls, memo_size)
+
+
+def _compare_with_fresh(lines: list[str], urls: list[str], memo_size: int) -> None:
+    rules = robots_from_fetch("http://h.test", 200, "\n".join(lines).encode())
+    other = robots_from_fetch("http://h.test", 200, b"User-agent: *\nDisallow: /\n")
+    tokens = ("consentcrawl", "GPTBot", "CCBot", "Google-Extended")
+    # Each URL asked twice and interleaved with another file of the same origin: the second
+    # answer comes from the memo, and must be what a fresh parse says.
+    for url in urls + urls:
+        for r in (rules, other):
+            fresh = _fresh(r)
+            assert r.check(url, "consentcrawl") == fresh.check(url, "consentcrawl")
+            assert r.ai_token_signals(url, "consentcrawl", tokens[1:]) == (
+                fresh.ai_token_signals(url, "consentcrawl", tokens[1:])
+            )
+            assert r.extension_signals(url, tokens) == fresh.extension_signals(url, tokens)
+            assert r.usage_preferences(url, tokens) == fresh.usage_preferences(url, tokens)
+    assert len(robots_module._MEMO) <= memo_size
+
+
+def test_memo_answers_are_copies() -> None:
+    rules = robots_from_fetch(
+        "http://h.test", 200, b"User-agent: GPTBot\nDisallow: /\nUser-agent: *\nAllow: /\n"
+    )
+    first = rules.ai_token_signals("http://h.test/a.jpg", "consentcrawl", ("GPTBot",))
+    first.append(first[0])  # a caller extending the list it got does not change the memo
+    again = rules.ai_token_signals("http://h.test/a.jpg", "consentcrawl", ("GPTBot",))
+    assert len(again) == 1 and again[0].decision is Decision.DISALLOW

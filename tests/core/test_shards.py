@@ -5,12 +5,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crawler.config import ConfigError
 from crawler.output.indexdir import check_index_dir, clear_outputs
-from crawler.output.shards import INDEX_SCHEMA, ShardWriter, file_sha256
+from crawler.output.shards import (
+    EXCLUDED_SCHEMA,
+    INDEX_SCHEMA,
+    ShardWriter,
+    file_sha256,
+    rows_to_batch,
+)
 
 
 def row(i: int) -> dict:
@@ -144,3 +153,49 @@ def test_seal_starts_a_new_part(tmp_path: Path) -> None:
     writer.seal()
     assert [p.rows for p in writer.parts] == [1, 1]
     assert writer.seal() is None and writer.buffered == 0
+
+
+_TEXT = st.one_of(st.none(), st.sampled_from(["", "robots", "allow", "é", "User-agent: *"]))
+_RECORD = st.one_of(
+    st.none(),
+    st.fixed_dictionaries(
+        {},
+        optional={"family": _TEXT, "verdict": _TEXT, "source": _TEXT, "value": _TEXT, "x": _TEXT},
+    ),
+)
+_CONSENT = st.one_of(st.none(), st.lists(_RECORD, max_size=5))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    consents=st.lists(_CONSENT, min_size=1, max_size=12),
+    schema=st.sampled_from([INDEX_SCHEMA, EXCLUDED_SCHEMA]),
+)
+def test_rows_to_batch_is_from_pylist(consents: list, schema: pa.Schema) -> None:
+    # The consent column built from flat field lists: the batch pyarrow builds from the dicts.
+    rows = []
+    for k, consent in enumerate(consents):
+        row: dict = {"url": f"http://i.test/{k}.jpg", "page_url": "http://p.test/"}
+        if k % 3:
+            row["consent"] = consent
+        if schema is EXCLUDED_SCHEMA:
+            row["reasons"] = ["robots:disallowed"] if k % 2 else None
+        rows.append(row)
+    fast = rows_to_batch(rows, schema)
+    assert fast.schema == schema
+    assert fast.equals(pa.RecordBatch.from_pylist(rows, schema=schema))
+
+
+def test_rows_to_batch_leaves_unexpected_values_to_pyarrow() -> None:
+    good = {"url": "u", "consent": [{"family": "robots", "verdict": "allow"}]}
+    for bad in ({"url": "u", "consent": ({"family": "robots"},)}, {"url": "u", "consent": [1]}):
+        try:
+            expected = pa.RecordBatch.from_pylist([good, bad], schema=INDEX_SCHEMA)
+        except (pa.ArrowException, TypeError, ValueError) as exc:
+            with pytest.raises(type(exc)):
+                rows_to_batch([good, bad], INDEX_SCHEMA)
+        else:
+            assert rows_to_batch([good, bad], INDEX_SCHEMA).equals(expected)
+    with pytest.raises((pa.ArrowException, TypeError)):
+        rows_to_batch([{"url": "u", "consent": [{"family": 3}]}], INDEX_SCHEMA)
+    assert rows_to_batch([], INDEX_SCHEMA).num_rows == 0

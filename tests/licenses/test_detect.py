@@ -478,3 +478,43 @@ def test_link_rel_license_of_rsl_type_is_not_a_page_licence() -> None:
     # An RSL licence document (rslstandard.org/guide/file-format), read by the rsl family.
     head = '<link rel="license" type="application/rsl+xml" href="https://example.org/license.xml">'
     assert detect("<p>x</p>", head=head).page == []
+
+
+def test_attribute_guarded_xpaths_find_what_the_unguarded_ones_found() -> None:
+    # _REL_LICENSE and _CC_LINKS test their attribute first ([@rel], [@href]): on every corpus
+    # page, and on edge cases, the same elements as the expressions without that guard.
+    import lxml.html
+    from lxml import etree
+
+    from crawler.licenses import detect
+    from tests.corpus import corpus_path
+
+    unguarded = {
+        detect._REL_LICENSE: etree.XPath(
+            "//*[contains(concat(' ', normalize-space(translate(@rel, 'LICENSE', 'license')),"
+            " ' '), ' license ')]"
+        ),
+        detect._CC_LINKS: etree.XPath(
+            "//a[contains(translate(@href, 'CREATIVOMNS', 'creativomns'), 'creativecommons.org')]"
+        ),
+    }
+    edge = (
+        "<html><head><link rel=' LICENSE ' href='/l'></head><body><a rel=''>x</a>"
+        "<a rel='nofollow license'>y</a><a href=''>z</a><a>w</a>"
+        "<a href='HTTPS://CreativeCommons.org/licenses/by/4.0/'>cc</a>"
+        "<div rel='license'></div></body></html>"
+    )
+    roots = [lxml.html.document_fromstring(edge)]
+    pages = sorted(corpus_path("html-pages").rglob("*.html"))
+    for path in pages:
+        try:
+            roots.append(lxml.html.document_fromstring(path.read_bytes()))
+        except (etree.ParserError, ValueError):
+            continue
+    found = 0
+    for root in roots:
+        for guarded, plain in unguarded.items():
+            got = guarded(root)
+            assert got == plain(root)
+            found += len(got)
+    assert found > 0
