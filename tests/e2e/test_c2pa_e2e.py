@@ -8,8 +8,6 @@ evidence, and ``scrapy consent`` explaining one refusal.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +16,6 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from crawler.demo import PROJECT_ROOT
 from crawler.simweb.control import SimWeb
 from tests.e2e import Crawl, crawl
 from tests.sites.c2pa_sites import (
@@ -28,7 +25,7 @@ from tests.sites.c2pa_sites import (
     MANIFEST_LINK,
     c2pa_sites,
 )
-from tests.support.cli import consent
+from tests.support.cli import consent, scrapy
 
 RANGE = {"IMAGE_PROBE": "range"}
 
@@ -210,28 +207,20 @@ def test_regenerate_with_the_probe_fills_the_family_columns(web: SimWeb, tmp_pat
         pa.table({"URL": urls, "TEXT": [f"caption {i}" for i in range(len(urls))]}), source
     )
     out = tmp_path / "out"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "scrapy",
-            "regenerate",
-            str(source),
-            "-o",
-            str(out),
-            "--probe",
-            "range",
-            "--policy",
-            "strict",
-            "-s",
-            "DOWNLOAD_TIMEOUT=5",
-            "-s",
-            "LOG_LEVEL=WARNING",
-        ],
-        cwd=PROJECT_ROOT,
-        env=web.env(),
-        capture_output=True,
-        text=True,
+    result = scrapy(
+        web,
+        "regenerate",
+        str(source),
+        "-o",
+        str(out),
+        "--probe",
+        "range",
+        "--policy",
+        "strict",
+        "-s",
+        "DOWNLOAD_TIMEOUT=5",
+        "-s",
+        "LOG_LEVEL=WARNING",
         timeout=120,
     )
     assert result.returncode == 0, result.stderr[-3000:]

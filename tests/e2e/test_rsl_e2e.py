@@ -10,8 +10,6 @@ on its batch path and its item path.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +17,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from crawler.demo import PROJECT_ROOT
 from crawler.simweb.control import SimWeb
 from tests.e2e import Crawl, crawl
 from tests.regen.test_batch_path_e2e import stat
@@ -31,7 +28,7 @@ from tests.sites.rsl_sites import (
     RSL_SEEDS,
     rsl_sites,
 )
-from tests.support.cli import consent
+from tests.support.cli import consent, scrapy
 
 RUNS = {
     "strict": {},
@@ -195,28 +192,20 @@ def test_regenerate_reads_robots_txt_licences_on_either_path(
         pa.table({"URL": urls, "TEXT": [f"photo {i}" for i in range(len(urls))]}), source
     )
     out = tmp_path / "out"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "scrapy",
-            "regenerate",
-            str(source),
-            "-o",
-            str(out),
-            "--probe",
-            "off",
-            "-s",
-            f"REGEN_BATCH_PATH={batch_path}",
-            "-s",
-            "DOWNLOAD_TIMEOUT=5",
-            "-s",
-            "LOG_LEVEL=INFO",
-        ],
-        cwd=PROJECT_ROOT,
-        env=web.env(),
-        capture_output=True,
-        text=True,
+    result = scrapy(
+        web,
+        "regenerate",
+        str(source),
+        "-o",
+        str(out),
+        "--probe",
+        "off",
+        "-s",
+        f"REGEN_BATCH_PATH={batch_path}",
+        "-s",
+        "DOWNLOAD_TIMEOUT=5",
+        "-s",
+        "LOG_LEVEL=INFO",
         timeout=120,
     )
     assert result.returncode == 0, result.stderr[-3000:]

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from crawler.demo import PROJECT_ROOT, run_crawl
+from crawler.demo import run_crawl
 from crawler.report.causes import cause_of
 from crawler.simweb.control import SimWeb
 from tests.e2e import Crawl, crawl
@@ -242,25 +241,17 @@ def test_regenerate_applies_the_denylist(web: SimWeb, denylist: Path, tmp_path: 
     source = tmp_path / "rows.parquet"
     pq.write_table(table, source)
     out = tmp_path / "out"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "scrapy",
-            "regenerate",
-            str(source),
-            "-o",
-            str(out),
-            "--probe",
-            "off",
-            "-s",
-            f"DENYLIST_FILES={denylist}",
-            *QUICK,
-        ],
-        cwd=PROJECT_ROOT,
-        env=web.env(),
-        capture_output=True,
-        text=True,
+    result = scrapy(
+        web,
+        "regenerate",
+        str(source),
+        "-o",
+        str(out),
+        "--probe",
+        "off",
+        "-s",
+        f"DENYLIST_FILES={denylist}",
+        *QUICK,
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
