@@ -1,10 +1,13 @@
 """Per-origin consent documents (robots.txt, ai.txt, tdmrep.json): fetch once, parse once, cache.
 
-All fetches go through Scrapy's downloader (``engine.download_async``), so proxies, timeouts,
-retries, the user agent and per-host politeness apply to them as to pages. Concurrent look-ups
-for one (kind, origin) share one fetch; the parsed object, not the body, is cached for
-``ROBOTSTXT_CACHE_TTL`` seconds. Every fetch is announced with the ``consent_document_fetched``
-signal (its body capped): the writers connect to it for the ``consent/`` dataset.
+Fetches go through Scrapy's downloader (``engine.download_async``), so proxies, timeouts,
+retries, the user agent and per-host politeness apply to them as to pages; when the crawl's
+downloader would add nothing to a plain answer (crawler/directdocs.py), a lean HTTP/1.1 client
+asks first and Scrapy's downloader answers whatever it declines (crawler/directfetch.py).
+Concurrent look-ups for one (kind, origin) share one fetch; the parsed object, not the body, is
+cached for ``ROBOTSTXT_CACHE_TTL`` seconds. Every fetch is announced with the
+``consent_document_fetched`` signal (its body capped): the writers connect to it for the
+``consent/`` dataset.
 Documents other than robots.txt obey robots.txt for our token (RFC 9309 applies to every
 automated request).
 
@@ -33,7 +36,7 @@ from typing import Any, cast
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import StopDownload
-from scrapy.http import Headers
+from scrapy.http import Headers, Response
 from twisted.internet.error import TimeoutError as TxTimeoutError
 
 from crawler.clock import clock_of
@@ -41,6 +44,8 @@ from crawler.components import shared
 from crawler.consent import registry
 from crawler.consent.robots import robots_from_fetch
 from crawler.consent.sizecap import SIZE_CAP_NOTE, size_capped_fetch, stopped_at_size_cap
+from crawler.directdocs import DirectDocuments, direct_documents
+from crawler.directfetch import DirectAnswer
 from crawler.distributed.docstore import fetch_backend_of
 from crawler.singleflight import SingleFlight
 from crawler.urls import origin_of
@@ -133,6 +138,7 @@ class ConsentDocuments:
         # any other document may wait for one.
         self._limit = max(1, settings.getint("CONCURRENT_REQUESTS"))
         self._slots: dict[bool, asyncio.Semaphore] = {}
+        self._direct: Any = NOT_CACHED  # DirectDocuments | None once decided
         self.register(DocumentKind("robots", "/robots.txt", _parse_robots, obey_robots=False))
         # Every fixed-path document a registered family reads (fetched only when asked for, so
         # a switched-off family costs nothing).
@@ -275,12 +281,17 @@ class ConsentDocuments:
             if not robots.allowed(url, self.token):
                 self.crawler.stats.inc_value(f"consent/documents_not_fetched/{kind.name}")
                 return kind.parse(origin, None, None, f"robots.txt refuses {kind.path}")
-        status, body, _final_url, error = await self.backend.fetch_once(kind.name, url, self._fetch)
+        fetch = self._fetch
+        if kind.obey_robots and robots.crawl_delay(self.token) is not None:
+            fetch = partial(self._fetch, paced=True)
+        status, body, _final_url, error = await self.backend.fetch_once(kind.name, url, fetch)
         return kind.parse(origin, status, body, error)
 
     async def _fetch(
-        self, kind: str, url: str
+        self, kind: str, url: str, *, paced: bool = False
     ) -> tuple[int | None, bytes | None, str | None, str | None]:
+        """Fetch one document (``paced``: its host has a Crawl-delay for us, which only
+        Scrapy's downloader keeps)."""
         stats = self.crawler.stats
         request = Request(
             url,
@@ -303,9 +314,14 @@ class ConsentDocuments:
         if slots is None:
             slots = self._slots[kind == "robots"] = asyncio.Semaphore(self._limit)
         complete = True
+        direct = self._direct_path()
+        response: DirectAnswer | Response | None = None
         try:
             async with slots:
-                response = await self.crawler.engine.download_async(request)
+                if direct is not None:
+                    response = await direct.download(request, paced=paced)
+                else:
+                    response = await self.crawler.engine.download_async(request)
         except Exception as exc:
             error = describe_error(exc)
             if _is_size_cancel(exc):
@@ -313,12 +329,15 @@ class ConsentDocuments:
                 error = f"{SIZE_CAP_NOTE} (compressed): {error}"[:300]
                 stats.inc_value(f"consent/documents_size_capped/{kind}")
         else:
-            answered = response.request or request
-            status, final_url = response.status, response.url
-            body = response.body
+            if isinstance(response, DirectAnswer):  # what Scrapy would have answered
+                status, final_url, body = response.status, request.url, response.body
+            else:
+                answered = response.request or request
+                status, final_url = response.status, response.url
+                body = response.body
             if 300 <= status < 400:
                 error = "redirect limit reached"
-            elif "download_stopped" in response.flags:
+            elif isinstance(response, Response) and "download_stopped" in response.flags:
                 complete = False
                 error = f"{SIZE_CAP_NOTE}: first {len(body)} bytes read"
                 stats.inc_value(f"consent/documents_size_capped/{kind}")
@@ -343,6 +362,19 @@ class ConsentDocuments:
         )
         self.crawler.signals.send_catch_log(consent_document_fetched, document=document)
         return status, body, final_url, error
+
+    def _direct_path(self) -> DirectDocuments | None:
+        """The direct path (crawler.directdocs), decided at the first fetch: the downloader's
+        middlewares are known once the engine runs."""
+        if self._direct is NOT_CACHED:
+            self._direct = direct_documents(self.crawler, max_body=self.download_cap)
+            if self._direct is not None:
+                self.crawler.signals.connect(self._close_direct, signal=signals.spider_closed)
+        return cast(DirectDocuments | None, self._direct)
+
+    def _close_direct(self) -> None:
+        if isinstance(self._direct, DirectDocuments):
+            self._direct.fetcher.close()
 
     def fetched_time(self, kind: str, origin: str) -> datetime | None:
         """When the ``kind`` document of ``origin`` was last fetched (None: never)."""

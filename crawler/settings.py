@@ -136,6 +136,11 @@ CRAWL_DELAY_MAX = 60.0
 ROBOTSTXT_CACHE_TTL = 24 * 3600.0
 # Bytes of a consent document that are parsed and stored (RFC 9309 asks for >= 500 KiB).
 CONSENT_DOCUMENT_MAX_BYTES = 512 * 1024
+# Fetch consent documents with a lean HTTP/1.1 client when the answer is plain (2xx/4xx, not
+# compressed, no redirect or retry), asking Scrapy's downloader for everything else; used only
+# when the downloader would do nothing more to such an answer (crawler/directdocs.py says when:
+# no WARC capture or replay, no custom downloader middleware, no DOWNLOAD_DELAY...).
+CONSENT_DOCUMENTS_DIRECT = True
 # A candidate without alt text is excluded as caption:missing.
 CAPTION_REQUIRED = True
 

@@ -19,6 +19,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import call_later
 from twisted.internet import task
 
+from crawler.consentdocs import consent_document_fetched
 from crawler.regen.progress import format_duration
 from crawler.report.progress import CrawlSnapshot, HostBacklog, format_progress, slowest_hosts
 
@@ -65,6 +66,8 @@ class CrawlProgress:
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.response_received, signal=signals.response_received)
+        # Every consent document, whichever path fetched it (some skip Scrapy's downloader).
+        crawler.signals.connect(self.document_fetched, signal=consent_document_fetched)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlProgress:
@@ -81,11 +84,14 @@ class CrawlProgress:
 
     def response_received(self, response: Any, request: Any, spider: Any) -> None:
         if request.meta.get("consent_document"):
-            self.documents += 1
-        elif request.meta.get("consent_probe"):
+            return  # counted by document_fetched
+        if request.meta.get("consent_probe"):
             self.probes += 1
         else:
             self.pages += 1
+
+    def document_fetched(self, document: Any) -> None:
+        self.documents += 1
 
     def snapshot(self) -> CrawlSnapshot:
         stats = self.crawler.stats
