@@ -8,6 +8,7 @@ import logging
 import pytest
 from scrapy.utils.test import get_crawler
 
+from crawler.consentdocs import consent_document_fetched
 from crawler.extensions.progress import CrawlProgress
 
 
@@ -27,6 +28,9 @@ def make(stream: io.StringIO) -> CrawlProgress:
     progress.active = True
     for meta in ({}, {}, {"consent_document": "robots"}, {"consent_probe": True}):
         progress.response_received(None, Request(**meta), None)
+    # A document is counted once, when it is fetched (by Scrapy's downloader or the direct
+    # path, crawler.directfetch), not from its response.
+    crawler.signals.send_catch_log(consent_document_fetched, document=object())
     return progress
 
 
