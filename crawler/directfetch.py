@@ -21,7 +21,9 @@ host sees, but for the last case.
 Connections: through the configured proxy (absolute-URI requests for http, a CONNECT tunnel
 per origin for https), or straight to the address ``resolve`` returns (the caller's guarded
 resolver: a name that points inside the network is never connected to). Idle connections are
-kept per route, at most ``max_idle`` each; one that the server closed meanwhile is replaced.
+kept per route (one route for every http URL through a proxy; per origin otherwise), at most
+``max_idle`` in all, the least recently used closed first; one that the server closed meanwhile
+is replaced.
 
 No Scrapy imports.
 """
@@ -141,7 +143,9 @@ class DirectFetcher:
         self.resolve = resolve
         self.max_idle = max_idle
         self.tls = tls or _unverified_tls()
+        # route -> idle connections; insertion order is recency (least recently used first)
         self._idle: dict[tuple[object, ...], list[_Connection]] = {}
+        self._idle_count = 0
         self.declined = 0
 
     async def fetch(self, url: str) -> DirectAnswer | Unreached | None:
@@ -161,7 +165,12 @@ class DirectFetcher:
             route = self.route(scheme, host)
             if route.proxy is not None and scheme == "http":
                 target = f"http://{netloc}{target}"
-            key = (scheme, host, port, route.proxy)
+            # Through a proxy, http requests name their host: one route for all of them.
+            key = (
+                ("proxy", route.proxy)
+                if route.proxy is not None and scheme == "http"
+                else (scheme, host, port, route.proxy)
+            )
             async with asyncio.timeout(self.timeout):
                 conn = self._idle_connection(key)
                 if conn is not None:
@@ -206,6 +215,9 @@ class DirectFetcher:
         idle = self._idle.get(key)
         while idle:
             conn = idle.pop()
+            self._idle_count -= 1
+            if not idle:
+                del self._idle[key]
             if not conn.writer.is_closing() and not conn.reader.at_eof():
                 return conn
             conn.close()
@@ -315,11 +327,17 @@ class DirectFetcher:
                 raise _Declined("chunk framing")
 
     def _release(self, key: tuple[object, ...], conn: _Connection) -> None:
-        idle = self._idle.setdefault(key, [])
-        if len(idle) < self.max_idle:
-            idle.append(conn)
-        else:
-            conn.close()
+        idle = self._idle.pop(key, [])
+        idle.append(conn)
+        self._idle[key] = idle  # now the most recently used route
+        self._idle_count += 1
+        while self._idle_count > self.max_idle:
+            oldest = next(iter(self._idle))
+            connections = self._idle[oldest]
+            connections.pop(0).close()
+            self._idle_count -= 1
+            if not connections:
+                del self._idle[oldest]
 
     def close(self) -> None:
         """Close every idle connection."""
@@ -327,6 +345,7 @@ class DirectFetcher:
             for conn in idle:
                 conn.close()
         self._idle.clear()
+        self._idle_count = 0
 
 
 def _status_line(head: bytes) -> tuple[int, bytes]:

@@ -263,3 +263,50 @@ def test_plain_status(status: int, location: bool, plain: bool) -> None:
     # Without retries left or redirects followed, Scrapy hands every status on as it came.
     assert plain_status(status, location=location, retry_codes=frozenset(),
                         redirect_codes=frozenset())  # fmt: skip
+
+
+def test_one_proxy_route_for_every_http_host() -> None:
+    async def run() -> ScriptedServer:
+        async with serving() as server:
+            fetcher = _fetcher(server, proxy=True)
+            for host in ("a.test", "b.test", "c.test") * 3:
+                assert await fetcher.fetch(f"http://{host}/ok") is not None
+            fetcher.close()
+            return server
+
+    server = asyncio.run(run())
+    assert len(server.requests) == 9
+    assert server.connections == 1
+
+
+def test_idle_connections_are_bounded_least_recently_used_first() -> None:
+    async def resolve(host: str) -> str:
+        return "127.0.0.1"
+
+    async def run() -> ScriptedServer:
+        async with serving() as server:
+            fetcher = DirectFetcher(
+                headers=[],
+                timeout=5,
+                max_body=1500,
+                retry_codes=RETRY,
+                route=lambda scheme, host: Route(None),
+                resolve=resolve,
+                max_idle=2,
+            )
+
+            async def get(host: str) -> None:
+                assert await fetcher.fetch(f"http://{host}:{server.port}/ok") is not None
+
+            for host in ("a.test", "b.test", "c.test", "d.test"):
+                await get(host)  # a new connection each (one origin each)
+            assert server.connections == 4
+            await get("d.test")
+            await get("c.test")  # the two most recent are kept
+            assert server.connections == 4
+            await get("a.test")  # closed when the idle count passed 2
+            assert server.connections == 5
+            fetcher.close()
+            return server
+
+    asyncio.run(run())
