@@ -38,6 +38,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import StopDownload
 from scrapy.http import Headers, Response
 from twisted.internet.error import TimeoutError as TxTimeoutError
+from w3lib.url import safe_url_string
 
 from crawler.clock import clock_of
 from crawler.components import shared
@@ -293,23 +294,12 @@ class ConsentDocuments:
         """Fetch one document (``paced``: its host has a Crawl-delay for us, which only
         Scrapy's downloader keeps)."""
         stats = self.crawler.stats
-        request = Request(
-            url,
-            # The prefix of a document is what gets parsed: ask for it uncompressed.
-            headers={"Accept-Encoding": "identity"},
-            meta={
-                _META_KEY: kind,
-                "dont_obey_robotstxt": True,
-                "download_maxsize": 0,  # on_bytes_received enforces the cap, keeping the body
-            },
-            dont_filter=True,
-            priority=100,
-        )
+        request = _LazyRequest(url, kind)
         status: int | None = None
         body: bytes | None = None
         final_url: str | None = None
         error: str | None = None
-        answered = request
+        answered: Request | None = None
         slots = self._slots.get(kind == "robots")
         if slots is None:
             slots = self._slots[kind == "robots"] = asyncio.Semaphore(self._limit)
@@ -319,9 +309,9 @@ class ConsentDocuments:
         try:
             async with slots:
                 if direct is not None:
-                    response = await direct.download(request, paced=paced)
+                    response = await direct.download(request.url, request.make, paced=paced)
                 else:
-                    response = await self.crawler.engine.download_async(request)
+                    response = await self.crawler.engine.download_async(request.make())
         except Exception as exc:
             error = describe_error(exc)
             if _is_size_cancel(exc):
@@ -332,7 +322,7 @@ class ConsentDocuments:
             if isinstance(response, DirectAnswer):  # what Scrapy would have answered
                 status, final_url, body = response.status, request.url, response.body
             else:
-                answered = response.request or request
+                answered = response.request or request.make()
                 status, final_url = response.status, response.url
                 body = response.body
             if 300 <= status < 400:
@@ -345,7 +335,7 @@ class ConsentDocuments:
         stats.inc_value(f"consent/documents_fetched/{kind}")
         stored = body[: self.max_bytes] if body is not None else None
         # When the answer came: the last redirect hop's WARC-Date under capture or replay.
-        fetched_at = self.clock.stamp(answered.meta)
+        fetched_at = self.clock.stamp(answered.meta if answered is not None else None)
         self._fetched_at[(kind, origin_of(url))] = fetched_at
         document = FetchedDocument(
             origin=origin_of(url),
@@ -379,6 +369,34 @@ class ConsentDocuments:
     def fetched_time(self, kind: str, origin: str) -> datetime | None:
         """When the ``kind`` document of ``origin`` was last fetched (None: never)."""
         return self._fetched_at.get((kind, origin))
+
+
+class _LazyRequest:
+    """A document's URL as Scrapy writes it, and its Scrapy request, built only when Scrapy's
+    downloader is asked (a plain direct answer needs none)."""
+
+    __slots__ = ("_request", "kind", "url")
+
+    def __init__(self, url: str, kind: str) -> None:
+        self.url = safe_url_string(url)  # what Request(url).url is
+        self.kind = kind
+        self._request: Request | None = None
+
+    def make(self) -> Request:
+        if self._request is None:
+            self._request = Request(
+                self.url,
+                # The prefix of a document is what gets parsed: ask for it uncompressed.
+                headers={"Accept-Encoding": "identity"},
+                meta={
+                    _META_KEY: self.kind,
+                    "dont_obey_robotstxt": True,
+                    "download_maxsize": 0,  # on_bytes_received enforces the cap, keeping it
+                },
+                dont_filter=True,
+                priority=100,
+            )
+        return self._request
 
 
 def describe_error(exc: BaseException) -> str:

@@ -29,6 +29,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 
 from crawler.directfetch import REDIRECT_CODES, UNREACHED, DirectAnswer, DirectFetcher, Route
 from crawler.proxyenv import ProxyEnv
+from crawler.urlcolumn import bounded_memo
 
 __all__ = ["DirectDocuments", "direct_documents", "why_not_direct"]
 
@@ -115,31 +116,36 @@ class DirectDocuments:
         from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
         from scrapy.downloadermiddlewares.retry import RetryMiddleware
 
-        from crawler.guard import address_policy
+        from crawler.guard import address_policy, request_refusal
 
         self.crawler = crawler
         self.fetcher = fetcher
-        self.policy = address_policy(crawler.settings)
+        policy = address_policy(crawler.settings)
+        # The guard's answer depends on the scheme and host only: once per authority.
+        self._refused = bounded_memo(lambda head: request_refusal(f"{head}/", policy) is not None)
         self.redirect = next((m for m in middlewares if isinstance(m, RedirectMiddleware)), None)
         self.retry = next((m for m in middlewares if isinstance(m, RetryMiddleware)), None)
         self.retries = crawler.settings.getint("RETRY_TIMES") if self.retry is not None else 0
 
-    async def download(self, request: Request, *, paced: bool = False) -> DirectAnswer | Response:
-        from crawler.guard import request_refusal
-
+    async def download(
+        self, url: str, make_request: Callable[[], Request], *, paced: bool = False
+    ) -> DirectAnswer | Response:
+        """``url`` (as Scrapy writes it) answered directly, or by Scrapy's downloader with
+        ``make_request()`` (or a request following from it)."""
         engine = self.crawler.engine
         assert engine is not None
         stats = self.crawler.stats
         # Scrapy's path: a host paced by its Crawl-delay (the downloader's slot keeps it), and
         # a URL the address guard refuses (its middleware raises the refusal).
-        if paced or request_refusal(request.url, self.policy) is not None:
-            return await engine.download_async(request)
-        outcome = await self.fetcher.fetch(request.url)
+        if paced or self._refused(_scheme_authority(url)):
+            return await engine.download_async(make_request())
+        outcome = await self.fetcher.fetch(url)
         if isinstance(outcome, DirectAnswer):
             if outcome.plain:
                 stats.inc_value("consent/documents_direct")
                 return outcome
             stats.inc_value("consent/documents_direct_handed_over")
+            request = make_request()
             step = self._next_step(request, outcome)
             if isinstance(step, Request):
                 return await engine.download_async(step)
@@ -147,10 +153,11 @@ class DirectDocuments:
         if outcome is UNREACHED and self.retries > 0:
             # Scrapy retries what did not answer: its try is the first retry of ours.
             stats.inc_value("consent/documents_direct_handed_over")
+            request = make_request()
             retried = request.replace(meta={**request.meta, "retry_times": 1})
             return await engine.download_async(retried)
         stats.inc_value("consent/documents_direct_declined")
-        return await engine.download_async(request)
+        return await engine.download_async(make_request())
 
     def _next_step(self, request: Request, answer: DirectAnswer) -> Request | Response:
         """What Scrapy's downloader does with a redirect or a retried status: its redirect
@@ -171,6 +178,12 @@ class DirectDocuments:
             if isinstance(step, Request):
                 return step
         return response
+
+
+def _scheme_authority(url: str) -> str:
+    """``scheme://authority`` of an absolute URL."""
+    end = url.find("/", url.find("//") + 2)
+    return url if end < 0 else url[:end]
 
 
 def direct_documents(crawler: Crawler, max_body: int) -> DirectDocuments | None:
