@@ -251,7 +251,7 @@ class DirectFetcher:
     async def _tunnel(self, conn: _Connection, netloc: str, host: str) -> None:
         authority = netloc if ":" in netloc.rsplit("]", 1)[-1] else f"{netloc}:443"
         conn.writer.write(f"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n\r\n".encode())
-        head = await conn.reader.readuntil(b"\r\n\r\n")
+        head = await _read_head(conn.reader)
         status, _ = _status_line(head)
         if status != 200:  # Scrapy's TunnelError, which it retries
             raise _Unreached(f"CONNECT answered {status}")
@@ -262,7 +262,7 @@ class DirectFetcher:
     ) -> tuple[DirectAnswer | None, bool]:
         conn.writer.write(f"GET {target} HTTP/1.1\r\nHost: {netloc}\r\n{self.headers}\r\n".encode())
         reader = conn.reader
-        head = await reader.readuntil(b"\r\n\r\n")
+        head = await _read_head(reader)
         status, version = _status_line(head)
         if status < 200:  # 1xx: Twisted's parser reads past them; this client does not
             raise _Declined(f"status {status}")
@@ -348,8 +348,26 @@ class DirectFetcher:
         self._idle_count = 0
 
 
-def _status_line(head: bytes) -> tuple[int, bytes]:
-    line = head.split(b"\r\n", 1)[0]
+async def _read_head(reader: asyncio.StreamReader) -> list[bytes]:
+    """The status line and header lines up to the empty line, line ends removed: CRLF, or a
+    bare LF as Twisted's parser also reads them."""
+    lines: list[bytes] = []
+    size = 0
+    while True:
+        line = await reader.readuntil(b"\n")
+        size += len(line)
+        if size > _MAX_HEAD:
+            raise _Declined("header block too large")
+        line = line[:-2] if line.endswith(b"\r\n") else line[:-1]
+        if not line:
+            if not lines:
+                raise _Declined("a blank line before the status line")
+            return lines
+        lines.append(line)
+
+
+def _status_line(head: list[bytes]) -> tuple[int, bytes]:
+    line = head[0]
     version, _, rest = line.partition(b" ")
     code = rest[:3]
     if (
@@ -365,13 +383,15 @@ def _status_line(head: bytes) -> tuple[int, bytes]:
     return int(code), version
 
 
-def _header_fields(head: bytes) -> tuple[dict[bytes, bytes], tuple[tuple[bytes, bytes], ...]]:
+def _header_fields(
+    head: list[bytes],
+) -> tuple[dict[bytes, bytes], tuple[tuple[bytes, bytes], ...]]:
     """Header fields by lower-case name (the first of a repeated one), and as sent; a framing
     field repeated with another value, or a line that is not a field, declines (Scrapy's parser
     might read it otherwise)."""
     fields: dict[bytes, bytes] = {}
     raw: list[tuple[bytes, bytes]] = []
-    for line in head.split(b"\r\n")[1:]:
+    for line in head[1:]:
         if not line:
             continue
         name, sep, value = line.partition(b":")

@@ -48,6 +48,8 @@ SCRIPT: dict[str, bytes | None] = {
         200, _chunked(b"User-agent: *\n", b"Allow: /\n"), "Transfer-Encoding: chunked"
     ),
     "/http10": b"HTTP/1.0 200 OK\r\n\r\nUser-agent: *\nDisallow: /\n",
+    "/bare-lf": b"HTTP/1.1 200 OK\nContent-Length: 3\n\nabc",  # Twisted reads it too
+    "/leading-blank": b"\r\nHTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc",
     "/moved": _response(301, b"", "Location: /ok"),
     "/moved-nowhere": _response(302, b"x"),  # no Location: Scrapy hands it on as it is
     "/notmodified": _response(304),
@@ -157,6 +159,7 @@ PLAIN = {
     "/nocontent": (204, b""),
     "/chunked": (200, b"User-agent: *\nAllow: /\n"),
     "/http10": (200, b"User-agent: *\nDisallow: /\n"),
+    "/bare-lf": (200, b"abc"),
 }
 # Complete answers whose next step is Scrapy's (a redirect it follows, a status it retries).
 HANDED_OVER = {
