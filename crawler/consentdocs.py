@@ -221,7 +221,10 @@ class ConsentDocuments:
                 parsed = spec.parse(url, None, None, "robots.txt refuses this URL")
                 self._url_cache[(kind, url)] = (self.clock.monotonic() + self.ttl, parsed)
                 return parsed
-        status, body, _final_url, error = await self.backend.fetch_once(kind, url, self._fetch)
+        fetch = self._fetch
+        if spec.obey_robots and robots.crawl_delay(self.token) is not None:
+            fetch = partial(self._fetch, paced=True)  # Scrapy's downloader keeps the delay
+        status, body, _final_url, error = await self.backend.fetch_once(kind, url, fetch)
         parsed = spec.parse(url, status, body, error)
         self._url_cache[(kind, url)] = (self.clock.monotonic() + self.ttl, parsed)
         return parsed
