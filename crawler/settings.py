@@ -46,6 +46,13 @@ RETRY_TIMES = 1
 REDIRECT_MAX_TIMES = 5
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 DEPTH_LIMIT = 3
+# Scrapy's HTTP/1.1 handler, its connection pool keeping CONCURRENT_REQUESTS idle connections per
+# key instead of CONCURRENT_REQUESTS_PER_DOMAIN: through a proxy every request shares one key,
+# and the smaller pool closed and reopened connections all the time (crawler/download.py).
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.download.PooledHTTPDownloadHandler",
+    "https": "crawler.download.PooledHTTPDownloadHandler",
+}
 # Scrapy 2.19 starts CONCURRENT_ITEMS asyncio workers for *every* callback's output, however
 # short; with one item per page a few are plenty, and the default 100 costs ~1.4 ms per page.
 CONCURRENT_ITEMS = 4
