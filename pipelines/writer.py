@@ -314,7 +314,7 @@ class IndexWriterPipeline:
                 columns = cand.columns
                 if reasons:
                     excluded.append(reasons)
-                    row = {
+                    row: dict[str, Any] = {
                         "url": cand.url,
                         "page_url": page_url,
                         "kind": "image",
