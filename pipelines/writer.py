@@ -303,14 +303,18 @@ class IndexWriterPipeline:
     def _write_rows(self, item: PageItem, stats: Counter[str]) -> None:
         verdict = PageVerdict(item.page_signals)
         page_url, fetched_at = item.url, item.fetched_at
-        for cand in item.candidates:
-            reasons, consent = verdict.row(cand.reasons, cand.signals)
-            if reasons:
-                for family in self.rows.add_excluded(reasons):
-                    stats[f"consentcrawl/excluded/{family}"] += 1
-                stats["consentcrawl/live/excluded_rows"] += 1  # for the progress line
-                self.excluded.add(
-                    {
+        kept_at = iso_time(fetched_at)  # the index's text form: one per page
+        # The excluded rows' reasons, counted once per page after its rows (rows with the same
+        # reasons at once: the same counts and orders as row by row, crawler.output.counts),
+        # also when a write fails part-way.
+        excluded: list[list[str]] = []
+        try:
+            for cand in item.candidates:
+                reasons, consent = verdict.row(cand.reasons, cand.signals)
+                columns = cand.columns
+                if reasons:
+                    excluded.append(reasons)
+                    row: dict[str, Any] = {
                         "url": cand.url,
                         "page_url": page_url,
                         "kind": "image",
@@ -319,35 +323,40 @@ class IndexWriterPipeline:
                         "license": cand.license,
                         "fetched_at": fetched_at,
                         "consent": consent,
-                        **{name: cand.columns.get(name) for name in FAMILY_COLUMN_NAMES},
                     }
-                )
-                continue
-            licence = license_columns(cand.license_choice)
-            self.rows.add_kept(licence["license"])
-            self.caption_source_counts[cand.caption_source or "none"] += 1
-            stats["consentcrawl/live/kept_rows"] += 1  # progress line
-            found = cand.extracted
-            row = {
-                "url": cand.url,
-                "caption": cand.caption,
-                "page_url": page_url,
-                "title": found.title if found else None,
-                "figcaption": found.figcaption if found else None,
-                "declared_width": found.width if found else None,
-                "declared_height": found.height if found else None,
-                "srcset": found.srcset if found else None,
-                "fetched_at": iso_time(fetched_at),
-                "consent": consent,
-                "caption_source": cand.caption_source,
-            }
-            for name in EXTRACTION_FIELDS:
-                row[name] = getattr(found, name) if found else None
-            row.update(licence)
-            columns = cand.columns
-            for name in FAMILY_COLUMN_NAMES:
-                row[name] = columns.get(name)
-            self.index.add(row)
+                    for name in FAMILY_COLUMN_NAMES:
+                        row[name] = columns.get(name)
+                    self.excluded.add(row)
+                    continue
+                licence = license_columns(cand.license_choice)
+                self.rows.add_kept(licence["license"])
+                self.caption_source_counts[cand.caption_source or "none"] += 1
+                stats["consentcrawl/live/kept_rows"] += 1  # progress line
+                found = cand.extracted
+                row = {
+                    "url": cand.url,
+                    "caption": cand.caption,
+                    "page_url": page_url,
+                    "title": found.title if found else None,
+                    "figcaption": found.figcaption if found else None,
+                    "declared_width": found.width if found else None,
+                    "declared_height": found.height if found else None,
+                    "srcset": found.srcset if found else None,
+                    "fetched_at": kept_at,
+                    "consent": consent,
+                    "caption_source": cand.caption_source,
+                }
+                for name in EXTRACTION_FIELDS:
+                    row[name] = getattr(found, name) if found else None
+                row.update(licence)
+                for name in FAMILY_COLUMN_NAMES:
+                    row[name] = columns.get(name)
+                self.index.add(row)
+        finally:
+            if excluded:
+                for family, n in self.rows.add_excluded_rows(excluded).items():
+                    stats[f"consentcrawl/excluded/{family}"] += n
+                stats["consentcrawl/live/excluded_rows"] += len(excluded)  # progress line
 
     def close_spider(self) -> None:
         flusher = getattr(self, "flusher", None)

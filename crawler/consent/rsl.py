@@ -642,9 +642,23 @@ def _is_rsl_type(value: str | None) -> bool:
     return (value or "").split(";")[0].strip().lower() == RSL_MEDIA_TYPE
 
 
+# The last tree _html_scan read, and what it found: a page's HTML is read for discovery
+# (discover_page) and again for its associations (_page_all); the tree is held until the next.
+_SCAN_MEMO: list[Any] = [None, None]  # [root, (base, links, scripts)]
+
+
 def _html_scan(root: Any) -> tuple[str | None, list[Any], list[Any]]:
     """(the first ``<base href>``, RSL ``<link rel=license>`` elements, RSL ``<script>``
-    elements) of an HTML tree, in one pass (three XPath queries cost ten times more)."""
+    elements) of an HTML tree, in one pass (three XPath queries cost ten times more); the last
+    tree's answer is remembered (each caller gets lists of its own)."""
+    memo = _SCAN_MEMO
+    if memo[0] is not root:
+        memo[:] = [root, _html_scan_tree(root)]
+    base, links, scripts = memo[1]
+    return base, list(links), list(scripts)
+
+
+def _html_scan_tree(root: Any) -> tuple[str | None, list[Any], list[Any]]:
     base: str | None = None
     links, scripts = [], []
     for element in root.iter("link", "script", "base"):

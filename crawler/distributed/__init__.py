@@ -10,6 +10,11 @@ from __future__ import annotations
 import os
 import socket
 
+# Request meta keys shared by the scheduler and the spider (here, not in ``scheduler``, so that
+# a single-process crawl imports neither that module nor redis-py).
+CLAIMED_META = "distributed_claimed"  # claim id of a page request popped from the frontier
+DEDUPE_META = "distributed_dedupe"  # a new URL: queue it only if no worker claimed it yet
+
 
 def default_worker_id() -> str:
     """Host name + pid: unique per process on a machine, readable in part file names."""

@@ -28,7 +28,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DontCloseSpider, NotConfigured
 from scrapy.utils.request import request_from_dict
 
-from crawler.distributed import codec
+from crawler.distributed import CLAIMED_META, DEDUPE_META, codec
 from crawler.distributed.connection import (
     REDIS_ERRORS_STAT,
     REDIS_UNREACHABLE,
@@ -37,9 +37,6 @@ from crawler.distributed.connection import (
 )
 
 logger = logging.getLogger(__name__)
-
-CLAIMED_META = "distributed_claimed"  # claim id of a page request popped from the frontier
-DEDUPE_META = "distributed_dedupe"  # a new URL: queue it only if no worker claimed it yet
 
 
 def host_of(url: str) -> str:

@@ -77,11 +77,15 @@ class RowCounts:
             self.reasons[reason] += rows
         return families
 
-    def add_excluded_rows(self, rows: Iterable[list[str]]) -> None:
-        """Count excluded image rows (a batch: rows with the same reasons counted at once)."""
+    def add_excluded_rows(self, rows: Iterable[list[str]]) -> Counter[str]:
+        """Count excluded image rows (a batch: rows with the same reasons counted at once);
+        returns the rows per reason family (each family once per row), in first-seen order."""
         same: Counter[tuple[str, ...]] = Counter(tuple(reasons) for reasons in rows)
+        families: Counter[str] = Counter()
         for reasons, n in same.items():
-            self.add_excluded(list(reasons), rows=n)
+            for family in self.add_excluded(list(reasons), rows=n):
+                families[family] += n
+        return families
 
     def _count_overlap(self, reasons: list[str], families: list[str], rows: int) -> None:
         """Consent and quality each counted, so quality never hides a consent exclusion or

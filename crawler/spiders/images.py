@@ -25,9 +25,9 @@ from twisted.python.failure import Failure
 
 from crawler.consent.verdict import Decision, Signal
 from crawler.consentdocs import ConsentDocuments
+from crawler.distributed import CLAIMED_META
 from crawler.distributed.addon import OUT_OF_SCOPE_META
 from crawler.distributed.connection import distributed_of
-from crawler.distributed.scheduler import CLAIMED_META
 from crawler.guard import address_policy
 from crawler.items import failure_reasons, page_item
 from crawler.middlewares import refusal_signals

@@ -18,7 +18,6 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import scrapy
-from redis.exceptions import RedisError
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
@@ -152,6 +151,9 @@ class RegenerateSpider(scrapy.Spider):
     async def leased_output(self, shared: SharedRegen) -> AsyncIterator[Any]:
         """Claim a batch (room first: no lease is held while waiting), seek to it, send it;
         until every batch of the plan is written by some worker."""
+        # Distributed only: a single-process crawl or regeneration never loads redis-py.
+        from redis.exceptions import RedisError
+
         queue = shared.queue
         try:
             if queue.release_own():

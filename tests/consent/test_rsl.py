@@ -909,3 +909,38 @@ def test_a_pages_html_is_read_once_for_all_its_image_rows(monkeypatch: pytest.Mo
     # Another page (a new context): read again.
     FAMILY.image(image_ctx(None, {}, page_ctx({}, head=inline)), env())
     assert len(parsed) == 2
+
+
+def test_html_scan_remembers_the_last_tree_only() -> None:
+    """``_html_scan`` answers a page's second read (discovery, then associations) from memory:
+    the answer must be a fresh scan's for every tree, in any order of trees, and a caller
+    changing the lists it got must not change the next answer."""
+    import random
+
+    from crawler.consent import rsl
+
+    rsl_type = 'type="application/rsl+xml"'
+    pieces = [
+        f'<link rel="license" {rsl_type} href="/a.xml">',
+        f'<link rel="LICENSE stylesheet" {rsl_type} href="b.xml">',
+        '<link rel="license" href="/not-rsl.xml">',
+        '<base href="http://other.test/dir/">',
+        f"<script {rsl_type}><rsl><content url='/'/></rsl></script>",
+        '<script type="text/javascript">x()</script>',
+        "<p>text</p>",
+    ]
+    rng = random.Random(5)
+    roots = []
+    for _ in range(12):
+        body = "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 6)))
+        roots.append(lxml.html.document_fromstring(f"<html><head>{body}</head><body/></html>"))
+    for root in [rng.choice(roots) for _ in range(60)]:
+        fresh = rsl._html_scan_tree(root)
+        got = rsl._html_scan(root)
+        assert got == fresh
+        got[1].clear()  # the caller's own lists
+        got[2].append("x")
+        assert rsl._html_scan(root) == fresh
+        assert html_rsl_links(root, "http://p.test/page") == rsl._links_of(
+            fresh[1], fresh[0], "http://p.test/page"
+        )

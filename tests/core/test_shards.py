@@ -17,6 +17,9 @@ from crawler.output.shards import (
     EXCLUDED_SCHEMA,
     INDEX_SCHEMA,
     ShardWriter,
+    _list_of_structs,
+    _list_of_structs_by_record,
+    _Unexpected,
     file_sha256,
     rows_to_batch,
 )
@@ -184,6 +187,58 @@ def test_rows_to_batch_is_from_pylist(consents: list, schema: pa.Schema) -> None
     fast = rows_to_batch(rows, schema)
     assert fast.schema == schema
     assert fast.equals(pa.RecordBatch.from_pylist(rows, schema=schema))
+
+
+class _Record(dict):  # a dict subclass: record by record, as pyarrow reads it
+    pass
+
+
+_FULL_RECORD = st.builds(
+    lambda family, verdict, source, value, extra, kind: kind(
+        {"family": family, "verdict": verdict, "source": source, "value": value, **extra}
+    ),
+    _TEXT,
+    _TEXT,
+    _TEXT,
+    _TEXT,
+    st.sampled_from([{}, {"x": "extra"}]),
+    st.sampled_from([dict, dict, dict, _Record]),
+)
+_FULL_CONSENT = st.one_of(
+    st.none(),
+    st.lists(st.one_of(_FULL_RECORD, _FULL_RECORD, _FULL_RECORD, _RECORD), max_size=6),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(consents=st.lists(_FULL_CONSENT, min_size=0, max_size=12), shared=st.booleans())
+def test_list_of_structs_is_pyarrows_and_the_record_by_record_one(
+    consents: list, shared: bool
+) -> None:
+    # Mostly complete records (the fast path, every field read at once), some not (None, a
+    # missing field, a dict subclass: record by record); both ways give pyarrow's own array.
+    if shared and consents:  # page records: the same dicts in every row's list
+        page = [r for value in consents if value for r in value][:3]
+        consents = [None if value is None else page + value for value in consents]
+    list_type = INDEX_SCHEMA.field("consent").type
+    expected = pa.array(consents, type=list_type)
+    results = []
+    for build in (_list_of_structs, _list_of_structs_by_record):
+        try:
+            results.append(build(consents, list_type))
+        except _Unexpected:  # left to pyarrow by rows_to_batch (a dict subclass)
+            results.append(None)
+    assert results[0] is None or results[0].equals(expected)
+    assert (results[0] is None) == (results[1] is None)
+    if results[1] is not None:
+        assert results[1].equals(expected)
+    assert results[0] is not None or any(
+        type(r) is _Record for value in consents if value for r in value
+    )
+    rows = [{"url": "u", "consent": value} for value in consents]
+    assert rows_to_batch(rows, INDEX_SCHEMA).equals(
+        pa.RecordBatch.from_pylist(rows, schema=INDEX_SCHEMA)
+    )
 
 
 def test_rows_to_batch_leaves_unexpected_values_to_pyarrow() -> None:

@@ -1,0 +1,76 @@
+"""The HTTP(S) download handler's pool (issue 16): through a proxy every request shares one pool
+key, so the pool must keep as many idle connections per key as requests can be in flight."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+from scrapy.utils.misc import load_object
+
+from crawler import settings as project_settings
+from crawler.download import PooledHTTPDownloadHandler, persistent_per_key
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("concurrent", "per_domain", "expected"),
+    [(32, 8, 32), (16, 16, 16), (4, 8, 8), (1, 1, 1), (0, 0, 1)],
+)
+def test_persistent_per_key(concurrent: int, per_domain: int, expected: int) -> None:
+    assert persistent_per_key(concurrent, per_domain) == expected
+
+
+def test_project_wires_the_handler_for_http_and_https() -> None:
+    for scheme in ("http", "https"):
+        handler = load_object(project_settings.DOWNLOAD_HANDLERS[scheme])
+        assert issubclass(handler, HTTP11DownloadHandler)
+        assert handler is PooledHTTPDownloadHandler
+
+
+# Run in a child: building the handler installs a Twisted reactor, which this test process must
+# not get (other tests choose their own).
+_POOL_SIZES = """
+import json, sys
+from scrapy.utils.reactor import install_reactor
+install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+from scrapy.settings import Settings
+from scrapy.utils.misc import build_from_crawler, load_object
+from scrapy.utils.test import get_crawler
+from crawler import settings as project
+settings = Settings()
+settings.setmodule(project, priority="project")
+settings.set("CONCURRENT_REQUESTS", int(sys.argv[1]))
+settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", int(sys.argv[2]))
+crawler = get_crawler(settings_dict=settings.copy_to_dict())
+handler = build_from_crawler(load_object(settings.getdict("DOWNLOAD_HANDLERS")["http"]), crawler)
+plain = build_from_crawler(HTTP11DownloadHandler, crawler)
+print(json.dumps([handler._pool.persistent, handler._pool.maxPersistentPerHost,
+                  plain._pool.maxPersistentPerHost]))
+"""
+
+
+@pytest.mark.parametrize(("concurrent", "per_domain"), [(32, 8), (8, 8), (4, 16)])
+def test_pool_keeps_a_connection_per_request_in_flight(concurrent: int, per_domain: int) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _POOL_SIZES, str(concurrent), str(per_domain)],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    persistent, ours, scrapys = json.loads(done.stdout.splitlines()[-1])
+    assert persistent
+    assert ours == max(concurrent, per_domain)
+    # Scrapy's own handler keeps only the per-domain figure (what this class is for).
+    assert scrapys == per_domain

@@ -1,0 +1,44 @@
+"""What a single-process crawl loads at start-up (issue 16): every command and spider module is
+imported by ``scrapy crawl``, so a heavy library only one mode needs (redis-py, for
+``REDIS_URL``) must be imported where that mode starts, not at module level."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+_LOADED = """
+import json, sys
+from scrapy.utils.misc import walk_modules
+for package in ("crawler.commands", "crawler.spiders"):
+    walk_modules(package)
+import crawler.distributed.addon, crawler.distributed.connection, crawler.distributed.output
+print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] == "redis")))
+"""
+
+
+def test_commands_and_spiders_do_not_import_redis() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _LOADED],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1]) == []
+
+
+def test_distributed_meta_keys_are_the_schedulers() -> None:
+    from crawler import distributed
+    from crawler.distributed import scheduler
+
+    assert scheduler.CLAIMED_META == distributed.CLAIMED_META == "distributed_claimed"
+    assert scheduler.DEDUPE_META == distributed.DEDUPE_META == "distributed_dedupe"
