@@ -312,21 +312,7 @@ def _list_of_structs(values: list[Any], list_type: pa.DataType) -> pa.Array:
         fields = [list(map(itemgetter(name), records)) for name in names]
     except KeyError:  # a record without some field: null there, record by record
         return _list_of_structs_by_record(values, list_type)
-    try:
-        children = [
-            pa.array(column, type=struct_type.field(k).type) for k, column in enumerate(fields)
-        ]
-        struct = pa.StructArray.from_arrays(
-            children, fields=[struct_type.field(k) for k in range(struct_type.num_fields)]
-        )
-        return pa.ListArray.from_arrays(
-            pa.array(offsets, pa.int32()),
-            struct,
-            type=list_type,
-            mask=pa.array(list_nulls, pa.bool_()) if any(list_nulls) else None,
-        )
-    except (pa.ArrowException, TypeError, ValueError) as exc:
-        raise _Unexpected from exc
+    return _list_array(list_type, fields, offsets, list_nulls, [])
 
 
 def _list_of_structs_by_record(values: list[Any], list_type: pa.DataType) -> pa.Array:
@@ -358,6 +344,18 @@ def _list_of_structs_by_record(values: list[Any], list_type: pa.DataType) -> pa.
                 raise _Unexpected
             n += 1
         offsets.append(n)
+    return _list_array(list_type, fields, offsets, list_nulls, struct_nulls)
+
+
+def _list_array(
+    list_type: pa.DataType,
+    fields: list[list[Any]],
+    offsets: list[int],
+    list_nulls: list[bool],
+    struct_nulls: list[bool],
+) -> pa.Array:
+    """The list-of-struct array of ``fields`` (one list per struct field, all records)."""
+    struct_type = list_type.value_type
     try:
         children = [
             pa.array(column, type=struct_type.field(k).type) for k, column in enumerate(fields)

@@ -3,20 +3,13 @@ key, so the pool must keep as many idle connections per key as requests can be i
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.utils.misc import load_object
 
 from crawler import settings as project_settings
 from crawler.download import PooledHTTPDownloadHandler, persistent_per_key
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from tests.support.cli import python_json
 
 
 @pytest.mark.parametrize(
@@ -59,17 +52,7 @@ print(json.dumps([handler._pool.persistent, handler._pool.maxPersistentPerHost,
 
 @pytest.mark.parametrize(("concurrent", "per_domain"), [(32, 8), (8, 8), (4, 16)])
 def test_pool_keeps_a_connection_per_request_in_flight(concurrent: int, per_domain: int) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", _POOL_SIZES, str(concurrent), str(per_domain)],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    persistent, ours, scrapys = json.loads(done.stdout.splitlines()[-1])
+    persistent, ours, scrapys = python_json(_POOL_SIZES, str(concurrent), str(per_domain))
     assert persistent
     assert ours == max(concurrent, per_domain)
     # Scrapy's own handler keeps only the per-domain figure (what this class is for).

@@ -4,13 +4,7 @@ imported by ``scrapy crawl``, so a heavy library only one mode needs (redis-py, 
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from tests.support.cli import python_json
 
 _LOADED = """
 import json, sys
@@ -23,17 +17,7 @@ print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] == "redis")))
 
 
 def test_commands_and_spiders_do_not_import_redis() -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", _LOADED],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout.splitlines()[-1]) == []
+    assert python_json(_LOADED) == []
 
 
 def test_distributed_meta_keys_are_the_schedulers() -> None:

@@ -1,4 +1,4 @@
-"""``scrapy`` sub-commands run in a subprocess against a simulated web (test helpers)."""
+"""``scrapy`` sub-commands (and Python snippets) run in a subprocess (test helpers)."""
 
 from __future__ import annotations
 
@@ -28,3 +28,22 @@ def scrapy(
 def consent(web: Any, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """``scrapy consent ARGS`` with a 5 s download timeout (every simulated host answers)."""
     return scrapy(web, "consent", *args, "-s", "DOWNLOAD_TIMEOUT=5", timeout=timeout)
+
+
+def python_json(code: str, *args: str, timeout: float = 120) -> Any:
+    """Run ``code`` in a fresh interpreter from the project root (a reactor or an import
+    state of its own) and return the JSON of its last stdout line; its stderr on failure."""
+    import json
+    import os
+
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])
