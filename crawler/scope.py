@@ -12,21 +12,31 @@ import hashlib
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import tldextract
+if TYPE_CHECKING:
+    import tldextract
 
-# suffix_list_urls=() and cache_dir=None: the bundled snapshot only, no network, no disk cache.
-_EXTRACT = tldextract.TLDExtract(
-    suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True
-)
+
+@cache
+def _extract() -> tldextract.TLDExtract:
+    """The extractor, built at first use: importing tldextract (it pulls in ``requests``)
+    costs ~0.17 s, and every ``scrapy`` command loads this module with the images spider."""
+    import tldextract
+
+    # suffix_list_urls=() and cache_dir=None: the bundled snapshot only, no network, no disk
+    # cache.
+    return tldextract.TLDExtract(
+        suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True
+    )
 
 
 @cache
 def scope_key(host: str) -> str:
     """The registered domain of ``host``, or the host itself when it has no public suffix."""
     host = host.lower().rstrip(".")
-    parts = _EXTRACT(host)
+    parts = _extract()(host)
     if not parts.suffix or not parts.domain:
         return host
     return f"{parts.domain}.{parts.suffix}"
@@ -34,6 +44,8 @@ def scope_key(host: str) -> str:
 
 def psl_snapshot_id() -> str:
     """Identify the Public Suffix List snapshot in use (for the manifest)."""
+    import tldextract
+
     path = Path(tldextract.__file__).with_name(".tld_set_snapshot")
     try:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]

@@ -25,7 +25,6 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from surt import surt
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date, iso_date_to_timestamp
 from warcio.warcwriter import WARCWriter
@@ -188,6 +187,8 @@ class WarcSink:
             entry["digest"] = digest
         assert self._path is not None
         entry.update(length=str(length), offset=str(offset), filename=self._path.name)
+        from surt import surt  # imports tldextract (~0.17 s): only when capturing
+
         try:
             key = surt(url)
         except Exception:

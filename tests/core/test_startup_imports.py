@@ -12,12 +12,24 @@ from scrapy.utils.misc import walk_modules
 for package in ("crawler.commands", "crawler.spiders"):
     walk_modules(package)
 import crawler.distributed.addon, crawler.distributed.connection, crawler.distributed.output
-print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] == "redis")))
+heavy = ("redis", "tldextract")
+print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in heavy)))
 """
 
 
-def test_commands_and_spiders_do_not_import_redis() -> None:
+def test_commands_and_spiders_do_not_import_redis_or_tldextract() -> None:
+    # tldextract (~0.17 s, it imports requests) is imported when a crawl's scope is built.
     assert python_json(_LOADED) == []
+
+
+def test_the_scope_still_reads_the_public_suffix_list() -> None:
+    from crawler.scope import Scope, psl_snapshot_id, scope_key
+
+    assert scope_key("www.bbc.co.uk") == "bbc.co.uk"
+    assert scope_key("alice.github.io") == "alice.github.io"  # a private suffix
+    assert scope_key("site.test") == "site.test"
+    assert Scope(["https://news.bbc.co.uk/"]).allows("https://www.bbc.co.uk/x")
+    assert psl_snapshot_id().startswith("tldextract-")
 
 
 def test_distributed_meta_keys_are_the_schedulers() -> None:
