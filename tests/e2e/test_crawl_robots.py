@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -23,6 +22,7 @@ import pytest
 from crawler.demo import PROJECT_ROOT, crawl_command, run_crawl
 from crawler.simweb.control import SimWeb
 from crawler.simweb.demo import DEMO_SEEDS, EXPECTED, demo_sites
+from tests.support.cli import offline_env
 
 ROBOTS_HOSTS = [
     "gallery.demo.test",
@@ -214,7 +214,7 @@ def _scrapy(args: list[str], env: dict | None = None) -> subprocess.CompletedPro
         capture_output=True,
         text=True,
         timeout=60,
-        env=env or {**os.environ, "http_proxy": "http://127.0.0.1:9"},
+        env=env or offline_env(),
     )
 
 

@@ -24,6 +24,7 @@ import pytest
 from crawler.demo import PROJECT_ROOT, crawl_command, run_crawl
 from crawler.output.shards import INDEX_SCHEMA
 from crawler.simweb.control import SimWeb
+from tests.support.cli import offline_env
 
 HOST = "wiki.i11.test"
 ALLOW_ALL = {"status": 200, "body": "User-agent: *\nAllow: /\n"}
@@ -276,7 +277,7 @@ def test_a_mistyped_quality_or_caption_setting_stops_the_run(
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, "http_proxy": "http://127.0.0.1:9"},
+        env=offline_env(),
     )
     assert result.returncode == 2
     assert message in result.stderr

@@ -16,6 +16,7 @@ from crawler.demo import PROJECT_ROOT, run_crawl
 from crawler.regen.demo import demo_rows
 from crawler.simweb.control import SimWeb
 from crawler.simweb.demo import DEMO_SEEDS, demo_sites
+from tests.support.cli import offline_env
 
 SLOW = "slow.progress.test"
 HTML = {"Content-Type": "text/html"}
@@ -135,8 +136,7 @@ def test_offline_regeneration_warns_writes_outputs_and_exits_3(tmp_path: Path) -
     source = tmp_path / "in.parquet"
     pq.write_table(demo_rows(40), source)
     out = tmp_path / "off"
-    env = {k: v for k, v in __import__("os").environ.items() if "proxy" not in k.lower()}
-    env["http_proxy"] = env["HTTP_PROXY"] = "http://127.0.0.1:9"  # nothing listens: offline
+    env = offline_env()  # nothing listens: offline, over both schemes
     result = subprocess.run(
         [
             sys.executable,
@@ -268,13 +268,11 @@ def test_ctrl_c_says_what_it_waits_for_and_how_to_force(tmp_path: Path) -> None:
 
 
 def test_offline_crawl_exits_3_and_still_writes_its_outputs(tmp_path: Path) -> None:
-    import os
 
     from crawler.demo import crawl_command
 
     out = tmp_path / "offline"
-    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
-    env["http_proxy"] = env["HTTP_PROXY"] = "http://127.0.0.1:9"  # nothing listens: offline
+    env = offline_env()  # nothing listens: offline, over both schemes
     result = subprocess.run(
         crawl_command(
             out,

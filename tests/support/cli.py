@@ -47,3 +47,20 @@ def python_json(code: str, *args: str, timeout: float = 120) -> Any:
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.splitlines()[-1])
+
+
+# Nothing listens on the discard port: every request, http and https, fails at the proxy, and
+# nothing is resolved or sent anywhere else (the "offline" runs of the tests).
+DEAD_PROXY = "http://127.0.0.1:9"
+
+
+def offline_env(base: dict[str, str] | None = None) -> dict[str, str]:
+    """``base`` (default: this process's environment) with every proxy variable removed and
+    both schemes sent to ``DEAD_PROXY``: an https URL never goes straight to its host."""
+    import os
+
+    env = {k: v for k, v in (os.environ if base is None else base).items()}
+    env = {k: v for k, v in env.items() if "proxy" not in k.lower()}
+    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY"):
+        env[name] = DEAD_PROXY
+    return env
