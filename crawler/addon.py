@@ -32,6 +32,23 @@ class IdentityAddon:
             )
         if not settings.get("USER_AGENT"):
             settings.set("USER_AGENT", default_user_agent(contact), priority="spider")
+        drop_disabled_remote_control(settings)
+
+
+REMOTE_CONTROL = "scrapy.extensions.remote_control.RemoteControl"
+
+
+def drop_disabled_remote_control(settings: BaseSettings) -> None:
+    """Take Scrapy's remote-control extension out of ``EXTENSIONS_BASE`` when
+    ``REMOTE_CONTROL_ENABLED`` is off (our default): disabled, it is still imported, and with
+    it aiohttp (~0.14 s of every command's start-up). Naming it None in ``EXTENSIONS`` would not
+    help: Scrapy imports every key of ``EXTENSIONS`` to normalise it. On, or named in
+    ``EXTENSIONS`` by the user, it stays."""
+    if settings.getbool("REMOTE_CONTROL_ENABLED"):
+        return
+    base = settings.getdict("EXTENSIONS_BASE")
+    if base.pop(REMOTE_CONTROL, None) is not None:
+        settings.set("EXTENSIONS_BASE", base, priority=settings.getpriority("EXTENSIONS_BASE") or 0)
 
 
 # The writer's place in ITEM_PIPELINES: after every pipeline that adds evidence to the rows.

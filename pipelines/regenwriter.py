@@ -24,7 +24,6 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from redis.exceptions import RedisError
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.utils.defer import deferred_from_coro
@@ -366,6 +365,8 @@ class RegenWriterPipeline:
         for family, n in counts.families.items():
             stats.inc_value(f"consentcrawl/excluded/{family}", n)
         if self.shared is not None:
+            from redis.exceptions import RedisError  # only with Redis: not imported otherwise
+
             try:
                 self.shared.queue.complete(batch.number)
             except RedisError as exc:  # its parts are written; a redo replaces them, no twice
@@ -394,6 +395,8 @@ class RegenWriterPipeline:
             range(self.plan.total_batches)
         )
         if self.shared is not None:
+            from redis.exceptions import RedisError
+
             self.shared.stop_renewing()
             try:
                 self.complete = self.write_error is None and self.shared.queue.all_done()

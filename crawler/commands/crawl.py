@@ -16,6 +16,7 @@ from scrapy.utils.conf import arglist_to_dict
 
 from crawler.config import ConfigError
 from crawler.distributed.connection import check_redis, redis_trouble
+from crawler.extensions.gctune import skip_exit_collection
 from crawler.imagecontext import check_caption_sources
 from crawler.output.indexdir import MANIFEST, check_index_dir
 from crawler.output.journal import check_jobdir
@@ -75,6 +76,7 @@ class Command(ScrapyCrawlCommand):
         crawler = self._create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
+        skip_exit_collection()  # the crawl is over and its outputs closed
         write_error = crawler.stats.get_value("consentcrawl/write_error") if crawler.stats else None
         redis_url = (crawler.settings.get("REDIS_URL") or "").strip()
         stats = crawler.stats.get_stats() if crawler.stats else {}

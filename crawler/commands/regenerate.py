@@ -23,6 +23,7 @@ from crawler.commands.crawl import finished_exit_status
 from crawler.config import ConfigError
 from crawler.consent.policy import PRESETS, PROBE_MODES, Policy, PolicyError
 from crawler.distributed.connection import check_redis, redis_trouble
+from crawler.extensions.gctune import skip_exit_collection
 from crawler.output.indexdir import check_index_dir
 from crawler.regen.inputs import InputError
 from crawler.regen.plan import RegenPlan, build_plan
@@ -132,6 +133,7 @@ class Command(ScrapyCommand):
         crawler = self.crawler_process.create_crawler("regenerate")
         self.crawler_process.crawl(crawler, plan=plan)
         self.crawler_process.start()
+        skip_exit_collection()  # the crawl is over and its outputs closed
         complete = bool(crawler.stats and crawler.stats.get_value("regenerate/complete"))
         write_error = crawler.stats.get_value("regenerate/write_error") if crawler.stats else None
         if write_error:

@@ -26,13 +26,10 @@ from scrapy.settings import SETTINGS_PRIORITIES
 from crawler.clock import ArchiveClock, install_clock
 from crawler.config import ConfigError
 from crawler.consent.policy import PRESETS, Policy, PolicyError
+from crawler.extensions.gctune import skip_exit_collection
 from crawler.output.indexdir import MANIFEST, check_index_dir
 from crawler.regen.inputs import InputError
 from crawler.runtime import known_settings
-from crawler.warc.archive import ArchiveError, ArchiveIndex, check_archive
-from crawler.warc.records import file_sha256
-from crawler.warc.replay import attach_archive, replay_settings
-from crawler.warc.verify import compare_outputs
 
 # Recorded settings above the spider's own, below -s on this command line.
 RECORDED_PRIORITY = (SETTINGS_PRIORITIES["spider"] + SETTINGS_PRIORITIES["cmdline"]) // 2
@@ -144,6 +141,9 @@ class Command(ScrapyCommand):
             raise UsageError("give one INDEX_DIR (the archived run)")
         if not opts.output:
             raise UsageError("give the output folder: -o OUTDIR")
+        # The WARC modules (warcio) load when a replay runs, not with every scrapy command.
+        from crawler.warc.archive import ArchiveError
+
         try:
             self._replay(Path(args[0]), Path(opts.output), opts)
         except (ReplayError, ArchiveError, ConfigError, PolicyError, InputError) as exc:
@@ -151,6 +151,10 @@ class Command(ScrapyCommand):
             self.exitcode = 2
 
     def _replay(self, source: Path, outdir: Path, opts: argparse.Namespace) -> None:
+        from crawler.warc.archive import ArchiveIndex, check_archive
+        from crawler.warc.replay import attach_archive, replay_settings
+        from crawler.warc.verify import compare_outputs
+
         settings = self.settings
         assert settings is not None and self.crawler_process is not None
         manifest_path = source / MANIFEST
@@ -204,6 +208,7 @@ class Command(ScrapyCommand):
         else:
             self.crawler_process.crawl(crawler, plan=plan)
         self.crawler_process.start()
+        skip_exit_collection()  # the crawl is over and its outputs closed
         stats = crawler.stats.get_stats() if crawler.stats else {}
         missing = stats.get("replay/not_archived", 0)
         print(
@@ -224,6 +229,7 @@ class Command(ScrapyCommand):
 
     def _regen_plan(self, manifest: dict[str, Any], outdir: Path, opts: argparse.Namespace) -> Any:
         from crawler.regen.plan import build_plan
+        from crawler.warc.records import file_sha256
 
         recorded = manifest.get("inputs") or []
         inputs = [Path(p) for p in (opts.inputs or [r["path"] for r in recorded])]

@@ -22,7 +22,6 @@ from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Headers, Response
-from warcio.archiveiterator import ArchiveIterator
 
 from crawler import __version__
 from crawler.clock import ARCHIVE_DATE, clock_of
@@ -59,6 +58,8 @@ def is_document_or_probe(meta: dict[str, Any]) -> bool:
 
 
 def count_records(path: Path) -> int:
+    from warcio.archiveiterator import ArchiveIterator  # loads with WARC capture only
+
     with open(path, "rb") as fh:
         return sum(1 for _ in ArchiveIterator(fh))
 

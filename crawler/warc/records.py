@@ -25,10 +25,6 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.timeutils import datetime_to_iso_date, iso_date_to_timestamp
-from warcio.warcwriter import WARCWriter
-
 __all__ = [
     "FAILURE_CONTENT_TYPE",
     "Exchange",
@@ -94,6 +90,8 @@ class WarcFile:
 
 def warc_date(when: datetime) -> str:
     """WARC/1.1 date with microseconds (the replay's fetched_at must round-trip exactly)."""
+    from warcio.timeutils import datetime_to_iso_date  # warcio loads when WARCs are written
+
     return datetime_to_iso_date(when.astimezone(UTC).replace(tzinfo=None), use_micros=True)
 
 
@@ -126,6 +124,8 @@ class WarcSink:
         self.files: list[WarcFile] = []
         self.cdxj: list[str] = []
         self._buf = BytesIO()
+        from warcio.warcwriter import WARCWriter
+
         self._records_writer = WARCWriter(self._buf, gzip=False, warc_version="1.1")
         self._fh: BinaryIO | None = None
         self._path: Path | None = None
@@ -193,6 +193,8 @@ class WarcSink:
             key = surt(url)
         except Exception:
             key = url
+        from warcio.timeutils import iso_date_to_timestamp
+
         stamp = iso_date_to_timestamp(headers.get_header("WARC-Date"))
         self.cdxj.append(f"{key} {stamp} {json.dumps(entry)}")
 
@@ -205,6 +207,8 @@ class WarcSink:
             self._finish()
         if self._fh is None:
             self._open()
+        from warcio.statusandheaders import StatusAndHeaders
+
         writer = self._records_writer
         date = warc_date(ex.date)
         headers = [("Host", _host(ex.url)), *ex.request_headers]
