@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from crawler.output.counts import RowCounts
-from crawler.output.shards import PartFile, file_sha256
+from crawler.output.shards import PartFile, file_sha256, statistics_columns
 
 __all__ = ["RowCounts", "count_rows", "drop_pages", "existing_parts", "remove_temporary"]
 
@@ -57,7 +57,9 @@ def drop_pages(parts: list[PartFile], keep_pages: set[str], compression: str) ->
             continue
         kept = table.filter(mask)
         tmp = part.path.with_name(f".{part.path.name}.tmp")
-        pq.write_table(kept, tmp, compression=compression)
+        pq.write_table(
+            kept, tmp, compression=compression, write_statistics=statistics_columns(kept.schema)
+        )
         with tmp.open("rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, part.path)

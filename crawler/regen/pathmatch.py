@@ -116,7 +116,9 @@ def coded_match_sets(
     ends = np.cumsum(counts)
     bit = np.arange(total, dtype=np.int64) - np.repeat(ends - counts, counts)
     pattern = flat[np.repeat(starts[row_codes], counts) + bit]
-    order = np.argsort(pattern, kind="stable")
+    # Stable order by pattern; numpy sorts 16-bit integers by radix (~5x faster than int64).
+    keys = pattern.astype(np.uint16) if int(pattern.max()) < 1 << 16 else pattern
+    order = np.argsort(keys, kind="stable")
     pattern, pair_row, bit = pattern[order], pair_row[order], bit[order]
     cuts = np.flatnonzero(np.diff(pattern)) + 1
     column = paths if isinstance(paths, pa.Array) else None

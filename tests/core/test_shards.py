@@ -254,3 +254,24 @@ def test_rows_to_batch_leaves_unexpected_values_to_pyarrow() -> None:
     with pytest.raises((pa.ArrowException, TypeError)):
         rows_to_batch([{"url": "u", "consent": [{"family": 3}]}], INDEX_SCHEMA)
     assert rows_to_batch([], INDEX_SCHEMA).num_rows == 0
+
+
+def test_parts_carry_statistics_of_their_flat_columns_only(tmp_path: Path) -> None:
+    writer = ShardWriter(tmp_path / "index", INDEX_SCHEMA, rows_per_shard=4)
+    for i in range(6):
+        writer.add(row(i))
+    for part in writer.close():
+        group = pq.ParquetFile(part.path).metadata.row_group(0)
+        stats = {
+            group.column(k).path_in_schema: group.column(k).is_stats_set
+            for k in range(group.num_columns)
+        }
+        assert stats["url"] and stats["page_url"] and stats["declared_width"]
+        nested = [name for name in stats if name.startswith(("consent.", "srcset."))]
+        assert nested and not any(stats[name] for name in nested)
+    urls = pq.ParquetFile(writer.parts[0].path).metadata.row_group(0).column(0)
+    assert urls.path_in_schema == "url"
+    assert (urls.statistics.min, urls.statistics.max) == (
+        "https://img.test/0.jpg",
+        "https://img.test/3.jpg",
+    )

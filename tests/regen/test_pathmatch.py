@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -16,7 +17,13 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from crawler.consent.patterns import PathPattern, normalize_path, path_pattern
-from crawler.regen.pathmatch import VECTOR_MIN_ROWS, match_sets, normalized_paths
+from crawler.regen.pathmatch import (
+    VECTOR_MIN_ROWS,
+    PatternIndex,
+    coded_match_sets,
+    match_sets,
+    normalized_paths,
+)
 
 # Small alphabets so that random patterns and paths meet often, with every operator and the
 # characters that need escaping or encoding.
@@ -117,3 +124,18 @@ def test_match_sets_are_stable_across_calls() -> None:
     )
     assert [sets[k] for k in rows[:5]] == alone
     assert alone == [0b0111, 0b1001, 0b0010, 0, 0b0101]
+
+
+def test_match_sets_past_16_bit_pattern_numbers() -> None:
+    """Pattern numbers are sorted as 16-bit integers (radix) while they fit, as int64 past
+    65,535: a group whose patterns are numbered past it gets the sets it gets numbered low."""
+    mine = [path_pattern(p) for p in ("/a/", "*.jpg", "/a/b", "/*.pdf$")]
+    paths = ["/a/b.jpg", "/a/x.pdf", "/q.jpg", "/", "/a/b"] * 10  # RE2 kernel and Python
+    low = PatternIndex()
+    want = coded_match_sets(paths, np.zeros(len(paths), np.int64), [low.numbers(mine)], low)
+    high = PatternIndex()
+    high.numbers([path_pattern(f"/filler{k}") for k in range(1 << 16)])  # numbers 0..65535
+    numbers = high.numbers(mine)
+    assert numbers.min() >= 1 << 16
+    assert coded_match_sets(paths, np.zeros(len(paths), np.int64), [numbers], high) == want
+    assert want[:5] == [0b0111, 0b1001, 0b0010, 0, 0b0101]
