@@ -387,11 +387,16 @@ class BatchDecision:
     columns: dict[str, list[Any]] | None = None  # family columns, row-aligned (None: all null)
 
 
+_RECORD_FIELDS = tuple(field.name for field in CONSENT_RECORD)
+
+
 @dataclass(slots=True)
 class _Outcome:
     reasons: list[str]
-    records: list[dict[str, str]]
-    slots: list[int]
+    slots: list[int]  # per consent record: _FIXED, or the row's own URL as its source
+    # The consent records field by field (CONSENT_RECORD's order): a batch's consent column is
+    # assembled from these, an outcome at a time, not a record at a time.
+    fields: tuple[list[str], ...]
 
 
 def _outcome(checks: RowChecks, origin: str | None, signals: list[Signal]) -> _Outcome:
@@ -406,7 +411,8 @@ def _outcome_of(own_reasons: list[str], signals: list[Signal]) -> _Outcome:
             slots[i] = _IMAGE_URL
         elif record["source"] == PAGE_MARK:
             slots[i] = _PAGE_URL
-    return _Outcome(reasons, records, slots)
+    fields = tuple([record[name] for record in records] for name in _RECORD_FIELDS)
+    return _Outcome(reasons, slots, fields)
 
 
 class _OriginState:
@@ -786,14 +792,14 @@ def _consent_array(
     n = len(row_outcome)
     starts: list[int] = []
     lengths: list[int] = []
-    flat: dict[str, list[Any]] = {"family": [], "verdict": [], "source": [], "value": []}
+    flat: dict[str, list[Any]] = {name: [] for name in _RECORD_FIELDS}
+    columns = list(flat.values())
     slots: list[int] = []
     for outcome in outcomes:
         starts.append(len(slots))
-        lengths.append(len(outcome.records))
-        for record in outcome.records:
-            for name in flat:
-                flat[name].append(record[name])
+        lengths.append(len(outcome.slots))
+        for column, values in zip(columns, outcome.fields, strict=True):
+            column.extend(values)
         slots.extend(outcome.slots)
     oid = pa.array(row_outcome, type=pa.int64())
     lens = pc.take(pa.array(lengths, type=pa.int64()), oid)
