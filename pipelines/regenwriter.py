@@ -309,9 +309,8 @@ class RegenWriterPipeline:
         index = index.append_column(names["license"], license_.take(kept_take))
         excl_reasons = [decided[i] for i in excl_idx]
         excluded = table.take(excl_take)
-        excluded = excluded.append_column(
-            names["reasons"], pa.array(excl_reasons, type=pa.list_(pa.string()))
-        )
+        excl_reasons_array = pa.array(excl_reasons, type=pa.list_(pa.string()))
+        excluded = excluded.append_column(names["reasons"], excl_reasons_array)
         excluded = excluded.append_column(names["consent"], consent.take(excl_take))
         excluded = excluded.append_column(names["license"], license_.take(excl_take))
         for name, type_ in FAMILY_COLUMNS:  # the registry's family columns (null: not filled)
@@ -328,7 +327,7 @@ class RegenWriterPipeline:
             key_column=plan.columns.key,
             input_name=plan.input_name(batch.input_index),
             first_row=batch.first_row,
-            reasons=excl_reasons,
+            reasons=excl_reasons_array,
         )
         self._flush_consent()
         parts: dict[str, dict[str, Any] | None] = {}

@@ -80,7 +80,14 @@ class RowCounts:
     def add_excluded_rows(self, rows: Iterable[list[str]]) -> Counter[str]:
         """Count excluded image rows (a batch: rows with the same reasons counted at once);
         returns the rows per reason family (each family once per row), in first-seen order."""
-        same: Counter[tuple[str, ...]] = Counter(tuple(reasons) for reasons in rows)
+        rows = rows if isinstance(rows, list) else list(rows)
+        # Rows decided together share their reasons list: count the lists (by identity, no
+        # per-row Python), then merge equal ones. First-seen order is kept: a list's first row
+        # comes before those of every list first seen after it.
+        lists = dict(zip(map(id, rows), rows, strict=True))
+        same: Counter[tuple[str, ...]] = Counter()
+        for key, n in Counter(map(id, rows)).items():
+            same[tuple(lists[key])] += n
         families: Counter[str] = Counter()
         for reasons, n in same.items():
             for family in self.add_excluded(list(reasons), rows=n):

@@ -217,6 +217,17 @@ def test_removed_keys_with_and_without_a_key_column() -> None:
         "url_sha256": url_sha256("http://a.test/4.jpg"),
         "reasons": ["tdmrep:reserved"],
     }
+    # The writer passes the reasons as the list<string> array of the excluded part: same table.
+    as_arrow = removed_keys_table(
+        batch,
+        [1, 4],
+        url_column="URL",
+        key_column="SAMPLE_ID",
+        input_name="in.parquet",
+        first_row=100,
+        reasons=pa.array([["robots:disallowed"], ["tdmrep:reserved"]], pa.list_(pa.string())),
+    )
+    assert as_arrow.equals(table)
     bare = removed_keys_table(
         batch, [], url_column="URL", key_column=None, input_name="x", first_row=0, reasons=[]
     )
