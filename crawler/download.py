@@ -8,11 +8,18 @@ beyond CONCURRENT_REQUESTS_PER_DOMAIN was closed when its response ended and a n
 for the next request (331 new connections for 2,269 requests in the bench crawl). Keeping up to
 CONCURRENT_REQUESTS idle connections per key reuses them instead; per target host nothing
 changes, since no more than CONCURRENT_REQUESTS_PER_DOMAIN are ever busy there.
+
+Scrapy loads a handler that is not ``lazy`` when the engine starts; importing its HTTP/1.1
+handler costs ~0.1 s (its TLS modules call ``inspect.stack()`` at import), which a regeneration
+whose consent documents take the direct path (crawler/directdocs.py) may never need. So the
+class named in ``DOWNLOAD_HANDLERS`` is a lazy one, and the handler itself
+(``crawler.pooledhttp``) is imported at the first http(s) request Scrapy downloads.
 """
 
 from __future__ import annotations
 
-from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+from typing import Any
+
 from scrapy.crawler import Crawler
 
 __all__ = ["PooledHTTPDownloadHandler", "persistent_per_key"]
@@ -24,14 +31,14 @@ def persistent_per_key(concurrent_requests: int, per_domain: int) -> int:
     return max(concurrent_requests, per_domain, 1)
 
 
-class PooledHTTPDownloadHandler(HTTP11DownloadHandler):
-    """``HTTP11DownloadHandler`` whose pool keeps up to CONCURRENT_REQUESTS idle connections per
-    key (``DOWNLOAD_HANDLERS`` for http and https in crawler.settings)."""
+class PooledHTTPDownloadHandler:
+    """``DOWNLOAD_HANDLERS`` for http and https (crawler.settings): builds
+    ``crawler.pooledhttp.PooledHTTP11DownloadHandler`` when Scrapy first needs it."""
 
-    def __init__(self, crawler: Crawler) -> None:
-        super().__init__(crawler)
-        settings = crawler.settings
-        self._pool.maxPersistentPerHost = persistent_per_key(
-            settings.getint("CONCURRENT_REQUESTS"),
-            settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"),
-        )
+    lazy = True  # loaded at the first request of its scheme, not at start-up
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Any:
+        from crawler.pooledhttp import PooledHTTP11DownloadHandler
+
+        return PooledHTTP11DownloadHandler.from_crawler(crawler)
