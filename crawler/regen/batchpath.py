@@ -17,6 +17,7 @@ compares rows, reasons and consent records. No Scrapy imports: documents come in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -368,11 +369,24 @@ def _marked(signals: tuple[Signal, ...], url: str, mark: str) -> tuple[Signal, .
     return signals
 
 
+_DOCUMENT_NAMES = ("/robots.txt", "/ai.txt", "/tdmrep.json")
+_DOCUMENT_NAME = "|".join(re.escape(name) for name in _DOCUMENT_NAMES)
+
+
 def _own_way(url: str) -> bool:
     """A URL that names a consent document: protego always allows ``/robots.txt``, and a record
     whose source is a document URL must not be taken for the row's own URL. Such rows (there are
     next to none) are evaluated on their own, unshared."""
-    return "/robots.txt" in url or "/ai.txt" in url or "/tdmrep.json" in url
+    return any(name in url for name in _DOCUMENT_NAMES)
+
+
+def _own_way_rows(values: Sequence[Any], column: pa.Array | None) -> set[int]:
+    """The rows whose value is a string for which ``_own_way`` holds: from the Arrow column
+    with one kernel when there is one (``_strings``), else value by value."""
+    if column is None:
+        return {i for i, v in enumerate(values) if isinstance(v, str) and _own_way(v)}
+    found = pc.match_substring_regex(column, _DOCUMENT_NAME).fill_null(False)
+    return set(pc.indices_nonzero(found).to_pylist())
 
 
 @dataclass(slots=True)
@@ -644,6 +658,8 @@ class BatchDecider:
             page_sets = self.match_sets(pages, checked, page_states, page_strings)
         refused = refused or {}
         page_refused = page_refused or {}
+        own_rows = _own_way_rows(urls, url_strings)
+        own_page_rows = _own_way_rows(pages, page_strings) if pages is not None else set()
         invalid: int | None = None
         for i in range(n):
             origin = origins[i]
@@ -672,7 +688,7 @@ class BatchDecider:
                 continue
             page_origin = page_origins[i] if page_origins is not None else None
             page = pages[i] if page_origin is not None else None  # type: ignore[index]
-            if _own_way(url) or (page is not None and _own_way(page)):
+            if i in own_rows or (page is not None and i in own_page_rows):
                 signals = checks.signals(docs, url, origin, page, page_origin)
                 row_outcome[i] = len(outcomes)
                 outcomes.append(_outcome(checks, origin, signals))

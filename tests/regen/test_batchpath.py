@@ -194,21 +194,26 @@ def test_decider_same_as_row_by_row_signals() -> None:
         f"http://{host}{path}"
         for host in ("plain", "paths")
         for path in ("/a.jpg", "/private/b.jpg", "/img/c.png", "/nogen/d.jpg", "/robots.txt")
-    ] + [None, "nope"]
+    ] + [None, "nope", "http://plain/x/ai.txt", "http://paths/.well-known/tdmrep.json"]
     pages = ["http://paths/private/p.html", None, "http://plain/p.html", "bad", *[None] * 8]
+    pages += ["http://plain/robots.txt", "http://paths/p.html", "http://paths/ai.txt"]
     url_col, page_col = pa.array(urls, pa.string()), pa.array(pages[: len(urls)], pa.string())
     values, origins = origins_of(url_col, valid_origin)
     page_values, page_origins = origins_of(page_col, valid_origin)
-    decision = BatchDecider(CHECKS).decide(docs, values, origins, page_values, page_origins)
     from crawler.consent.verdict import PageVerdict
 
-    for i, url in enumerate(values):
-        url = url if isinstance(url, str) else ""
-        signals = CHECKS.signals(docs, url, origins[i], page_values[i], page_origins[i])
-        reasons, records = PageVerdict(()).row(CHECKS.own_reasons(origins[i]), signals)
-        assert decision.reasons[i] == reasons, i
-        assert decision.consent[i].as_py() == records, i
-    assert decision.path_rows > 0 and decision.shared_rows > 0
+    # From the Python values, and from the Arrow columns (what the batch runner passes).
+    for columns in ({}, {"url_column": url_col, "page_column": page_col}):
+        decision = BatchDecider(CHECKS).decide(
+            docs, values, origins, page_values, page_origins, **columns
+        )
+        for i, url in enumerate(values):
+            url = url if isinstance(url, str) else ""
+            signals = CHECKS.signals(docs, url, origins[i], page_values[i], page_origins[i])
+            reasons, records = PageVerdict(()).row(CHECKS.own_reasons(origins[i]), signals)
+            assert decision.reasons[i] == reasons, i
+            assert decision.consent[i].as_py() == records, i
+        assert decision.path_rows > 0 and decision.shared_rows > 0
 
 
 _RULE_PATTERNS = ["/", "/a", "/a/", "/a/b", "/*.pdf$", "/*b", "*.jpg", "/a$", "/%61/", "/x*y$"]
