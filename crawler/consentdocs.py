@@ -339,9 +339,10 @@ class ConsentDocuments:
         stored = body[: self.max_bytes] if body is not None else None
         # When the answer came: the last redirect hop's WARC-Date under capture or replay.
         fetched_at = self.clock.stamp(answered.meta if answered is not None else None)
-        self._fetched_at[(kind, origin_of(url))] = fetched_at
+        origin = origin_of(url)
+        self._fetched_at[(kind, origin)] = fetched_at
         document = FetchedDocument(
-            origin=origin_of(url),
+            origin=origin,
             kind=kind,
             url=url,
             final_url=final_url,
