@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Collection
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ from crawler.output.manifest import (
     write_manifest,
 )
 from crawler.output.shards import (
+    CONSENT_DOCS_DISTINCT,
     CONSENT_DOCS_SCHEMA,
     CONSENT_RECORD,
     FAMILY_COLUMNS,
@@ -149,6 +151,7 @@ class RegenWriterPipeline:
             self.docs_per_part,
             self.compression,
             first_part=len(self.state.consent_parts),
+            plain_columns=CONSENT_DOCS_DISTINCT,
         )
         if self.shared is not None:
             WorkerOutput(self.shared.worker).name_parts(self.consent)
@@ -249,10 +252,20 @@ class RegenWriterPipeline:
         self.consent.seal()
         self.state.consent_parts = self.prior_consent + parts_record(self.consent.parts, self.root)
 
-    def _write(self, directory: Path, number: int, table: pa.Table) -> dict[str, Any] | None:
+    def _write(
+        self, directory: Path, number: int, table: pa.Table, plain: Collection[str] = ()
+    ) -> dict[str, Any] | None:
+        """``table`` as part ``number`` of ``directory``; ``plain``: its columns of distinct
+        values (not dictionary-encoded, ``ShardWriter``)."""
         if table.num_rows == 0:
             return None
-        part = ShardWriter(directory, table.schema, compression=self.compression, first_part=number)
+        part = ShardWriter(
+            directory,
+            table.schema,
+            compression=self.compression,
+            first_part=number,
+            plain_columns=plain,
+        )
         written = part.write_table(table)
         return parts_record([written], self.root)[0]
 
@@ -332,9 +345,10 @@ class RegenWriterPipeline:
         self._flush_consent()
         parts: dict[str, dict[str, Any] | None] = {}
         try:
-            parts["index"] = self._write(self.index_dir, batch.number, index)
-            parts["excluded"] = self._write(self.excluded_dir, batch.number, excluded)
-            parts["removed"] = self._write(self.keys_dir, batch.number, keys)
+            distinct = (plan.columns.url, plan.columns.caption or plan.columns.url)
+            parts["index"] = self._write(self.index_dir, batch.number, index, distinct)
+            parts["excluded"] = self._write(self.excluded_dir, batch.number, excluded, distinct)
+            parts["removed"] = self._write(self.keys_dir, batch.number, keys, ("url_sha256",))
         except BaseException:
             # All of a batch or none of it: the parts already written would be counted by
             # no manifest (and --resume redoes the batch).

@@ -50,6 +50,7 @@ from crawler.output.ondisk import (
 )
 from crawler.output.shards import (
     CONSENT_DOCS_SCHEMA,
+    DISTINCT_COLUMNS,
     EXCLUDED_SCHEMA,
     FAMILY_COLUMN_NAMES,
     INDEX_SCHEMA,
@@ -144,6 +145,7 @@ class IndexWriterPipeline:
                 codec,
                 first_part=next_part_number(parts),
                 existing=parts,
+                plain_columns=DISTINCT_COLUMNS[sub],
             )
         self.index, self.excluded, self.consent = (writers[s] for s in OUTPUT_SUBDIRS)
         if self.worker_output is not None:

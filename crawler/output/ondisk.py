@@ -14,7 +14,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from crawler.output.counts import RowCounts
-from crawler.output.shards import PartFile, file_sha256, statistics_columns
+from crawler.output.shards import (
+    DISTINCT_COLUMNS,
+    PartFile,
+    dictionary_columns,
+    file_sha256,
+    statistics_columns,
+)
 
 __all__ = ["RowCounts", "count_rows", "drop_pages", "existing_parts", "remove_temporary"]
 
@@ -58,7 +64,11 @@ def drop_pages(parts: list[PartFile], keep_pages: set[str], compression: str) ->
         kept = table.filter(mask)
         tmp = part.path.with_name(f".{part.path.name}.tmp")
         pq.write_table(
-            kept, tmp, compression=compression, write_statistics=statistics_columns(kept.schema)
+            kept,
+            tmp,
+            compression=compression,
+            write_statistics=statistics_columns(kept.schema),
+            use_dictionary=dictionary_columns(kept.schema, DISTINCT_COLUMNS["index"]),
         )
         with tmp.open("rb") as fh:
             os.fsync(fh.fileno())

@@ -275,3 +275,40 @@ def test_parts_carry_statistics_of_their_flat_columns_only(tmp_path: Path) -> No
         "https://img.test/0.jpg",
         "https://img.test/3.jpg",
     )
+
+
+def test_columns_of_distinct_values_are_written_without_a_dictionary(tmp_path: Path) -> None:
+    rows = [{**row(i), "page_url": f"https://page.test/{i % 2}"} for i in range(6)]
+    plain = ShardWriter(tmp_path / "plain", INDEX_SCHEMA, plain_columns=("url", "caption"))
+    every = ShardWriter(tmp_path / "every", INDEX_SCHEMA)
+    for writer in (plain, every):
+        for r in rows:
+            writer.add(r)
+        writer.close()
+
+    def dictionary(path: Path) -> dict[str, bool]:
+        group = pq.ParquetFile(path).metadata.row_group(0)
+        return {
+            group.column(k).path_in_schema: group.column(k).has_dictionary_page
+            for k in range(group.num_columns)
+        }
+
+    used = dictionary(plain.parts[0].path)
+    assert not used["url"] and not used["caption"]
+    assert used["page_url"] and used["consent.list.element.family"]
+    by_default = dictionary(every.parts[0].path)
+    assert by_default["url"] and by_default["caption"] and by_default["page_url"]
+    # The same rows either way.
+    assert pq.read_table(plain.parts[0].path).equals(pq.read_table(every.parts[0].path))
+
+
+def test_dictionary_columns_name_parquet_leaves() -> None:
+    from crawler.output.shards import dictionary_columns, leaf_paths
+
+    assert "consent.list.element.source" in leaf_paths(INDEX_SCHEMA)
+    chosen = dictionary_columns(INDEX_SCHEMA, ("url", "consent"))
+    assert isinstance(chosen, list)
+    assert "url" not in chosen and not any(c.startswith("consent.") for c in chosen)
+    assert "caption" in chosen
+    assert dictionary_columns(INDEX_SCHEMA, ()) is True
+    assert dictionary_columns(INDEX_SCHEMA, ("no such column",)) is True
