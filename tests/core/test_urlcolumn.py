@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from crawler.regen.inputs import valid_origin
-from crawler.urlcolumn import bounded_memo, by_authority
+from crawler.urlcolumn import authority_codes, bounded_memo, by_authority
 
 
 def test_bounded_memo_answers_as_the_function_and_stays_bounded() -> None:
@@ -34,3 +34,29 @@ def test_by_authority_with_a_memo_is_the_function_row_by_row() -> None:
         got, origins = by_authority(column, memo)
         assert got == values * 3
         assert origins == [valid_origin(v) for v in values * 3]
+
+
+def test_authority_codes_are_by_authority_with_one_call_per_distinct_authority() -> None:
+    odd = ["ftp://a.test/", "http://u@h/x", "http://[::1]/x", "http://h.test/\u00e9", ""]
+    plain = ["http://a.test/x", "HTTP://A.test:80/y", "https://a.test/z?q", "http://a.test#f"]
+    values = [*plain, *odd, None] * 3
+    calls: list[object] = []
+
+    def origin(value: object) -> str | None:
+        calls.append(value)
+        return valid_origin(value)
+
+    for column in (
+        pa.array(values, pa.string()),
+        pa.array(values, pa.large_string()),
+        pa.chunked_array([values[:7], values[7:]], pa.string()),
+        pa.array(values, pa.string()).dictionary_encode(),  # not text: fn of every value
+    ):
+        calls.clear()
+        codes, labels = authority_codes(column, origin)
+        assert [labels[c] for c in codes.tolist()] == by_authority(column, valid_origin)[1]
+        if not pa.types.is_dictionary(column.type):
+            # one call per distinct prefix (a.test three ways: two share "http://a.test")
+            assert len(calls) == 3 + len(odd) + 1 == len(set(map(str, calls)))
+    codes, labels = authority_codes(pa.array([], pa.string()), origin)
+    assert codes.tolist() == [] and labels == []
