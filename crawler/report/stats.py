@@ -15,13 +15,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from protego import Protego
 
 from crawler import settings as default_settings
 from crawler.report.causes import CAUSES, row_cause
-from crawler.urlcolumn import bounded_memo, by_authority
+from crawler.urlcolumn import authority_codes, bounded_memo
 
 __all__ = [
     "DomainRow",
@@ -140,6 +142,9 @@ def _parts(root: Path, sub: str) -> list[Path]:
     return sorted((root / sub).glob("*.parquet")) if (root / sub).is_dir() else []
 
 
+_BATCH = 65536
+
+
 def _batches(paths: list[Path], wanted: Sequence[str | None]) -> Iterator[pa.RecordBatch]:
     """Record batches of the wanted columns; a name that is None (the job has no such column)
     or absent from a part file is left out, and read as missing."""
@@ -148,7 +153,26 @@ def _batches(paths: list[Path], wanted: Sequence[str | None]) -> Iterator[pa.Rec
         names = [c for c in wanted if c and c in pf.schema_arrow.names]
         if not names:
             continue
-        yield from pf.iter_batches(columns=names, batch_size=65536)
+        yield from pf.iter_batches(columns=names, batch_size=_BATCH)
+
+
+def _rebatched(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """Consecutive batches of the same columns joined into batches of at least ``_BATCH`` rows:
+    a regeneration writes parts of 10,000 rows, and the work per batch grows with the distinct
+    hosts and URLs in it (each host in every batch), not with its rows."""
+    held: list[pa.RecordBatch] = []
+    rows = 0
+    for batch in batches:
+        if held and not batch.schema.equals(held[0].schema):
+            yield pa.concat_batches(held)
+            held, rows = [], 0
+        held.append(batch)
+        rows += batch.num_rows
+        if rows >= _BATCH:
+            yield pa.concat_batches(held)
+            held, rows = [], 0
+    if held:
+        yield pa.concat_batches(held)
 
 
 def _columns(manifest: dict[str, Any]) -> dict[str, str | None]:
@@ -222,22 +246,23 @@ def collect(root: Path, manifest: dict[str, Any], top: int = 20) -> IndexStats:
     url_c, page_c, time_c = cols["url"], cols["page"], cols["time"]
     host = bounded_memo(host_of)  # the same hosts in every part file
 
-    # Rows are counted per distinct (hosts, licence / reasons, kind): a Counter over the zipped
-    # columns, whose keys keep the order of their first row, so every counter below is filled
-    # in the order a row-by-row loop would fill it (ties in most_common stay put).
-    for batch in _batches(_parts(root, "index"), [url_c, page_c, cols["license"], time_c]):
+    # Rows are counted per distinct code (of a host, licence, reason list, kind) with numpy, no
+    # Python object per row; every counter is filled in the order of its keys' first rows, as a
+    # row-by-row loop fills it (ties in most_common stay put).
+    index_batches = _batches(_parts(root, "index"), [url_c, page_c, cols["license"], time_c])
+    for batch in _rebatched(index_batches):
         n = batch.num_rows
-        ihs = _hosts(batch, url_c, n, host)
-        phs = _hosts(batch, page_c, n, host)
-        lic = _values(batch, cols["license"], n, None)
-        kept = Counter(zip(ihs, phs, lic, strict=True))
-        for (ih, ph, licence), count in kept.items():
-            stats.kept += count
-            stats.image_hosts_kept[ih] += count
-            stats.page_hosts_kept[ph] += count
-            pair_kept[ph, ih] += count
-            if licence:
-                stats.licences[licence] += count
+        ih, ih_names = _host_codes(batch, url_c, n, host)
+        ph, ph_names = _host_codes(batch, page_c, n, host)
+        lic, licences = _codes(batch, cols["license"], n, None)
+        stats.kept += n
+        _tally(stats.image_hosts_kept, ih_names, ih)
+        _tally(stats.page_hosts_kept, ph_names, ph)
+        for (p, i), count in _groups(ph, ih):
+            pair_kept[ph_names[p], ih_names[i]] += count
+        for (k,), count in _groups(lic):
+            if licences[k]:
+                stats.licences[licences[k]] += count
         _first_times(page_first, batch, page_c, time_c)
 
     pending: Counter[str] = Counter()  # rows per cause, folded into by_cause in CAUSES order
@@ -247,17 +272,17 @@ def collect(root: Path, manifest: dict[str, Any], top: int = 20) -> IndexStats:
     by_reasons: dict[tuple[str, ...], tuple[str, tuple[str, ...]]] = {}
     for batch in _batches(_parts(root, "excluded"), wanted):
         n = batch.num_rows
-        ihs = _hosts(batch, url_c, n, host)
-        phs = _hosts(batch, page_c, n, host)
-        reasons_col = map(tuple, (r or () for r in _values(batch, cols["reasons"], n, None)))
-        kinds = _values(batch, cols["kind"], n, "image")
-        groups = Counter(zip(ihs, phs, reasons_col, kinds, strict=True))
-        for (ih, ph, reasons, kind), count in groups.items():
-            stats.excluded_rows += count
-            if kind == "page":
-                stats.excluded_pages += count
-            else:
-                stats.excluded_images += count
+        ih, ih_names = _host_codes(batch, url_c, n, host)
+        ph, ph_names = _host_codes(batch, page_c, n, host)
+        rc, reason_lists = _reason_codes(batch, cols["reasons"], n)
+        kc, kinds = _codes(batch, cols["kind"], n, "image")
+        page = np.array([kind == "page" for kind in kinds], dtype=bool)[kc]
+        pages = int(page.sum())
+        stats.excluded_rows += n
+        stats.excluded_pages += pages
+        stats.excluded_images += n - pages
+        for (r,), count in _groups(rc):
+            reasons = reason_lists[r]
             read = by_reasons.get(reasons)
             if read is None:  # hosts vary more than reasons: classify each reason list once
                 families = tuple(dict.fromkeys(r.split(":", 1)[0] for r in reasons))
@@ -269,14 +294,21 @@ def collect(root: Path, manifest: dict[str, Any], top: int = 20) -> IndexStats:
             for family in families:
                 stats.by_family[family] += count
                 family_cause[family][cause] += count
-            if kind == "page":
-                ih = ""
-            else:
-                stats.image_hosts_excluded[ih] += count
-            stats.page_hosts_excluded[ph] += count
-            pair_excl[ph, ih] += count
-            if reasons:
-                pair_reasons[ph, ih][reasons[0]] += count
+        _tally(stats.image_hosts_excluded, ih_names, ih[~page])
+        _tally(stats.page_hosts_excluded, ph_names, ph)
+        # A page row's pair has no image host.
+        ih = np.where(page, len(ih_names), ih)
+        ih_names = [*ih_names, ""]
+        for (p, i), count in _groups(ph, ih):
+            pair_excl[ph_names[p], ih_names[i]] += count
+        firsts: dict[str, int] = {}  # the first reason of each list, as a code (-1: none)
+        first = np.array(
+            [firsts.setdefault(rs[0], len(firsts)) if rs else -1 for rs in reason_lists],
+            dtype=np.int64,
+        )[rc]
+        named, first_names = first >= 0, list(firsts)
+        for (p, i, f), count in _groups(ph[named], ih[named], first[named]):
+            pair_reasons[ph_names[p], ih_names[i]][first_names[f]] += count
         _first_times(page_first, batch, page_c, time_c)
         pending_rows += n
         if pending_rows > 100_000:  # as count_causes over every 100,000 rows did
@@ -306,31 +338,152 @@ def collect(root: Path, manifest: dict[str, Any], top: int = 20) -> IndexStats:
     return stats
 
 
-def _hosts(
+def _missing(batch: pa.RecordBatch, name: str | None) -> bool:
+    return name is None or name not in batch.schema.names
+
+
+def _host_codes(
     batch: pa.RecordBatch, name: str | None, n: int, host: Callable[[Any], str] = host_of
-) -> list[str]:
-    """``host_of`` of every value of a URL column ("" when the column is missing)."""
-    if name is None or name not in batch.schema.names:
-        return [""] * n
-    return by_authority(batch.column(name), host)[1]
+) -> tuple[np.ndarray, list[str]]:
+    """``host_of`` of every value of a URL column as (codes, host names), a code per host name
+    ("" when the column is missing)."""
+    if _missing(batch, name):
+        return np.zeros(n, dtype=np.int64), [""]
+    codes, hosts = authority_codes(batch.column(name), host)
+    # One code per host: its http and https prefixes, ports and letter cases count as one.
+    ids: dict[str, int] = {}
+    merged = np.array([ids.setdefault(h, len(ids)) for h in hosts], dtype=np.int64)
+    return merged[codes], list(ids)
 
 
-def _values(batch: pa.RecordBatch, name: str | None, n: int, missing: Any) -> list[Any]:
-    if name is None or name not in batch.schema.names:
-        return [missing] * n
-    return batch.column(name).to_pylist()
+def _codes(
+    batch: pa.RecordBatch, name: str | None, n: int, missing: Any
+) -> tuple[np.ndarray, list[Any]]:
+    """The values of a column as (codes, distinct values); ``missing`` when it is missing."""
+    if _missing(batch, name):
+        return np.zeros(n, dtype=np.int64), [missing]
+    column = batch.column(name)
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    if _is_text(column.type):
+        encoded = column.dictionary_encode(null_encoding="encode")
+        return _ints(encoded.indices), encoded.dictionary.to_pylist()
+    return _python_codes(column.to_pylist())
+
+
+def _reason_codes(
+    batch: pa.RecordBatch, name: str | None, n: int
+) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+    """The reason lists of a column as (codes, distinct tuples); null lists are ()."""
+    if _missing(batch, name):
+        return np.zeros(n, dtype=np.int64), [()]
+    column = batch.column(name)
+    kind = column.type
+    if (pa.types.is_list(kind) or pa.types.is_large_list(kind)) and _is_text(kind.value_type):
+        reasons = pc.list_flatten(column)
+        if reasons.null_count == 0 and not pc.any(pc.match_substring(reasons, "\0")).as_py():
+            # A list is named by its reasons joined by NUL (in no reason); the empty list by
+            # null (the list [""] joins to "" too), as is a null list: both read as ().
+            joined = pc.binary_join(column, "\0")
+            some = pc.greater(pc.list_value_length(column), 0).fill_null(False)
+            joined = pc.if_else(some, joined, pa.scalar(None, joined.type))
+            encoded = joined.dictionary_encode(null_encoding="encode")
+            lists = encoded.dictionary.to_pylist()
+            return _ints(encoded.indices), [
+                () if j is None else tuple(j.split("\0")) for j in lists
+            ]
+    return _python_codes([tuple(r or ()) for r in column.to_pylist()])
+
+
+def _python_codes(values: list[Any]) -> tuple[np.ndarray, list[Any]]:
+    """(codes, distinct values) of values that Arrow does not encode: equal as dict keys, as a
+    Counter's keys are."""
+    index: dict[Any, int] = {}
+    codes = np.fromiter((index.setdefault(v, len(index)) for v in values), np.int64, len(values))
+    return codes, list(index)
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
+
+
+def _ints(indices: pa.Array) -> np.ndarray:
+    return np.asarray(indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _first_rows(*codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first row, rows) of every distinct combination of the codes (non-negative, one array
+    per column), in the order of their first rows."""
+    n = len(codes[0])
+    key = np.zeros(n, dtype=np.int64)
+    for column in codes:
+        width = int(column.max()) + 1 if n else 1
+        if n and (int(key.max()) + 1) * width >= 1 << 62:  # renumber densely (never in practice)
+            key = np.unique(key, return_inverse=True)[1].reshape(-1)
+        key = key * width + column
+    _, first, count = np.unique(key, return_index=True, return_counts=True)  # first: stable
+    order = np.argsort(first)
+    return first[order], count[order]
+
+
+def _groups(*codes: np.ndarray) -> list[tuple[tuple[int, ...], int]]:
+    """(codes, rows) of every distinct combination of the codes, in the order of first rows."""
+    first, count = _first_rows(*codes)
+    at = zip(*(c[first].tolist() for c in codes), strict=True)
+    return list(zip(at, count.tolist(), strict=True))
+
+
+def _tally(counter: Counter[str], names: list[str], codes: np.ndarray) -> None:
+    for (code,), count in _groups(codes):
+        counter[names[code]] += count
 
 
 def _first_times(
     page_first: dict[str, datetime], batch: pa.RecordBatch, page: str | None, time: str | None
 ) -> None:
     """The first fetch time seen of every page (crawls: regenerations have no time column)."""
-    pages = _values(batch, page, batch.num_rows, None)
-    for url, moment in zip(pages, _values(batch, time, batch.num_rows, None), strict=True):
-        if url and moment is not None and url not in page_first:
-            moment = as_moment(moment)
+    if _missing(batch, page) or _missing(batch, time):
+        return
+    codes, urls = _codes(batch, page, batch.num_rows, None)
+    times = batch.column(time)
+    usable = np.array([bool(u) for u in urls], dtype=bool)[codes]
+    rows = np.flatnonzero(usable & np.asarray(times.is_valid().to_numpy(zero_copy_only=False)))
+    at = codes[rows]
+    firsts = rows[_first_rows(at)[0]]  # each page's first row with a time
+    retry: set[int] = set()
+    for i, value in zip(firsts.tolist(), _moments(times.take(firsts)), strict=True):
+        url = urls[codes[i]]
+        if url not in page_first:
+            moment = as_moment(value)
             if moment:
                 page_first[url] = moment
+            else:
+                retry.add(int(codes[i]))
+    if retry:  # a time that does not parse: the page's later rows, one by one
+        later = rows[np.isin(at, list(retry))]
+        for i, value in zip(later.tolist(), _moments(times.take(later)), strict=True):
+            url = urls[codes[i]]
+            if url not in page_first:
+                moment = as_moment(value)
+                if moment:
+                    page_first[url] = moment
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECONDS = {"s": 1_000_000, "ms": 1_000, "us": 1}
+
+
+def _moments(column: pa.Array) -> list[Any]:
+    """A time column as Python values; UTC timestamps (what the writers store) made here, as
+    pyarrow looks the time zone up again for every value (~6 us each)."""
+    kind = column.type
+    if not (pa.types.is_timestamp(kind) and kind.tz == "UTC" and kind.unit in _MICROSECONDS):
+        return column.to_pylist()
+    scale = _MICROSECONDS[kind.unit]
+    return [
+        None if v is None else _EPOCH + timedelta(microseconds=v * scale)
+        for v in column.cast(pa.int64()).to_pylist()
+    ]
 
 
 def _in_cause_order(counts: Counter[str]) -> dict[str, int]:
