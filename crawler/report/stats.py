@@ -6,6 +6,7 @@ summarised in flat memory (the per-host counters grow with hosts, not rows).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -39,6 +40,13 @@ _CONTENT_USAGE = re.compile(rb"^[ \t]*content-usage[ \t]*:", re.I | re.M)
 _CONTENT_SIGNAL = re.compile(rb"^[ \t]*content-signal[ \t]*:", re.I | re.M)
 _RSL = re.compile(rb"^[ \t]*license[ \t]*:", re.I | re.M)
 _DISALLOW_AI_TRAINING = re.compile(rb"^[ \t]*disallowaitraining[ \t]*:", re.I | re.M)
+# (signal, the field name lowercased, the field at the start of a line)
+_ROBOTS_FIELDS = (
+    ("content-usage", b"content-usage", _CONTENT_USAGE),
+    ("content-signal", b"content-signal", _CONTENT_SIGNAL),
+    ("rsl", b"license", _RSL),
+    ("disallow-ai-training", b"disallowaitraining", _DISALLOW_AI_TRAINING),
+)
 
 DOMAINS_SCHEMA = pa.schema(
     [
@@ -508,11 +516,13 @@ def origin_stats(
     seen: dict[str, str] = {}
     flags: dict[str, set[str]] = defaultdict(set)
     times: list[datetime] = []
+    refusals: dict[bytes, bool] = {}
     wanted = ["origin", "kind", "status", "error", "fetched_at"]
     for path in _parts(root, "consent"):
         pf = pq.ParquetFile(path)
         for batch in pf.iter_batches(columns=[*wanted, "body"], batch_size=4096):
-            cols = {name: batch.column(name).to_pylist() for name in wanted}
+            cols = {name: batch.column(name).to_pylist() for name in wanted[:-1]}
+            cols["fetched_at"] = _moments(batch.column("fetched_at"))
             bodies = batch.column("body")
             for i, (origin, kind, status, error, moment) in enumerate(
                 zip(*(cols[c] for c in wanted), strict=True)
@@ -530,7 +540,9 @@ def origin_stats(
                 if kind == "robots":
                     body = bodies[i].as_py()  # one body at a time: they are up to 512 KiB
                     if body:
-                        flags[origin].update(_robots_flags(body, named_tokens, tokens_lower))
+                        flags[origin].update(
+                            _robots_flags(body, named_tokens, tokens_lower, refusals)
+                        )
     out = OriginStats(contacted=len(seen))
     unreachable = sorted(o for o in seen if o not in reachable)
     out.unreachable = len(unreachable)
@@ -550,29 +562,40 @@ def origin_stats(
 
 
 def _robots_flags(
-    body: bytes, tokens: tuple[str, ...], tokens_lower: tuple[bytes, ...]
+    body: bytes,
+    tokens: tuple[str, ...],
+    tokens_lower: tuple[bytes, ...],
+    refusals: dict[bytes, bool] | None = None,
 ) -> set[str]:
+    """The signals of a robots.txt body; ``refusals`` remembers Protego's answer per rules."""
     found = set()
-    for name, pattern in (
-        ("content-usage", _CONTENT_USAGE),
-        ("content-signal", _CONTENT_SIGNAL),
-        ("rsl", _RSL),
-        ("disallow-ai-training", _DISALLOW_AI_TRAINING),
-    ):
-        if pattern.search(body):
-            found.add(name)
     lowered = body.lower()
+    for name, word, pattern in _ROBOTS_FIELDS:
+        if word in lowered and pattern.search(body):  # the word first: most files have none
+            found.add(name)
     # An AI-token refusal is a group naming the token (as the crawl's robots:ai-token=...);
     # `User-agent: *` refusing everyone is a refusal of every crawler, counted apart.
     named = [t for t, low in zip(tokens, tokens_lower, strict=True) if low in lowered]
     if not named:
         return found
-    try:
-        rules = Protego.parse(body.decode("utf-8", "replace"))
-        if any(not rules.can_fetch("/", token) for token in named):
-            found.add("ai-token")
-    except Exception:  # an unparsable file shows no refusal here; the crawl decided the rows
-        pass
+    text = body.decode("utf-8", "replace")
+    # Protego reads a line up to its "#", stripped, and skips it when empty, so files that
+    # differ only in comments and blank lines (one generator, many hosts) have the same rules:
+    # parsed once per distinct rules and token names.
+    lines = (line[: line.find("#")] if "#" in line else line for line in text.splitlines())
+    rules = "\n".join(kept for kept in (line.strip() for line in lines) if kept)
+    key = hashlib.blake2b(f"{named}\n{rules}".encode(), digest_size=16).digest()
+    refused = refusals.get(key) if refusals is not None else None
+    if refused is None:
+        try:
+            parsed = Protego.parse(rules)
+            refused = any(not parsed.can_fetch("/", token) for token in named)
+        except Exception:  # an unparsable file shows no refusal here; the crawl decided the rows
+            refused = False
+        if refusals is not None:
+            refusals[key] = refused
+    if refused:
+        found.add("ai-token")
     return found
 
 
