@@ -150,7 +150,8 @@ def _parts(root: Path, sub: str) -> list[Path]:
     return sorted((root / sub).glob("*.parquet")) if (root / sub).is_dir() else []
 
 
-_BATCH = 65536
+_READ_ROWS = 65536  # the excluded/ cause counts fold after the batch passing 100,000 rows
+_REBATCH_ROWS = 65536
 
 
 def _batches(paths: list[Path], wanted: Sequence[str | None]) -> Iterator[pa.RecordBatch]:
@@ -161,13 +162,13 @@ def _batches(paths: list[Path], wanted: Sequence[str | None]) -> Iterator[pa.Rec
         names = [c for c in wanted if c and c in pf.schema_arrow.names]
         if not names:
             continue
-        yield from pf.iter_batches(columns=names, batch_size=_BATCH)
+        yield from pf.iter_batches(columns=names, batch_size=_READ_ROWS)
 
 
 def _rebatched(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    """Consecutive batches of the same columns joined into batches of at least ``_BATCH`` rows:
-    a regeneration writes parts of 10,000 rows, and the work per batch grows with the distinct
-    hosts and URLs in it (each host in every batch), not with its rows."""
+    """Consecutive batches of the same columns joined into batches of ``_REBATCH_ROWS`` rows or
+    more: a regeneration writes parts of 10,000 rows, and the work per batch grows with the
+    distinct hosts and URLs in it (each host in every batch), not with its rows."""
     held: list[pa.RecordBatch] = []
     rows = 0
     for batch in batches:
@@ -176,7 +177,7 @@ def _rebatched(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
             held, rows = [], 0
         held.append(batch)
         rows += batch.num_rows
-        if rows >= _BATCH:
+        if rows >= _REBATCH_ROWS:
             yield pa.concat_batches(held)
             held, rows = [], 0
     if held:
@@ -392,7 +393,7 @@ def _reason_codes(
         if reasons.null_count == 0 and not pc.any(pc.match_substring(reasons, "\0")).as_py():
             # A list is named by its reasons joined by NUL (in no reason); the empty list by
             # null (the list [""] joins to "" too), as is a null list: both read as ().
-            joined = pc.binary_join(column, "\0")
+            joined = pc.binary_join(column, pa.scalar("\0", kind.value_type))
             some = pc.greater(pc.list_value_length(column), 0).fill_null(False)
             joined = pc.if_else(some, joined, pa.scalar(None, joined.type))
             encoded = joined.dictionary_encode(null_encoding="encode")

@@ -1,7 +1,8 @@
-"""``collect`` counts rows per distinct (hosts, licence / reasons, kind) group (issue 16): its
-figures, and the order of every counter (ties in most_common), are those of the row-by-row loop
-it replaced, kept here as the reference, on random crawl and regeneration outputs that span
-several record batches and the 100,000-row fold of the cause counts."""
+"""``collect`` counts rows per distinct code of a host, licence, reason list and kind (issue 16):
+its figures, and the order of every counter (ties in most_common), are those of the row-by-row
+loop it replaced, kept here as the reference, on random crawl and regeneration outputs that span
+several record batches (index parts joined into larger ones) and the 100,000-row fold of the
+cause counts, with one host behind several URL prefixes, odd URLs, and odd column types."""
 
 from __future__ import annotations
 
@@ -21,8 +22,17 @@ from crawler.report import stats as S
 from crawler.report.causes import count_causes, row_cause
 
 T0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
-HOSTS = ["a.test", "B.test", "c.test:8080", "xn--bcher-kva.test", "[::1]", "d.test"]
-ODD_URLS = ["", "not a url", "http://[bad/x.png", "ftp://f.test/x", "http://h.test/\u00e9.png"]
+# One host through several prefixes (scheme, port, letter case), IPv6, odd values.
+HOSTS = ["a.test", "A.TEST:443", "B.test", "c.test:8080", "c.test", "xn--bcher-kva.test", "[::1]"]
+ODD_URLS = [
+    "",
+    "not a url",
+    "http://[bad/x.png",
+    "ftp://f.test/x",
+    "http://h.test/\u00e9.png",
+    "http://u@a.test/x.png",
+    "http://a.test/a b.png",
+]
 REASONS = [
     "robots:disallowed",
     "robots:ai-token=GPTBot",
@@ -45,7 +55,7 @@ def _url(rng: random.Random, page: bool = False) -> str | None:
     scheme = rng.choice(["http", "https", "HTTP"])
     host = rng.choice(HOSTS)
     tail = f"/p{rng.randint(0, 30)}.html" if page else f"/i/{rng.randint(0, 10**6)}.png"
-    return f"{scheme}://{host}{tail}{rng.choice(['', '?q=1', '#f'])}"
+    return f"{scheme}://{host}{rng.choice([tail, tail, '', '?q=1', '#f'])}"
 
 
 def _reference(root: Path, manifest: dict[str, Any]) -> S.IndexStats:
@@ -209,19 +219,65 @@ def _regen(root: Path, rng: random.Random, kept: int, excluded: int) -> dict[str
     }
 
 
+def _regen_odd(root: Path, rng: random.Random, kept: int, excluded: int) -> dict[str, Any]:
+    """A regeneration without a page column whose parts differ: a part without the licence
+    column, large and dictionary string types, reason lists with "" or a NUL in a reason
+    (read row by row), empty and null lists."""
+    url_types = [pa.string(), pa.large_string(), pa.dictionary(pa.int32(), pa.string())]
+    lic_types = [pa.string(), None, pa.dictionary(pa.int8(), pa.string()), pa.large_string()]
+    why_types = [pa.list_(pa.string()), pa.large_list(pa.large_string())]
+    odd_reasons = [*REASONS, "", "input:odd\0byte"]
+
+    def reasons(k: int) -> list[str] | None:
+        if rng.random() < 0.1:
+            return rng.choice([None, []])
+        return rng.sample(REASONS if k % 2 else odd_reasons, rng.randint(1, 3))
+
+    for sub, rows, parts in (("index", kept, 5), ("excluded", excluded, 4)):
+        (root / sub).mkdir(parents=True)
+        step = max(1, rows // parts)
+        for k, start in enumerate(range(0, rows, step)):
+            n = min(step, rows - start)
+            columns = {"URL": pa.array([_url(rng) for _ in range(n)], url_types[k % 3])}
+            if sub == "index" and lic_types[k % 4] is not None:
+                values = [rng.choice([None, "", "CC0-1.0", "CC-BY-4.0"]) for _ in range(n)]
+                columns["lic"] = pa.array(values, lic_types[k % 4])
+            if sub == "excluded":
+                columns["why"] = pa.array([reasons(k) for _ in range(n)], why_types[k % 2])
+            pq.write_table(pa.table(columns), root / sub / f"part-{k:05d}.parquet")
+    return {
+        "job": "regenerate",
+        "columns": {"url": "URL", "page": None},
+        "output_columns": {"reasons": "why", "license": "lic"},
+    }
+
+
 @pytest.mark.parametrize(
-    ("make", "seed", "kept", "excluded"),
+    ("make", "seed", "kept", "excluded", "rebatch"),
     [
-        (_crawl, 1, 400, 600),
-        (_crawl, 2, 0, 50),
-        (_crawl, 3, 70_000, 140_000),  # record batches of 65,536 rows; the 100,000-row fold
-        (_regen, 4, 300, 900),
-        (_regen, 5, 30_000, 130_000),
+        (_crawl, 1, 400, 600, 65536),
+        (_crawl, 2, 0, 50, 65536),
+        # record batches of 65,536 rows; the 100,000-row fold of the cause counts
+        (_crawl, 3, 70_000, 140_000, 65536),
+        (_regen, 4, 300, 900, 65536),
+        (_regen, 5, 30_000, 130_000, 65536),
+        (_regen_odd, 6, 3_000, 2_000, 65536),
+        # index parts joined into batches of 700 rows or more: hosts counted over many batches
+        (_crawl, 7, 4_000, 500, 700),
+        (_regen, 8, 5_000, 100, 700),
+        (_regen_odd, 9, 3_000, 2_000, 700),
     ],
 )
 def test_grouped_collect_is_the_row_loop(
-    tmp_path: Path, make: Any, seed: int, kept: int, excluded: int
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    make: Any,
+    seed: int,
+    kept: int,
+    excluded: int,
+    rebatch: int,
 ) -> None:
+    monkeypatch.setattr(S, "_REBATCH_ROWS", rebatch)
     manifest = make(tmp_path, random.Random(seed), kept, excluded)
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     got = S.collect(tmp_path, manifest)
