@@ -55,24 +55,33 @@ def authority_codes(
     """(codes, labels) of a URL column: ``fn(value)`` of row ``i`` is ``labels[codes[i]]``, with
     no Python object per row. ``fn`` (reading only the URL's scheme and authority, as for
     ``by_authority``) is called once per distinct plain prefix and once per distinct other value
-    (null included); equal codes have equal labels, equal labels may have several codes."""
+    (null included); equal codes have equal labels, equal labels may have several codes.
+
+    A dictionary-encoded column is read per dictionary value: callers encode a column whose
+    values repeat (pages) so that the regular expressions run over its distinct values only."""
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks() if column.num_chunks else pa.array([], pa.string())
+    if pa.types.is_dictionary(column.type) and _is_text(column.dictionary):
+        of_value, labels = authority_codes(column.dictionary, fn)
+        nulls = column.indices.is_null()
+        rows = _numpy(column.indices.fill_null(0))
+        codes = of_value[rows] if len(of_value) else np.zeros(len(rows), dtype=np.int64)
+        if nulls.true_count:
+            codes[_numpy(pc.indices_nonzero(nulls))] = len(labels)
+            labels.append(fn(None))
+        return codes, labels
     if not _is_text(column):
         values = column.to_pylist()
         return np.arange(len(values), dtype=np.int64), [fn(v) for v in values]
-    # Columns repeat values (a page per image, an image on several pages): the regular
-    # expressions run over the distinct values only.
-    rows = column.dictionary_encode(null_encoding="encode")
-    distinct = rows.dictionary
-    plain, encoded = _plain_prefixes(distinct)
+    plain, encoded = _plain_prefixes(column)
     labels = [fn(p + "/") for p in encoded.dictionary.to_pylist()]
-    of_distinct = _numpy(encoded.indices.fill_null(0))
+    codes = _numpy(encoded.indices.fill_null(0))
     odd = _numpy(pc.indices_nonzero(pc.invert(plain)))
     if len(odd):
-        of_distinct[odd] = np.arange(len(labels), len(labels) + len(odd))
-        labels.extend(fn(v) for v in distinct.take(odd).to_pylist())
-    return of_distinct[_numpy(rows.indices)], labels
+        others = column.take(odd).dictionary_encode(null_encoding="encode")
+        codes[odd] = len(labels) + _numpy(others.indices)
+        labels.extend(fn(v) for v in others.dictionary.to_pylist())
+    return codes, labels
 
 
 def _is_text(column: pa.Array) -> bool:

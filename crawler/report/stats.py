@@ -262,7 +262,7 @@ def collect(root: Path, manifest: dict[str, Any], top: int = 20) -> IndexStats:
     for batch in _rebatched(index_batches):
         n = batch.num_rows
         ih, ih_names = _host_codes(batch, url_c, n, host)
-        ph, ph_names = _host_codes(batch, page_c, n, host)
+        ph, ph_names = _host_codes(batch, page_c, n, host, repeated=True)
         lic, licences = _codes(batch, cols["license"], n, None)
         stats.kept += n
         _tally(stats.image_hosts_kept, ih_names, ih)
@@ -282,7 +282,7 @@ def collect(root: Path, manifest: dict[str, Any], top: int = 20) -> IndexStats:
     for batch in _batches(_parts(root, "excluded"), wanted):
         n = batch.num_rows
         ih, ih_names = _host_codes(batch, url_c, n, host)
-        ph, ph_names = _host_codes(batch, page_c, n, host)
+        ph, ph_names = _host_codes(batch, page_c, n, host, repeated=True)
         rc, reason_lists = _reason_codes(batch, cols["reasons"], n)
         kc, kinds = _codes(batch, cols["kind"], n, "image")
         page = np.array([kind == "page" for kind in kinds], dtype=bool)[kc]
@@ -352,13 +352,21 @@ def _missing(batch: pa.RecordBatch, name: str | None) -> bool:
 
 
 def _host_codes(
-    batch: pa.RecordBatch, name: str | None, n: int, host: Callable[[Any], str] = host_of
+    batch: pa.RecordBatch,
+    name: str | None,
+    n: int,
+    host: Callable[[Any], str] = host_of,
+    repeated: bool = False,
 ) -> tuple[np.ndarray, list[str]]:
     """``host_of`` of every value of a URL column as (codes, host names), a code per host name
-    ("" when the column is missing)."""
+    ("" when the column is missing). ``repeated``: the column repeats its values (pages), so
+    it is dictionary-encoded first and each distinct URL read once."""
     if _missing(batch, name):
         return np.zeros(n, dtype=np.int64), [""]
-    codes, hosts = authority_codes(batch.column(name), host)
+    column = batch.column(name)
+    if repeated and _is_text(column.type):
+        column = column.dictionary_encode()
+    codes, hosts = authority_codes(column, host)
     # One code per host: its http and https prefixes, ports and letter cases count as one.
     ids: dict[str, int] = {}
     merged = np.array([ids.setdefault(h, len(ids)) for h in hosts], dtype=np.int64)
@@ -424,13 +432,24 @@ def _first_rows(*codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(first row, rows) of every distinct combination of the codes (non-negative, one array
     per column), in the order of their first rows."""
     n = len(codes[0])
+    table = max(8 * n, 1 << 16)  # keys up to this are counted in a table, not sorted
     key = np.zeros(n, dtype=np.int64)
+    size = 1
     for column in codes:
         width = int(column.max()) + 1 if n else 1
-        if n and (int(key.max()) + 1) * width >= 1 << 62:  # renumber densely (never in practice)
-            key = np.unique(key, return_inverse=True)[1].reshape(-1)
+        if size * width > table:  # renumber the keys so far densely, by sorting
+            distinct, key = np.unique(key, return_inverse=True)
+            key, size = key.reshape(-1), len(distinct)
         key = key * width + column
-    _, first, count = np.unique(key, return_index=True, return_counts=True)  # first: stable
+        size *= width
+    if size > table:
+        _, first, count = np.unique(key, return_index=True, return_counts=True)
+    else:
+        count = np.bincount(key, minlength=size)
+        first = np.full(size, n, dtype=np.int64)
+        np.minimum.at(first, key, np.arange(n))
+        present = np.flatnonzero(count)
+        first, count = first[present], count[present]
     order = np.argsort(first)
     return first[order], count[order]
 

@@ -46,17 +46,27 @@ def test_authority_codes_are_by_authority_with_one_call_per_distinct_authority()
         calls.append(value)
         return valid_origin(value)
 
+    text = pa.array(values, pa.string())
+    with_null_value = pa.DictionaryArray.from_arrays(  # null in the dictionary, not the indices
+        pa.array(range(len(values)), pa.int32()), pa.array(values, pa.string())
+    )
     for column in (
-        pa.array(values, pa.string()),
+        text,
         pa.array(values, pa.large_string()),
         pa.chunked_array([values[:7], values[7:]], pa.string()),
-        pa.array(values, pa.string()).dictionary_encode(),  # not text: fn of every value
+        text.dictionary_encode(),  # null indices
+        with_null_value,
     ):
         calls.clear()
         codes, labels = authority_codes(column, origin)
         assert [labels[c] for c in codes.tolist()] == by_authority(column, valid_origin)[1]
-        if not pa.types.is_dictionary(column.type):
-            # one call per distinct prefix (a.test three ways: two share "http://a.test")
-            assert len(calls) == 3 + len(odd) + 1 == len(set(map(str, calls)))
-    codes, labels = authority_codes(pa.array([], pa.string()), origin)
-    assert codes.tolist() == [] and labels == []
+        # once per distinct prefix (a.test three ways: two share "http://a.test"), odd value
+        assert len(calls) == 3 + len(odd) + 1 == len(set(map(str, calls)))
+    for column in (
+        pa.array([], pa.string()),
+        pa.array([None, None], pa.string()).dictionary_encode(),  # an empty dictionary
+        pa.array([1, None, 1], pa.int64()),  # not text: fn of every value
+    ):
+        codes, labels = authority_codes(column, origin)
+        want = by_authority(column, valid_origin)[1]
+        assert [labels[c] for c in codes.tolist()] == want
