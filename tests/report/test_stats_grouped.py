@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -287,3 +288,32 @@ def test_grouped_collect_is_the_row_loop(
             continue
         assert _ordered(getattr(got, name)) == _ordered(getattr(want, name)), name
     assert got.kept == kept and got.excluded_rows == excluded
+
+
+@pytest.mark.parametrize(
+    "widths",
+    [
+        (5,),
+        (3, 40, 7),
+        (10**6,),  # keys past the table: sorted
+        (300, 10**9, 10**9),  # renumbered before each product would overflow the table
+        (2**32, 2**32, 2**32),  # the product of the widths wraps around int64 (2**96)
+    ],
+)
+def test_first_rows_are_the_groups_in_row_order(widths: tuple[int, ...]) -> None:
+    rng = np.random.default_rng(len(widths))
+    for n in (0, 1, 2_000):
+        codes = [
+            rng.choice([0, 1, w - 1], n)
+            if w >= 2**32
+            else rng.integers(0, w, n) // rng.integers(1, 50)
+            for w in widths
+        ]
+        want: dict[tuple[int, ...], list[int]] = {}
+        for row, key in enumerate(zip(*(c.tolist() for c in codes), strict=True)):
+            want.setdefault(key, [row, 0])[1] += 1
+        first, count = S._first_rows(*codes)
+        assert list(zip(first.tolist(), count.tolist(), strict=True)) == [
+            (r, k) for r, k in want.values()
+        ]
+        assert S._groups(*codes) == [(key, k) for key, (_r, k) in want.items()]
