@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -290,8 +291,8 @@ def collect(root: Path, manifest: dict[str, Any], top: int = 20) -> IndexStats:
         stats.excluded_rows += n
         stats.excluded_pages += pages
         stats.excluded_images += n - pages
-        for (r,), count in _groups(rc):
-            reasons = reason_lists[r]
+        for (code,), count in _groups(rc):
+            reasons = reason_lists[code]
             read = by_reasons.get(reasons)
             if read is None:  # hosts vary more than reasons: classify each reason list once
                 families = tuple(dict.fromkeys(r.split(":", 1)[0] for r in reasons))
@@ -327,16 +328,12 @@ def collect(root: Path, manifest: dict[str, Any], top: int = 20) -> IndexStats:
     _merge(stats.by_cause, _in_cause_order(pending))
     stats.by_family_cause = dict(family_cause)
 
-    for pair in sorted(set(pair_kept) | set(pair_excl)):
-        top_reason = pair_reasons[pair].most_common(1)
+    for pair in sorted(pair_kept.keys() | pair_excl.keys()):
+        first_reasons = pair_reasons.get(pair)
+        # most_common(1): the first of the largest counts (max, as heapq.nlargest(1) is)
+        top_reason = max(first_reasons.items(), key=itemgetter(1))[0] if first_reasons else None
         stats.domains.append(
-            DomainRow(
-                pair[0],
-                pair[1],
-                pair_kept[pair],
-                pair_excl[pair],
-                top_reason[0][0] if top_reason else None,
-            )
+            DomainRow(pair[0], pair[1], pair_kept[pair], pair_excl[pair], top_reason)
         )
     stats.origins, doc_times = origin_stats(root, tokens=ai_tokens(manifest))
     if page_first:
