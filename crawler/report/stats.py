@@ -151,8 +151,12 @@ def _parts(root: Path, sub: str) -> list[Path]:
     return sorted((root / sub).glob("*.parquet")) if (root / sub).is_dir() else []
 
 
-_READ_ROWS = 65536  # the excluded/ cause counts fold after the batch passing 100,000 rows
+_READ_ROWS = 65536
 _REBATCH_ROWS = 65536
+# The cause counts of excluded/ are folded into by_cause (in CAUSES order) after each batch
+# read that passes this many rows, as count_causes over every 100,000 rows did: the order of
+# by_cause depends on it.
+_FOLD_ROWS = 100_000
 
 
 def _batches(paths: list[Path], wanted: Sequence[str | None]) -> Iterator[pa.RecordBatch]:
@@ -166,23 +170,25 @@ def _batches(paths: list[Path], wanted: Sequence[str | None]) -> Iterator[pa.Rec
         yield from pf.iter_batches(columns=names, batch_size=_READ_ROWS)
 
 
-def _rebatched(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+def _rebatched(
+    batches: Iterator[pa.RecordBatch],
+) -> Iterator[tuple[pa.RecordBatch, list[int]]]:
     """Consecutive batches of the same columns joined into batches of ``_REBATCH_ROWS`` rows or
-    more: a regeneration writes parts of 10,000 rows, and the work per batch grows with the
-    distinct hosts and URLs in it (each host in every batch), not with its rows."""
+    more, with the rows of each batch joined: a regeneration writes parts of 10,000 rows, and
+    the work per batch grows with the distinct hosts and URLs in it, not with its rows."""
     held: list[pa.RecordBatch] = []
     rows = 0
     for batch in batches:
         if held and not batch.schema.equals(held[0].schema):
-            yield pa.concat_batches(held)
+            yield pa.concat_batches(held), [b.num_rows for b in held]
             held, rows = [], 0
         held.append(batch)
         rows += batch.num_rows
         if rows >= _REBATCH_ROWS:
-            yield pa.concat_batches(held)
+            yield pa.concat_batches(held), [b.num_rows for b in held]
             held, rows = [], 0
     if held:
-        yield pa.concat_batches(held)
+        yield pa.concat_batches(held), [b.num_rows for b in held]
 
 
 def _columns(manifest: dict[str, Any]) -> dict[str, str | None]:
@@ -260,7 +266,7 @@ def collect(root: Path, manifest: dict[str, Any], top: int = 20) -> IndexStats:
     # Python object per row; every counter is filled in the order of its keys' first rows, as a
     # row-by-row loop fills it (ties in most_common stay put).
     index_batches = _batches(_parts(root, "index"), [url_c, page_c, cols["license"], time_c])
-    for batch in _rebatched(index_batches):
+    for batch, _sizes in _rebatched(index_batches):
         n = batch.num_rows
         ih, ih_names = _host_codes(batch, url_c, n, host)
         ph, ph_names = _host_codes(batch, page_c, n, host, repeated=True)
@@ -280,7 +286,7 @@ def collect(root: Path, manifest: dict[str, Any], top: int = 20) -> IndexStats:
     family_cause: dict[str, Counter[str]] = defaultdict(Counter)
     wanted = [url_c, page_c, cols["reasons"], time_c, cols["kind"]]
     by_reasons: dict[tuple[str, ...], tuple[str, tuple[str, ...]]] = {}
-    for batch in _batches(_parts(root, "excluded"), wanted):
+    for batch, sizes in _rebatched(_batches(_parts(root, "excluded"), wanted)):
         n = batch.num_rows
         ih, ih_names = _host_codes(batch, url_c, n, host)
         ph, ph_names = _host_codes(batch, page_c, n, host, repeated=True)
@@ -291,19 +297,32 @@ def collect(root: Path, manifest: dict[str, Any], top: int = 20) -> IndexStats:
         stats.excluded_rows += n
         stats.excluded_pages += pages
         stats.excluded_images += n - pages
-        for (code,), count in _groups(rc):
-            reasons = reason_lists[code]
-            read = by_reasons.get(reasons)
-            if read is None:  # hosts vary more than reasons: classify each reason list once
-                families = tuple(dict.fromkeys(r.split(":", 1)[0] for r in reasons))
-                read = by_reasons[reasons] = (row_cause(reasons), families)
-            cause, families = read
-            pending[cause] += count
-            for reason in reasons:
-                stats.reasons[reason] += count
-            for family in families:
-                stats.by_family[family] += count
-                family_cause[family][cause] += count
+        # Reason lists per batch read (the cause counts fold after the one passing
+        # _FOLD_ROWS), in the order of their first rows.
+        read_batch = np.repeat(np.arange(len(sizes)), sizes)
+        groups = iter(_groups(read_batch, rc))
+        group = next(groups, None)
+        for k, size in enumerate(sizes):
+            while group is not None and group[0][0] == k:
+                (_k, code), count = group
+                reasons = reason_lists[code]
+                read = by_reasons.get(reasons)
+                if read is None:  # hosts vary more than reasons: classify each list once
+                    families = tuple(dict.fromkeys(r.split(":", 1)[0] for r in reasons))
+                    read = by_reasons[reasons] = (row_cause(reasons), families)
+                cause, families = read
+                pending[cause] += count
+                for reason in reasons:
+                    stats.reasons[reason] += count
+                for family in families:
+                    stats.by_family[family] += count
+                    family_cause[family][cause] += count
+                group = next(groups, None)
+            pending_rows += size
+            if pending_rows > _FOLD_ROWS:
+                _merge(stats.by_cause, _in_cause_order(pending))
+                pending.clear()
+                pending_rows = 0
         _tally(stats.image_hosts_excluded, ih_names, ih[~page])
         _tally(stats.page_hosts_excluded, ph_names, ph)
         # A page row's pair has no image host.
@@ -320,11 +339,6 @@ def collect(root: Path, manifest: dict[str, Any], top: int = 20) -> IndexStats:
         for (p, i, f), count in _groups(ph[named], ih[named], first[named]):
             pair_reasons[ph_names[p], ih_names[i]][first_names[f]] += count
         _first_times(page_first, batch, page_c, time_c)
-        pending_rows += n
-        if pending_rows > 100_000:  # as count_causes over every 100,000 rows did
-            _merge(stats.by_cause, _in_cause_order(pending))
-            pending.clear()
-            pending_rows = 0
     _merge(stats.by_cause, _in_cause_order(pending))
     stats.by_family_cause = dict(family_cause)
 

@@ -73,7 +73,7 @@ def _reference(root: Path, manifest: dict[str, Any]) -> S.IndexStats:
         for path in S._parts(root, sub):
             pf = pq.ParquetFile(path)
             names = [c for c in wanted if c and c in pf.schema_arrow.names]
-            for batch in pf.iter_batches(columns=names, batch_size=65536):
+            for batch in pf.iter_batches(columns=names, batch_size=S._READ_ROWS):
                 yield {name: batch.column(name).to_pylist() for name in names}
 
     for batch in batches("index", [url_c, page_c, cols["license"], time_c]):
@@ -127,7 +127,7 @@ def _reference(root: Path, manifest: dict[str, Any]) -> S.IndexStats:
             moment = S.as_moment(moment)
             if page and moment and page not in page_first:
                 page_first[page] = moment
-        if len(cause_rows) > 100_000:
+        if len(cause_rows) > S._FOLD_ROWS:
             S._merge(stats.by_cause, count_causes(cause_rows))
             cause_rows.clear()
     S._merge(stats.by_cause, count_causes(cause_rows))
@@ -179,12 +179,15 @@ def _crawl(root: Path, rng: random.Random, kept: int, excluded: int) -> dict[str
     out = []
     for i in range(excluded):
         k = rng.randint(0, 3)
+        # The first third has quality and input causes only: a fold of the cause counts there
+        # puts them first in by_cause.
+        pool = REASONS if i > excluded // 3 else ["caption:missing", "quality:small", "address:x"]
         out.append(
             {
                 "url": _url(rng),
                 "page_url": _url(rng, page=True),
                 "kind": rng.choice(["image", "image", "page", None]),
-                "reasons": None if k == 0 and rng.random() < 0.3 else rng.sample(REASONS, k),
+                "reasons": None if k == 0 and rng.random() < 0.3 else rng.sample(pool, k),
                 "fetched_at": moment(i),
             }
         )
@@ -253,20 +256,25 @@ def _regen_odd(root: Path, rng: random.Random, kept: int, excluded: int) -> dict
     }
 
 
+JOINED = {"_REBATCH_ROWS": 700}  # index and excluded batches joined from parts
+FOLDED = {"_REBATCH_ROWS": 700, "_READ_ROWS": 97, "_FOLD_ROWS": 800}  # folds within joined ones
+
+
 @pytest.mark.parametrize(
-    ("make", "seed", "kept", "excluded", "rebatch"),
+    ("make", "seed", "kept", "excluded", "sizes"),
     [
-        (_crawl, 1, 400, 600, 65536),
-        (_crawl, 2, 0, 50, 65536),
+        (_crawl, 1, 400, 600, {}),
+        (_crawl, 2, 0, 50, {}),
         # record batches of 65,536 rows; the 100,000-row fold of the cause counts
-        (_crawl, 3, 70_000, 140_000, 65536),
-        (_regen, 4, 300, 900, 65536),
-        (_regen, 5, 30_000, 130_000, 65536),
-        (_regen_odd, 6, 3_000, 2_000, 65536),
-        # index parts joined into batches of 700 rows or more: hosts counted over many batches
-        (_crawl, 7, 4_000, 500, 700),
-        (_regen, 8, 5_000, 100, 700),
-        (_regen_odd, 9, 3_000, 2_000, 700),
+        (_crawl, 3, 70_000, 140_000, {}),
+        (_regen, 4, 300, 900, {}),
+        (_regen, 5, 30_000, 130_000, {}),
+        (_regen_odd, 6, 3_000, 2_000, {}),
+        (_crawl, 7, 4_000, 500, JOINED),
+        (_regen, 8, 5_000, 100, JOINED),
+        (_regen_odd, 9, 3_000, 2_000, JOINED),
+        (_crawl, 10, 500, 3_000, FOLDED),
+        (_regen_odd, 11, 500, 3_000, FOLDED),
     ],
 )
 def test_grouped_collect_is_the_row_loop(
@@ -276,9 +284,10 @@ def test_grouped_collect_is_the_row_loop(
     seed: int,
     kept: int,
     excluded: int,
-    rebatch: int,
+    sizes: dict[str, int],
 ) -> None:
-    monkeypatch.setattr(S, "_REBATCH_ROWS", rebatch)
+    for name, value in sizes.items():
+        monkeypatch.setattr(S, name, value)
     manifest = make(tmp_path, random.Random(seed), kept, excluded)
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     got = S.collect(tmp_path, manifest)
