@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -326,3 +327,14 @@ def test_first_rows_are_the_groups_in_row_order(widths: tuple[int, ...]) -> None
             (r, k) for r, k in want.values()
         ]
         assert S._groups(*codes) == [(key, k) for key, (_r, k) in want.items()]
+
+
+def test_has_nul_is_a_substring_search_over_the_values_in_view() -> None:
+    lists = [[], ["a"], ["a\0"], ["", ""], ["x", None, "y\0z"], [None], ["\0", "ok"], ["ok", "\0"]]
+    for values in lists:
+        for kind in (pa.string(), pa.large_string()):
+            array = pa.array(values, kind)
+            n = len(array)
+            for view in [array.slice(i, j) for i in range(n + 1) for j in range(n + 1 - i)]:
+                want = bool(pc.any(pc.match_substring(view, "\0")).as_py())
+                assert S._has_nul(view) == want, (values, kind, view)
