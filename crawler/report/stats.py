@@ -174,8 +174,8 @@ def _rebatched(
     batches: Iterator[pa.RecordBatch],
 ) -> Iterator[tuple[pa.RecordBatch, list[int]]]:
     """Consecutive batches of the same columns joined into batches of ``_REBATCH_ROWS`` rows or
-    more, with the rows of each batch joined: a regeneration writes parts of 10,000 rows, and
-    the work per batch grows with the distinct hosts and URLs in it, not with its rows."""
+    more, each with the sizes of the batches read that it joins: a regeneration writes parts
+    of 10,000 rows, and the work per batch grows with the distinct hosts in it, not its rows."""
     held: list[pa.RecordBatch] = []
     rows = 0
     for batch in batches:
@@ -525,7 +525,8 @@ _MICROSECONDS = {"s": 1_000_000, "ms": 1_000, "us": 1}
 
 def _moments(column: pa.Array) -> list[Any]:
     """A time column as Python values; UTC timestamps (what the writers store) made here, as
-    pyarrow looks the time zone up again for every value (~6 us each)."""
+    pyarrow looks the time zone up again for every value (~6 us each). The same instants, in
+    datetime.UTC rather than zoneinfo's UTC: the same labels in the report."""
     kind = column.type
     if not (pa.types.is_timestamp(kind) and kind.tz == "UTC" and kind.unit in _MICROSECONDS):
         return column.to_pylist()
