@@ -159,14 +159,22 @@ _REBATCH_ROWS = 65536
 _FOLD_ROWS = 100_000
 
 
-def _batches(paths: list[Path], wanted: Sequence[str | None]) -> Iterator[pa.RecordBatch]:
+def _batches(
+    paths: list[Path], wanted: Sequence[str | None], dictionary: Sequence[str | None] = ()
+) -> Iterator[pa.RecordBatch]:
     """Record batches of the wanted columns; a name that is None (the job has no such column)
-    or absent from a part file is left out, and read as missing."""
+    or absent from a part file is left out, and read as missing. The ``dictionary`` columns
+    of text are read dictionary-encoded (as Parquet stores repeated values): each distinct
+    value decoded once."""
     for path in paths:
         pf = pq.ParquetFile(path)
-        names = [c for c in wanted if c and c in pf.schema_arrow.names]
+        schema = pf.schema_arrow
+        names = [c for c in wanted if c and c in schema.names]
         if not names:
             continue
+        encoded = [c for c in dictionary if c in names and _is_text(schema.field(c).type)]
+        if encoded:
+            pf = pq.ParquetFile(path, metadata=pf.metadata, read_dictionary=encoded)
         yield from pf.iter_batches(columns=names, batch_size=_READ_ROWS)
 
 
@@ -265,7 +273,8 @@ def collect(root: Path, manifest: dict[str, Any], top: int = 20) -> IndexStats:
     # Rows are counted per distinct code (of a host, licence, reason list, kind) with numpy, no
     # Python object per row; every counter is filled in the order of its keys' first rows, as a
     # row-by-row loop fills it (ties in most_common stay put).
-    index_batches = _batches(_parts(root, "index"), [url_c, page_c, cols["license"], time_c])
+    wanted = [url_c, page_c, cols["license"], time_c]
+    index_batches = _batches(_parts(root, "index"), wanted, [page_c, cols["license"]])
     for batch, _sizes in _rebatched(index_batches):
         n = batch.num_rows
         ih, ih_names = _host_codes(batch, url_c, n, host)
@@ -286,7 +295,8 @@ def collect(root: Path, manifest: dict[str, Any], top: int = 20) -> IndexStats:
     family_cause: dict[str, Counter[str]] = defaultdict(Counter)
     wanted = [url_c, page_c, cols["reasons"], time_c, cols["kind"]]
     by_reasons: dict[tuple[str, ...], tuple[str, tuple[str, ...]]] = {}
-    for batch, sizes in _rebatched(_batches(_parts(root, "excluded"), wanted)):
+    excluded_batches = _batches(_parts(root, "excluded"), wanted, [page_c, cols["kind"]])
+    for batch, sizes in _rebatched(excluded_batches):
         n = batch.num_rows
         ih, ih_names = _host_codes(batch, url_c, n, host)
         ph, ph_names = _host_codes(batch, page_c, n, host, repeated=True)
@@ -387,16 +397,23 @@ def _host_codes(
 def _codes(
     batch: pa.RecordBatch, name: str | None, n: int, missing: Any
 ) -> tuple[np.ndarray, list[Any]]:
-    """The values of a column as (codes, distinct values); ``missing`` when it is missing."""
+    """The values of a column as (codes, distinct values), a code per value; ``missing`` when
+    the column is missing."""
     if _missing(batch, name):
         return np.zeros(n, dtype=np.int64), [missing]
     column = batch.column(name)
-    if pa.types.is_dictionary(column.type):
-        column = column.dictionary_decode()
     if _is_text(column.type):
-        encoded = column.dictionary_encode(null_encoding="encode")
-        return _ints(encoded.indices), encoded.dictionary.to_pylist()
-    return _python_codes(column.to_pylist())
+        column = column.dictionary_encode()
+    if not (pa.types.is_dictionary(column.type) and _is_text(column.type.value_type)):
+        return _python_codes(column.to_pylist())
+    # Null rows read as the dictionary's last value + 1; a dictionary may hold a value twice.
+    entries = [*column.dictionary.to_pylist(), None]
+    codes, values = _python_codes(entries)
+    rows = _ints(column.indices.fill_null(0))
+    nulls = column.indices.is_null()
+    if nulls.true_count:
+        rows[_ints(pc.indices_nonzero(nulls))] = len(entries) - 1
+    return codes[rows], values
 
 
 def _reason_codes(
@@ -447,7 +464,8 @@ def _is_text(kind: pa.DataType) -> bool:
 
 
 def _ints(indices: pa.Array) -> np.ndarray:
-    return np.asarray(indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    """A null-free Arrow integer array as a writable int64 numpy array."""
+    return np.array(indices.to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def _first_rows(*codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

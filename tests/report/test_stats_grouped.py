@@ -338,3 +338,21 @@ def test_has_nul_is_a_substring_search_over_the_values_in_view() -> None:
             for view in [array.slice(i, j) for i in range(n + 1) for j in range(n + 1 - i)]:
                 want = bool(pc.any(pc.match_substring(view, "\0")).as_py())
                 assert S._has_nul(view) == want, (values, kind, view)
+
+
+def test_codes_are_one_per_value_and_first_times_the_first_that_parse() -> None:
+    values = ["p", "p", "p", "q", None, "", "q"]
+    dictionary = pa.array(["p", "q", "p", None, ""], pa.string())  # "p" twice, a null value
+    encoded = pa.DictionaryArray.from_arrays(  # row 2 has the second "p"
+        pa.array([0, 0, 2, 1, None, 4, 1], pa.int8()), dictionary
+    )
+    t1, t2, t3 = (f"2026-01-0{d}T00:00:00+00:00" for d in (1, 2, 3))
+    times = pa.array(["garbage", t1, t2, "garbage", t3, t3, t2], pa.string())
+    for column in (pa.array(values, pa.string()), pa.array(values, pa.large_string()), encoded):
+        batch = pa.record_batch({"page": column, "at": times})
+        codes, labels = S._codes(batch, "page", 7, None)
+        assert [labels[c] for c in codes.tolist()] == values
+        assert len(set(codes.tolist())) == len({*values})  # equal values, equal codes
+        got: dict[str, datetime] = {}
+        S._first_times(got, batch, "page", "at")
+        assert got == {"p": S.as_moment(t1), "q": S.as_moment(t2)}  # the first that parse
