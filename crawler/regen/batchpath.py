@@ -754,45 +754,64 @@ class BatchDecider:
         tokens = self.checks.usage_tokens
         if tokens is None:
             return None
-
-        def preferences(url: str, origin: str, match_set: int) -> UsagePreferences | None:
-            state = states[origin]
-            if state.usage is not _BY_PATH:
-                return state.usage
-            found = state.usages.get(match_set, _UNSET)
-            if found is _UNSET:
-                found = robots_preferences(docs["robots", origin], url, tokens)
-                state.usages[match_set] = found
-            return found
-
         n = len(urls)
-        values: list[tuple[str | None, ...] | None] = [None] * n
-        combined: dict[tuple[Any, Any], tuple[str | None, ...]] = {}
-        any_value = False
+        # Per row, its place in ``rows`` (0: no columns); each distinct (page, image)
+        # preferences pair merged once.
+        codes = [0] * n
+        rows: list[tuple[str | None, ...] | None] = [None]
+        combined: dict[tuple[Any, Any], int] = {}
+        with_pages = page_origins is not None and pages is not None
         for i, origin in enumerate(origins):
             if origin is None:
                 continue  # not checked (unusable, or refused by the guard): no columns
-            url = urls[i]
-            image = preferences(url, origin, image_sets[i])
+            state = states[origin]
+            image = state.usage
+            if image is _BY_PATH:
+                image = self._usage_by_set(docs, urls[i], origin, state, image_sets[i])
             page = None
-            page_origin = page_origins[i] if page_origins is not None else None
-            if page_origin is not None and pages is not None:
-                page = preferences(pages[i], page_origin, page_sets[i])
+            if with_pages:
+                page_origin = page_origins[i]  # type: ignore[index]
+                if page_origin is not None:
+                    page_state = states[page_origin]
+                    page = page_state.usage
+                    if page is _BY_PATH:
+                        page = self._usage_by_set(
+                            docs,
+                            pages[i],  # type: ignore[index]
+                            page_origin,
+                            page_state,
+                            page_sets[i],
+                        )
             if image is None and page is None:
                 continue
             key = (page, image)
-            row = combined.get(key)
-            if row is None:
+            code = combined.get(key)
+            if code is None:
                 merged = row_preferences([page, image])
-                row = combined[key] = tuple(merged.columns().values())
-            values[i] = row
-            any_value = True
-        if not any_value:
+                code = combined[key] = len(rows)
+                rows.append(tuple(merged.columns().values()))
+            codes[i] = code
+        if len(rows) == 1:
             return None
-        return {
-            name: [None if v is None else v[k] for v in values]
-            for k, name in enumerate(USAGE_COLUMNS)
-        }
+        index = np.asarray(codes, dtype=np.intp)
+        out: dict[str, list[Any]] = {}
+        for k, name in enumerate(USAGE_COLUMNS):
+            column = np.empty(len(rows), dtype=object)
+            column[:] = [None if row is None else row[k] for row in rows]
+            out[name] = column[index].tolist()
+        return out
+
+    def _usage_by_set(
+        self, docs: Documents, url: str, origin: str, state: _OriginState, match_set: int
+    ) -> UsagePreferences | None:
+        """The aipref preferences of an origin whose records depend on the path, once per
+        match set (``state.usages``)."""
+        found = state.usages.get(match_set, _UNSET)
+        if found is _UNSET:
+            tokens = self.checks.usage_tokens or ()
+            found = robots_preferences(docs["robots", origin], url, tokens)
+            state.usages[match_set] = found
+        return found
 
 
 def _consent_array(
