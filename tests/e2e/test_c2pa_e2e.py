@@ -25,7 +25,7 @@ from tests.sites.c2pa_sites import (
     MANIFEST_LINK,
     c2pa_sites,
 )
-from tests.support.cli import consent, scrapy
+from tests.support.cli import consent, regenerate
 
 RANGE = {"IMAGE_PROBE": "range"}
 
@@ -207,21 +207,8 @@ def test_regenerate_with_the_probe_fills_the_family_columns(web: SimWeb, tmp_pat
         pa.table({"URL": urls, "TEXT": [f"caption {i}" for i in range(len(urls))]}), source
     )
     out = tmp_path / "out"
-    result = scrapy(
-        web,
-        "regenerate",
-        str(source),
-        "-o",
-        str(out),
-        "--probe",
-        "range",
-        "--policy",
-        "strict",
-        "-s",
-        "DOWNLOAD_TIMEOUT=5",
-        "-s",
-        "LOG_LEVEL=WARNING",
-        timeout=120,
+    result = regenerate(
+        web, source, out, "--probe", "range", "--policy", "strict", "-s", "LOG_LEVEL=WARNING"
     )
     assert result.returncode == 0, result.stderr[-3000:]
     index = ds.dataset(out / "index").to_table().to_pylist()

@@ -28,7 +28,7 @@ from tests.sites.rsl_sites import (
     RSL_SEEDS,
     rsl_sites,
 )
-from tests.support.cli import consent, scrapy
+from tests.support.cli import consent, regenerate
 
 RUNS = {
     "strict": {},
@@ -192,21 +192,16 @@ def test_regenerate_reads_robots_txt_licences_on_either_path(
         pa.table({"URL": urls, "TEXT": [f"photo {i}" for i in range(len(urls))]}), source
     )
     out = tmp_path / "out"
-    result = scrapy(
+    result = regenerate(
         web,
-        "regenerate",
-        str(source),
-        "-o",
-        str(out),
+        source,
+        out,
         "--probe",
         "off",
         "-s",
         f"REGEN_BATCH_PATH={batch_path}",
         "-s",
-        "DOWNLOAD_TIMEOUT=5",
-        "-s",
         "LOG_LEVEL=INFO",
-        timeout=120,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     if batch_path == "true":

@@ -18,7 +18,7 @@ from crawler.report.causes import cause_of
 from crawler.simweb.control import SimWeb
 from tests.e2e import Crawl, crawl
 from tests.sites import signals2026_sites as s26
-from tests.support.cli import scrapy
+from tests.support.cli import regenerate, scrapy
 
 QUICK = ["-s", "DOWNLOAD_TIMEOUT=5", "-s", "RETRY_TIMES=0", "-s", "LOG_LEVEL=WARNING"]
 AIPREF_COLUMNS = ("aipref_train_ai", "aipref_ai_use", "aipref_search")
@@ -241,12 +241,10 @@ def test_regenerate_applies_the_denylist(web: SimWeb, denylist: Path, tmp_path: 
     source = tmp_path / "rows.parquet"
     pq.write_table(table, source)
     out = tmp_path / "out"
-    result = scrapy(
+    result = regenerate(
         web,
-        "regenerate",
-        str(source),
-        "-o",
-        str(out),
+        source,
+        out,
         "--probe",
         "off",
         "-s",

@@ -30,6 +30,24 @@ def consent(web: Any, *args: str, timeout: float = 60) -> subprocess.CompletedPr
     return scrapy(web, "consent", *args, "-s", "DOWNLOAD_TIMEOUT=5", timeout=timeout)
 
 
+def regenerate(
+    web: Any, source: Path, out: Path, *args: str, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """``scrapy regenerate SOURCE -o OUT ARGS`` with a 5 s download timeout (every simulated
+    host answers); ARGS carry the probe, policy and settings of the test."""
+    return scrapy(
+        web,
+        "regenerate",
+        str(source),
+        "-o",
+        str(out),
+        *args,
+        "-s",
+        "DOWNLOAD_TIMEOUT=5",
+        timeout=timeout,
+    )
+
+
 def python_json(code: str, *args: str, timeout: float = 120) -> Any:
     """Run ``code`` in a fresh interpreter from the project root (a reactor or an import
     state of its own) and return the JSON of its last stdout line; its stderr on failure."""
