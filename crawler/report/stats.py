@@ -518,23 +518,30 @@ def _first_times(
     rows = np.flatnonzero(usable & np.asarray(times.is_valid().to_numpy(zero_copy_only=False)))
     at = codes[rows]
     firsts = rows[_first_rows(at)[0]]  # each page's first row with a time
-    retry: set[int] = set()
-    for i, value in zip(firsts.tolist(), _moments(times.take(firsts)), strict=True):
+    retry = _record_first_moments(page_first, urls, codes, firsts, times)
+    if retry:  # a time that does not parse: the page's later rows, one by one
+        _record_first_moments(page_first, urls, codes, rows[np.isin(at, list(retry))], times)
+
+
+def _record_first_moments(
+    page_first: dict[str, datetime],
+    urls: list[Any],
+    codes: np.ndarray,
+    rows: np.ndarray,
+    times: pa.Array,
+) -> set[int]:
+    """Record the time of ``rows`` (in order) for each page without one yet; the page codes
+    whose time did not parse."""
+    failed: set[int] = set()
+    for i, value in zip(rows.tolist(), _moments(times.take(rows)), strict=True):
         url = urls[codes[i]]
         if url not in page_first:
             moment = as_moment(value)
             if moment:
                 page_first[url] = moment
             else:
-                retry.add(int(codes[i]))
-    if retry:  # a time that does not parse: the page's later rows, one by one
-        later = rows[np.isin(at, list(retry))]
-        for i, value in zip(later.tolist(), _moments(times.take(later)), strict=True):
-            url = urls[codes[i]]
-            if url not in page_first:
-                moment = as_moment(value)
-                if moment:
-                    page_first[url] = moment
+                failed.add(int(codes[i]))
+    return failed
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -604,6 +611,14 @@ def origin_stats(
                         flags[origin].update(
                             _robots_flags(body, named_tokens, tokens_lower, refusals)
                         )
+    return summarise_origins(seen, reachable, flags, examples), times
+
+
+def summarise_origins(
+    seen: dict[str, str], reachable: set[str], flags: dict[str, set[str]], examples: int
+) -> OriginStats:
+    """The origin figures from each contacted origin's first error (``seen``), the origins
+    that answered, and the flags of each origin's documents."""
     out = OriginStats(contacted=len(seen))
     unreachable = sorted(o for o in seen if o not in reachable)
     out.unreachable = len(unreachable)
@@ -619,7 +634,7 @@ def origin_stats(
         out.content_signal += "content-signal" in found
         out.disallow_ai_training += "disallow-ai-training" in found
         out.rsl_license += "rsl" in found
-    return out, times
+    return out
 
 
 def _robots_flags(

@@ -7,6 +7,7 @@ import gzip
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -198,15 +199,19 @@ def test_removed_keys_with_and_without_a_key_column() -> None:
     batch = pa.RecordBatch.from_pylist(
         [{"SAMPLE_ID": 10 + i, "URL": f"http://a.test/{i}.jpg"} for i in range(5)]
     )
-    table = removed_keys_table(
-        batch,
-        [1, 4],
-        url_column="URL",
-        key_column="SAMPLE_ID",
-        input_name="in.parquet",
-        first_row=100,
-        reasons=[["robots:disallowed"], ["tdmrep:reserved"]],
-    )
+
+    def removed(reasons: Any) -> pa.Table:
+        return removed_keys_table(
+            batch,
+            [1, 4],
+            url_column="URL",
+            key_column="SAMPLE_ID",
+            input_name="in.parquet",
+            first_row=100,
+            reasons=reasons,
+        )
+
+    table = removed([["robots:disallowed"], ["tdmrep:reserved"]])
     names = ["SAMPLE_ID", "input", "input_absolute", "row", "url_sha256", "reasons"]
     assert table.schema.names == names
     assert table.to_pylist()[1] == {
@@ -218,14 +223,8 @@ def test_removed_keys_with_and_without_a_key_column() -> None:
         "reasons": ["tdmrep:reserved"],
     }
     # The writer passes the reasons as the list<string> array of the excluded part: same table.
-    as_arrow = removed_keys_table(
-        batch,
-        [1, 4],
-        url_column="URL",
-        key_column="SAMPLE_ID",
-        input_name="in.parquet",
-        first_row=100,
-        reasons=pa.array([["robots:disallowed"], ["tdmrep:reserved"]], pa.list_(pa.string())),
+    as_arrow = removed(
+        pa.array([["robots:disallowed"], ["tdmrep:reserved"]], pa.list_(pa.string()))
     )
     assert as_arrow.equals(table)
     bare = removed_keys_table(

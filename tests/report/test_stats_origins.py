@@ -116,22 +116,7 @@ def _reference(
                 flags[origin].add(kind)
                 if kind == "robots" and bodies[i]:
                     flags[origin].update(robots_flags(bodies[i]))
-    out = S.OriginStats(contacted=len(seen))
-    unreachable = sorted(o for o in seen if o not in reachable)
-    out.unreachable = len(unreachable)
-    out.unreachable_examples = [
-        f"{o} ({seen[o]})" if seen[o] else o for o in unreachable[:examples]
-    ]
-    for found in flags.values():
-        out.robots_txt += "robots" in found
-        out.ai_txt += "aitxt" in found
-        out.tdmrep_json += "tdmrep" in found
-        out.ai_token_refusal += "ai-token" in found
-        out.content_usage += "content-usage" in found
-        out.content_signal += "content-signal" in found
-        out.disallow_ai_training += "disallow-ai-training" in found
-        out.rsl_license += "rsl" in found
-    return out, times
+    return S.summarise_origins(seen, reachable, flags, examples), times
 
 
 def _consent(root: Path, rng: random.Random, rows: int) -> None:
