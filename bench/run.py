@@ -645,6 +645,24 @@ def medians(runs: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     return out
 
 
+def round_ratios(runs: list[dict[str, Any]], top: str, bottom: str, key: str) -> list[float]:
+    """``top``'s ``key`` over ``bottom``'s in each round where both succeeded, in round order:
+    the spread behind a ratio of medians (the machine drifts between rounds)."""
+    by_round: dict[int, dict[str, float]] = {}
+    for run in runs:
+        if run["returncode"] == 0 and run.get(key):
+            by_round.setdefault(run["round"], {})[run["config"]] = run[key]
+    return [
+        round(pair[top] / pair[bottom], 3)
+        for _, pair in sorted(by_round.items())
+        if top in pair and bottom in pair
+    ]
+
+
+def _rounds_text(ratios: list[float]) -> str:
+    return f" (rounds {' / '.join(f'{r:.2f}' for r in ratios)})" if len(ratios) > 1 else ""
+
+
 def table(med: dict[str, dict[str, float]]) -> str:
     head = f"{'run':<14}" + " ".join(f"{name:>{len(fmt(0.0))}}" for name, _, fmt in _COLUMNS)
     lines = [head, "-" * len(head)]
@@ -799,8 +817,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     # Stable keys (issue 16); the longer names above are kept for older readers.
     results["crawl_ratio"] = ratio
+    results["crawl_ratio_rounds"] = round_ratios(runs, "consent-off", "baseline", "pages_per_s")
     floor = med.get("floor", {}).get("pages_per_s")
     results["floor_fraction"] = off / floor if off and floor else None
+    results["floor_fraction_rounds"] = round_ratios(runs, "consent-off", "floor", "pages_per_s")
     results["probe_request_ratio"] = results["ratio_head_vs_off_requests_per_s"]
     results.update(regen_summary(results["regeneration"]))
     # Issue 13: the same crawl with 1 and with 2 workers on one real Redis (bench.distributed).
@@ -877,9 +897,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not opts.keep:
         shutil.rmtree(work, ignore_errors=True)
     if results["floor_fraction"] is not None:
-        print(f"consent-off / floor pages-per-second fraction: {results['floor_fraction']:.2f}")
+        print(
+            f"consent-off / floor pages-per-second fraction: {results['floor_fraction']:.2f}"
+            f"{_rounds_text(results['floor_fraction_rounds'])}"
+        )
     print(
         f"consent/plain pages-per-second ratio: {ratio:.2f}"
+        f"{_rounds_text(results['crawl_ratio_rounds'])}"
         if ratio
         else "consent/plain pages-per-second ratio: n/a"
     )
