@@ -4,7 +4,6 @@ nothing listens on the port."""
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -16,6 +15,7 @@ import pytest
 
 from crawler.demo import PROJECT_ROOT, crawl_command
 from crawler.distributed.connection import redis_trouble, shown_url
+from tests.support.cli import offline_env
 
 TIMEOUT = 120
 
@@ -27,10 +27,10 @@ def _closed_port() -> int:
 
 
 def _run(cmd: list[str]) -> subprocess.CompletedProcess[str]:
-    # No proxy: the only connection attempted is to 127.0.0.1, which refuses it.
-    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    # The run must stop at Redis (127.0.0.1, which refuses it) before any request; should one
+    # be made anyway, both schemes go to a proxy where nothing listens, never to a host.
     return subprocess.run(
-        cmd, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=TIMEOUT
+        cmd, cwd=PROJECT_ROOT, env=offline_env(), capture_output=True, text=True, timeout=TIMEOUT
     )
 
 
